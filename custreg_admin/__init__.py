@@ -1,0 +1,66 @@
+"""custreg-admin: a customer registry for Flask-Admin back offices."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from .config import DEFAULTS, from_environment, sqlalchemy_url
+from .extension import CustReg
+
+__version__ = "0.1.0"
+__all__ = ["CustReg", "__version__", "create_app"]
+
+
+def _secret_key(app: Flask) -> str:
+    """The configured secret key, else one kept in the instance folder (development only)."""
+    configured = app.config.get("CUSTREG_SECRET_KEY")
+    if configured:
+        return configured
+    key_file = Path(app.instance_path) / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    os.chmod(key_file, 0o600)
+    return key
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the stand-alone customer-registry app.
+
+    Defaults come first, then CUSTREG_* environment variables, then ``config``.
+    """
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(DEFAULTS)
+    app.config.update(from_environment())
+    if config:
+        app.config.update(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    app.config["SECRET_KEY"] = _secret_key(app)
+    database_url = app.config["CUSTREG_DATABASE_URL"] or (
+        "sqlite:///" + str(Path(app.instance_path) / "custreg.db")
+    )
+    app.config["CUSTREG_DATABASE_URL"] = database_url
+    app.config.setdefault("SQLALCHEMY_DATABASE_URI", sqlalchemy_url(database_url))
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("SESSION_COOKIE_SECURE", bool(app.config["CUSTREG_HTTPS"]))
+    app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
+    app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
+
+    CustReg(app)
+
+    @app.route("/")
+    def root():  # the stand-alone app has nothing but the admin
+        from flask import redirect, url_for
+
+        return redirect(url_for("custreg_admin_home.index"))
+
+    return app

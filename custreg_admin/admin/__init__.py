@@ -1,0 +1,77 @@
+"""Flask-Admin views of the module. Thin: they parse input, call services and render."""
+
+from __future__ import annotations
+
+from flask_admin import Admin
+
+from ..extensions import db
+from ..models import (
+    Cost,
+    Customer,
+    CustomerStatus,
+    Industry,
+    Invoice,
+    InvoiceStatus,
+    InvoiceTemplate,
+    MarketSegment,
+    Project,
+    Proposal,
+    User,
+    VatRate,
+)
+from .base import ProtectedMenuLink
+from .customers import CustomerView
+from .records import CostView, InvoiceView, ProjectView, ProposalView
+from .settings import (
+    CustomerStatusView,
+    IndustryView,
+    InvoiceStatusView,
+    InvoiceTemplateView,
+    MarketSegmentView,
+    UserView,
+    VatRateView,
+)
+
+CUSTOMERS = "Customers"
+ADD_NEW = "Add new"
+PROJECTS = "Projects & billing"
+SETTINGS = "Settings"
+
+
+def register_views(admin: Admin) -> list:
+    """Add the module's views to ``admin``; fresh view objects on every call."""
+    session = db  # Flask-Admin 2 takes the Flask-SQLAlchemy object
+    views = [
+        CustomerView(
+            Customer, session, name="Summary", category=CUSTOMERS,
+            endpoint="custreg_customer", url="customers",
+        ),
+        ProjectView(Project, session, name="Projects", category=PROJECTS,
+                    endpoint="custreg_project", url="projects"),
+        ProposalView(Proposal, session, name="Proposals", category=PROJECTS,
+                     endpoint="custreg_proposal", url="proposals"),
+        InvoiceView(Invoice, session, name="Invoices", category=PROJECTS,
+                    endpoint="custreg_invoice", url="invoices"),
+        CostView(Cost, session, name="Costs", category=PROJECTS,
+                 endpoint="custreg_cost", url="costs"),
+        IndustryView(Industry, session, name="Industries", category=SETTINGS,
+                     endpoint="custreg_industry", url="settings/industries"),
+        InvoiceTemplateView(InvoiceTemplate, session, name="Invoice templates", category=SETTINGS,
+                            endpoint="custreg_invoice_template", url="settings/invoice-templates"),
+        VatRateView(VatRate, session, name="VAT rates", category=SETTINGS,
+                    endpoint="custreg_vat_rate", url="settings/vat-rates"),
+        CustomerStatusView(CustomerStatus, session, name="Customer statuses", category=SETTINGS,
+                           endpoint="custreg_customer_status", url="settings/customer-statuses"),
+        MarketSegmentView(MarketSegment, session, name="Market segments", category=SETTINGS,
+                          endpoint="custreg_market_segment", url="settings/market-segments"),
+        InvoiceStatusView(InvoiceStatus, session, name="Invoice statuses", category=SETTINGS,
+                          endpoint="custreg_invoice_status", url="settings/invoice-statuses"),
+        UserView(User, session, name="Users", category=SETTINGS,
+                 endpoint="custreg_user", url="settings/users"),
+    ]
+    admin.add_view(views[0])
+    admin.add_link(
+        ProtectedMenuLink(name="Customer", endpoint="custreg_customer.create_view", category=ADD_NEW)
+    )
+    admin.add_views(*views[1:])
+    return views

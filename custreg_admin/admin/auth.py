@@ -1,0 +1,61 @@
+"""Log in and log out (Flask-Login, hashed passwords, CSRF through Flask-WTF)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField
+from wtforms.validators import DataRequired, Email, Length
+
+from ..services.users import authenticate
+
+auth_blueprint = Blueprint("custreg_auth", __name__)
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    remember = BooleanField("Keep me signed in")
+    next = HiddenField()
+
+
+def safe_next(target: str | None) -> str | None:
+    """A redirect target on this site only: a path, never another host or scheme."""
+    if not target:
+        return None
+    target = target.replace("\\", "/").strip()
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def _home() -> str:
+    return url_for("custreg_admin_home.index")
+
+
+@auth_blueprint.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next")) or _home())
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        user = authenticate(form.email.data, form.password.data)
+        if user is None:
+            flash("Wrong e-mail or password, or the account is not active.", "error")
+        else:
+            login_user(user, remember=form.remember.data)
+            return redirect(safe_next(form.next.data) or _home())
+    return render_template("custreg_admin/login.html", form=form), (
+        401 if request.method == "POST" else 200
+    )
+
+
+@auth_blueprint.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    flash("You have been logged out.", "info")
+    return redirect(url_for("custreg_auth.login"))

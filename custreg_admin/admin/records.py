@@ -1,0 +1,59 @@
+"""Projects, proposals, invoices and costs: lists to see and fix the data behind the figures."""
+
+from __future__ import annotations
+
+from flask_admin.contrib.sqla import filters as sqla_filters
+from wtforms import SelectField
+
+from ..models import SALES_STATUSES, Customer, Invoice, Project
+from .base import ProtectedModelView
+
+
+class ProjectView(ProtectedModelView):
+    column_list = ("customer", "name", "kind", "sales_status", "is_closed", "is_internal", "manager")
+    column_labels = {"is_closed": "Closed", "is_internal": "Internal", "sales_status": "Sales status"}
+    column_searchable_list = ("name", "customer.name")
+    column_filters = ("kind", "sales_status", "is_closed", "is_internal", "manager.name")
+    column_sortable_list = ("name", "kind", "sales_status", ("customer", "customer.name"))
+    column_default_sort = "name"
+    form_columns = ("customer", "name", "kind", "sales_status", "manager", "is_internal", "is_closed")
+    form_overrides = {"kind": SelectField, "sales_status": SelectField}
+    form_args = {
+        "kind": {"choices": [("project", "Project"), ("sales_case", "Sales case")]},
+        "sales_status": {"choices": [(s, s.replace("_", " ").capitalize()) for s in SALES_STATUSES]},
+    }
+    form_ajax_refs = {"customer": {"fields": (Customer.name,), "page_size": 20}}
+
+
+class ProposalView(ProtectedModelView):
+    column_list = ("number", "project", "created_at", "total")
+    column_searchable_list = ("number",)
+    column_default_sort = ("created_at", True)
+    form_columns = ("project", "number", "total")
+    form_ajax_refs = {"project": {"fields": (Project.name,), "page_size": 20}}
+
+
+class InvoiceView(ProtectedModelView):
+    column_list = ("number", "date", "customer", "project", "status", "total")
+    column_labels = {"total": "Total excl. VAT"}
+    column_searchable_list = ("number", "customer.name")
+    column_filters = (
+        "date",
+        "status.name",
+        sqla_filters.IntEqualFilter(Invoice.customer_id, "Customer id"),
+    )
+    column_sortable_list = ("number", "date", "total", ("customer", "customer.name"))
+    column_default_sort = ("date", True)
+    form_columns = ("customer", "project", "number", "date", "status", "total")
+    form_ajax_refs = {
+        "customer": {"fields": (Customer.name,), "page_size": 20},
+        "project": {"fields": (Project.name,), "page_size": 20},
+    }
+
+
+class CostView(ProtectedModelView):
+    column_list = ("date", "project", "amount")
+    column_filters = ("date",)
+    column_default_sort = ("date", True)
+    form_columns = ("project", "date", "amount")
+    form_ajax_refs = {"project": {"fields": (Project.name,), "page_size": 20}}

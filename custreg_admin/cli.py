@@ -1,0 +1,73 @@
+"""``flask custreg ...``: init-db, demo, create-user, plugins."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+custreg_cli = AppGroup("custreg", help="Customer registry: database, demo data, users, plugins.")
+
+
+@custreg_cli.command("init-db")
+def init_db() -> None:
+    """Create or upgrade the schema (Alembic migrations) and add the default settings."""
+    from .services.setup import seed_defaults, upgrade_schema
+
+    upgrade_schema()
+    added = seed_defaults()
+    click.echo(f"Database is at the newest schema; {added} default settings added.")
+
+
+@custreg_cli.command("create-user")
+@click.option("--email", prompt=True)
+@click.option("--name", prompt=True)
+@click.option("--role", type=click.Choice(["admin", "manager", "user"]), default="admin",
+              show_default=True)
+@click.option("--can-view-all-invoices", is_flag=True, default=False)
+@click.password_option()
+def create_user_command(email, name, role, can_view_all_invoices, password) -> None:
+    """Create a user (the first administrator, say)."""
+    from .services.errors import DomainError
+    from .services.users import create_user
+
+    try:
+        user = create_user(email, name, password, role, can_view_all_invoices)
+    except DomainError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Created {user.role} {user.email}.")
+
+
+@custreg_cli.command("demo")
+@click.option("--customers", default=200, show_default=True, type=click.IntRange(1, 10_000_000),
+              help="How many customers to create.")
+@click.option("--seed", default=42, show_default=True, help="Random seed (same seed, same data).")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database has customers.")
+def demo_command(customers: int, seed: int, if_empty: bool) -> None:
+    """Load deterministic, realistic demo data."""
+    from .demo import DEMO_PASSWORD, generate, has_customers
+
+    if if_empty and has_customers():
+        click.echo("The database already has customers; no demo data loaded.")
+        return
+    with click.progressbar(length=customers, label="Creating customers") as bar:
+        summary = generate(customers=customers, seed=seed, progress=bar.update)
+    click.echo(summary.describe())
+    click.echo(f"Log in as {summary.admin_email} with password {DEMO_PASSWORD}")
+
+
+@custreg_cli.command("plugins")
+def plugins_command() -> None:
+    """List the installed registry plugins; exits non-zero when one failed to load."""
+    from .registries import load_providers
+
+    report = load_providers()
+    for entry in report.entries:
+        status = "loaded" if entry.ok else f"FAILED: {entry.error}"
+        click.echo(
+            f"{entry.id or entry.name:12} {entry.country or '--':3} {entry.label or '':40} "
+            f"{entry.distribution or '?'} {entry.version or ''}  {status}"
+        )
+    if not report.entries:
+        click.echo("No registry plugins installed.")
+    if report.failed:
+        raise SystemExit(1)

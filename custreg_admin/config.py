@@ -1,0 +1,49 @@
+"""Defaults, and the CUSTREG_* environment variables that override them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    "CUSTREG_DATABASE_URL": None,  # None: SQLite file in the instance folder
+    "CUSTREG_SECRET_KEY": None,
+    "CUSTREG_TIMEZONE": "Europe/Helsinki",
+    "CUSTREG_DEFAULT_COUNTRY": "FI",
+    "CUSTREG_CURRENCY": "EUR",
+    "CUSTREG_YTJ_BASE_URL": "https://avoindata.prh.fi/opendata-ytj-api/v3",
+    "CUSTREG_BIZWEB_BASE_URL": "https://data.brreg.no/enhetsregisteret/api",
+    "CUSTREG_REGISTRY_TIMEOUT": 10.0,
+    "CUSTREG_REGISTRY_CACHE_SECONDS": 600,
+    "CUSTREG_REGISTRIES": None,  # comma-separated provider ids to load; None: all installed
+    "CUSTREG_URL_PREFIX": "/admin",
+    "CUSTREG_PAGE_SIZE": 20,
+    "CUSTREG_HTTPS": False,
+}
+
+_CASTS = {
+    "CUSTREG_REGISTRY_TIMEOUT": float,
+    "CUSTREG_REGISTRY_CACHE_SECONDS": int,
+    "CUSTREG_PAGE_SIZE": int,
+    "CUSTREG_HTTPS": lambda v: str(v).lower() in ("1", "true", "yes", "on"),
+}
+
+
+def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The CUSTREG_* settings found in the environment, cast to their types."""
+    environ = os.environ if environ is None else environ
+    found: dict[str, Any] = {}
+    for key, value in environ.items():
+        if key.startswith("CUSTREG_") and key != "CUSTREG_TEST_DATABASE_URL":
+            found[key] = _CASTS.get(key, str)(value)
+    return found
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Accept postgres:// and postgresql:// URLs and use the psycopg 3 driver for them."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url

@@ -1,0 +1,183 @@
+"""Customers and what hangs on a customer card: addresses, e-invoicing addresses, contacts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Optional
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    func,
+    select,
+)
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
+
+from ..extensions import db
+from .settings import CustomerStatus, Industry, InvoiceTemplate, MarketSegment, VatRate
+from .user import User
+
+if TYPE_CHECKING:
+    from .project import Invoice, Project
+
+ADDRESS_KINDS = ("visiting", "postal", "billing")
+
+customer_segment = Table(
+    "custreg_customer_segment",
+    db.Model.metadata,
+    Column(
+        "customer_id",
+        ForeignKey("custreg_customer.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "segment_id",
+        ForeignKey("custreg_market_segment.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+)
+
+
+class Address(db.Model):
+    __tablename__ = "custreg_address"
+    __table_args__ = (Index("ix_custreg_address_customer_kind", "customer_id", "kind"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("custreg_customer.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20), default="visiting")
+    street: Mapped[Optional[str]] = mapped_column(String(300))
+    postal_code: Mapped[Optional[str]] = mapped_column(String(20))
+    city: Mapped[Optional[str]] = mapped_column(String(100))
+    country: Mapped[Optional[str]] = mapped_column(String(2))
+    customer: Mapped[Customer] = relationship(back_populates="addresses")
+
+    def __str__(self) -> str:
+        parts = [self.street, " ".join(p for p in (self.postal_code, self.city) if p)]
+        return ", ".join(p for p in parts if p) or "-"
+
+
+class EInvoiceAddress(db.Model):
+    __tablename__ = "custreg_einvoice_address"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("custreg_customer.id", ondelete="CASCADE"), index=True
+    )
+    address: Mapped[str] = mapped_column(String(100))
+    operator: Mapped[Optional[str]] = mapped_column(String(100))
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    customer: Mapped[Customer] = relationship(back_populates="einvoice_addresses")
+
+    def __str__(self) -> str:
+        return f"{self.address} ({self.operator})" if self.operator else self.address
+
+
+class Contact(db.Model):
+    __tablename__ = "custreg_contact"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("custreg_customer.id", ondelete="CASCADE"), index=True
+    )
+    first_name: Mapped[Optional[str]] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    title: Mapped[Optional[str]] = mapped_column(String(200))
+    email: Mapped[Optional[str]] = mapped_column(String(254))
+    phone: Mapped[Optional[str]] = mapped_column(String(50))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    customer: Mapped[Customer] = relationship(back_populates="contacts")
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p)
+
+    def __str__(self) -> str:
+        return self.full_name
+
+
+class Customer(db.Model):
+    __tablename__ = "custreg_customer"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    name: Mapped[str] = mapped_column(String(300), index=True)
+    business_id: Mapped[Optional[str]] = mapped_column(String(40), index=True)
+    vat_number: Mapped[Optional[str]] = mapped_column(String(40), index=True)
+    country: Mapped[str] = mapped_column(String(2), default="FI", index=True)
+    owner_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("custreg_user.id", ondelete="SET NULL"), index=True
+    )
+    industry_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("custreg_industry.id", ondelete="SET NULL"), index=True
+    )
+    invoice_template_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("custreg_invoice_template.id", ondelete="SET NULL"), index=True
+    )
+    vat_rate_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("custreg_vat_rate.id", ondelete="SET NULL"), index=True
+    )
+    status_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("custreg_customer_status.id", ondelete="SET NULL"), index=True
+    )
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    website: Mapped[Optional[str]] = mapped_column(String(300))
+    email: Mapped[Optional[str]] = mapped_column(String(254))
+    phone: Mapped[Optional[str]] = mapped_column(String(50))
+    notes: Mapped[Optional[str]] = mapped_column(Text)
+    registry_source: Mapped[Optional[str]] = mapped_column(String(50))
+    registry_fetched_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime, server_default=func.now(), onupdate=func.now()
+    )
+
+    owner: Mapped[Optional[User]] = relationship()
+    industry: Mapped[Optional[Industry]] = relationship()
+    invoice_template: Mapped[Optional[InvoiceTemplate]] = relationship()
+    vat_rate: Mapped[Optional[VatRate]] = relationship()
+    status: Mapped[Optional[CustomerStatus]] = relationship()
+    segments: Mapped[list[MarketSegment]] = relationship(
+        secondary=customer_segment, order_by=MarketSegment.name
+    )
+    addresses: Mapped[list[Address]] = relationship(
+        back_populates="customer", cascade="all, delete-orphan", order_by=Address.id
+    )
+    einvoice_addresses: Mapped[list[EInvoiceAddress]] = relationship(
+        back_populates="customer", cascade="all, delete-orphan", order_by=EInvoiceAddress.id
+    )
+    contacts: Mapped[list[Contact]] = relationship(
+        back_populates="customer",
+        cascade="all, delete-orphan",
+        order_by=(Contact.last_name, Contact.first_name),
+    )
+    projects: Mapped[list[Project]] = relationship(
+        back_populates="customer", order_by="Project.id", passive_deletes="all"
+    )
+    invoices: Mapped[list[Invoice]] = relationship(
+        back_populates="customer", order_by="Invoice.date.desc()", passive_deletes="all"
+    )
+
+    def address_of(self, kind: str) -> Address | None:
+        return next((a for a in self.addresses if a.kind == kind), None)
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
+
+
+# City of the visiting address, for the Summary list; deferred so that only the list loads it,
+# in the same statement as the rows (no query per row).
+Customer.city = column_property(
+    select(Address.city)
+    .where(Address.customer_id == Customer.id, Address.kind == "visiting")
+    .order_by(Address.id)
+    .limit(1)
+    .correlate_except(Address)
+    .scalar_subquery(),
+    deferred=True,
+)

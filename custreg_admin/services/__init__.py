@@ -1,0 +1,1 @@
+"""Domain logic of the customer registry. No request objects here; views call these."""

@@ -1,0 +1,93 @@
+"""Customer cards: numbering, duplicate detection, deletion rules."""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, func, or_, select
+
+from ..extensions import db
+from ..models import Customer, Invoice, Project, Proposal
+from .errors import DomainError
+
+FIRST_CUSTOMER_NUMBER = 1001
+
+
+def next_customer_number() -> int:
+    highest = db.session.scalar(select(func.max(Customer.number)))
+    return FIRST_CUSTOMER_NUMBER if highest is None else max(highest + 1, FIRST_CUSTOMER_NUMBER)
+
+
+def find_duplicates(
+    business_id: str | None, vat_number: str | None, *, exclude_id: int | None = None
+) -> list[Customer]:
+    """Other customers that already carry this business ID or VAT number."""
+    conditions = []
+    if business_id:
+        conditions.append(Customer.business_id == business_id)
+    if vat_number:
+        conditions.append(Customer.vat_number == vat_number)
+    if not conditions:
+        return []
+    query = select(Customer).where(or_(*conditions)).order_by(Customer.number)
+    if exclude_id is not None:
+        query = query.where(Customer.id != exclude_id)
+    return list(db.session.scalars(query.limit(5)))
+
+
+def deletion_blockers(customer_id: int) -> list[str]:
+    """What keeps a customer from being deleted: its projects, invoices and proposals."""
+    blockers = []
+    projects = db.session.scalar(
+        select(func.count()).select_from(Project).where(Project.customer_id == customer_id)
+    )
+    invoices = db.session.scalar(
+        select(func.count()).select_from(Invoice).where(Invoice.customer_id == customer_id)
+    )
+    proposals = db.session.scalar(
+        select(func.count())
+        .select_from(Proposal)
+        .where(exists().where(Project.id == Proposal.project_id, Project.customer_id == customer_id))
+    )
+    for count, word in ((projects, "project"), (invoices, "invoice"), (proposals, "proposal")):
+        if count:
+            blockers.append(f"{count} {word}{'s' if count != 1 else ''}")
+    return blockers
+
+
+def ensure_deletable(customer: Customer) -> None:
+    blockers = deletion_blockers(customer.id)
+    if blockers:
+        raise DomainError(
+            f"Customer {customer.number} {customer.name} cannot be deleted: it has "
+            f"{', '.join(blockers)}. Inactivate the customer instead."
+        )
+
+
+def search_condition(text: str):
+    """SQL condition for the Summary search box: name, number, business ID or VAT number.
+
+    A business ID or VAT number matches in any usual spelling (``0112038-9``, ``FI01120389``,
+    ``NO 923 609 016 MVA``); every other word must appear in the name, number, business ID or
+    VAT number.
+    """
+    from sqlalchemy import String, and_, cast
+
+    from .identifiers import search_variants
+
+    text = (text or "").strip()
+    variants = [v for v in search_variants(text) if v != text]
+    word_conditions = []
+    for word in text.split():
+        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        word_conditions.append(
+            or_(
+                Customer.name.ilike(pattern, escape="\\"),
+                cast(Customer.number, String).ilike(pattern, escape="\\"),
+                Customer.business_id.ilike(pattern, escape="\\"),
+                Customer.vat_number.ilike(pattern, escape="\\"),
+            )
+        )
+    condition = and_(*word_conditions) if word_conditions else None
+    if variants:
+        by_id = or_(Customer.business_id.in_(variants), Customer.vat_number.in_(variants))
+        condition = by_id if condition is None else or_(condition, by_id)
+    return condition

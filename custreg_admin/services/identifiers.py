@@ -1,0 +1,128 @@
+"""Business IDs and VAT numbers: validated and normalised per country with python-stdnum.
+
+Finland: business ID (Y-tunnus) ``0112038-9`` and VAT number ``FI01120389``.
+Norway: organisation number ``923609016`` and VAT number ``NO923609016MVA``.
+For other countries the numbers are stored as given (trimmed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from stdnum.exceptions import ValidationError
+from stdnum.fi import alv as fi_vat
+from stdnum.fi import ytunnus as fi_business_id
+from stdnum.no import mva as no_vat
+from stdnum.no import orgnr as no_business_id
+
+from .errors import InvalidIdentifier
+
+SUPPORTED_COUNTRIES = ("FI", "NO")
+
+_EXAMPLES = {
+    "FI": ("0112038-9", "FI01120389"),
+    "NO": ("923609016", "NO923609016MVA"),
+}
+
+
+@dataclass(frozen=True)
+class Identifiers:
+    business_id: str | None
+    vat_number: str | None
+
+
+def _clean(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value or None
+
+
+def _fi_business_id(value: str) -> str:
+    return fi_business_id.format(fi_business_id.validate(value))
+
+
+def _fi_vat(value: str) -> str:
+    return "FI" + fi_vat.validate(value)
+
+
+def _no_business_id(value: str) -> str:
+    return no_business_id.validate(value)
+
+
+def _no_vat(value: str) -> str:
+    return "NO" + no_vat.validate(value)
+
+
+def _business_id_of_vat(country: str, vat: str) -> str:
+    digits = vat[2:]
+    if country == "FI":
+        return fi_business_id.format(digits)
+    return digits[:-3]  # NO: drop the MVA suffix
+
+
+def _vat_of_business_id(country: str, business_id: str) -> str:
+    if country == "FI":
+        return "FI" + fi_business_id.compact(business_id)
+    return f"NO{business_id}MVA"
+
+
+def _message(country: str, what: str, value: str, error: ValidationError) -> str:
+    business_example, vat_example = _EXAMPLES[country]
+    example = business_example if what == "business ID" else vat_example
+    return f"{value!r} is not a valid {country} {what}: {error.message} Example: {example}."
+
+
+def normalise_identifiers(
+    country: str | None, business_id: str | None, vat_number: str | None
+) -> Identifiers:
+    """Validate and normalise a business ID and a VAT number for ``country``.
+
+    For FI and NO, each is written in its standard form, and a missing one is derived from the
+    other when that is possible. Raises :class:`InvalidIdentifier` naming the field at fault.
+    """
+    country = (country or "").strip().upper()
+    business_id, vat_number = _clean(business_id), _clean(vat_number)
+    if country not in SUPPORTED_COUNTRIES:
+        return Identifiers(business_id, vat_number)
+
+    to_business_id, to_vat = (
+        (_fi_business_id, _fi_vat) if country == "FI" else (_no_business_id, _no_vat)
+    )
+    if business_id:
+        try:
+            business_id = to_business_id(business_id)
+        except ValidationError as error:
+            raise InvalidIdentifier(
+                "business_id", _message(country, "business ID", business_id, error)
+            ) from error
+    if vat_number:
+        try:
+            vat_number = to_vat(vat_number)
+        except ValidationError as error:
+            raise InvalidIdentifier(
+                "vat_number", _message(country, "VAT number", vat_number, error)
+            ) from error
+    if business_id and vat_number and _business_id_of_vat(country, vat_number) != business_id:
+        raise InvalidIdentifier(
+            "vat_number",
+            f"VAT number {vat_number} does not belong to business ID {business_id} "
+            f"(that would be {_vat_of_business_id(country, business_id)}).",
+        )
+    if vat_number and not business_id:
+        business_id = _business_id_of_vat(country, vat_number)
+    if business_id and not vat_number:
+        vat_number = _vat_of_business_id(country, business_id)
+    return Identifiers(business_id, vat_number)
+
+
+def search_variants(text: str) -> list[str]:
+    """Spellings under which a typed business ID or VAT number may be stored, for search."""
+    text = text.strip()
+    variants = {text}
+    for country in SUPPORTED_COUNTRIES:
+        for business, vat in ((text, None), (None, text)):
+            try:
+                found = normalise_identifiers(country, business, vat)
+            except InvalidIdentifier:
+                continue
+            variants.update(v for v in (found.business_id, found.vat_number) if v)
+    return sorted(variants)

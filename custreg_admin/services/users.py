@@ -1,0 +1,50 @@
+"""Users: authentication and creation."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import ROLES, User
+from .errors import DomainError
+
+
+def find_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this e-mail and password, else None."""
+    user = find_by_email(email or "")
+    if user is None or not user.is_active or not user.check_password(password or ""):
+        return None
+    return user
+
+
+def create_user(
+    email: str,
+    name: str,
+    password: str,
+    role: str = "user",
+    can_view_all_invoices: bool = False,
+) -> User:
+    email = email.strip().lower()
+    if role not in ROLES:
+        raise DomainError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
+    if not email or "@" not in email:
+        raise DomainError("An e-mail address is required.")
+    if len(password) < 8:
+        raise DomainError("The password must have at least 8 characters.")
+    if find_by_email(email) is not None:
+        raise DomainError(f"A user with e-mail {email} already exists.")
+    user = User(
+        email=email,
+        name=name.strip() or email,
+        role=role,
+        can_view_all_invoices=can_view_all_invoices,
+        is_active=True,
+    )
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user
