@@ -21,8 +21,9 @@ def init_db() -> None:
 @custreg_cli.command("create-user")
 @click.option("--email", prompt=True)
 @click.option("--name", prompt=True)
-@click.option("--role", type=click.Choice(["admin", "manager", "user"]), default="admin",
-              show_default=True)
+@click.option(
+    "--role", type=click.Choice(["admin", "manager", "user"]), default="admin", show_default=True
+)
 @click.option("--can-view-all-invoices", is_flag=True, default=False)
 @click.password_option()
 def create_user_command(email, name, role, can_view_all_invoices, password) -> None:
@@ -38,8 +39,13 @@ def create_user_command(email, name, role, can_view_all_invoices, password) -> N
 
 
 @custreg_cli.command("demo")
-@click.option("--customers", default=200, show_default=True, type=click.IntRange(1, 10_000_000),
-              help="How many customers to create.")
+@click.option(
+    "--customers",
+    default=200,
+    show_default=True,
+    type=click.IntRange(1, 10_000_000),
+    help="How many customers to create.",
+)
 @click.option("--seed", default=42, show_default=True, help="Random seed (same seed, same data).")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database has customers.")
 def demo_command(customers: int, seed: int, if_empty: bool) -> None:

@@ -82,9 +82,7 @@ class CustReg:
                 app,
                 name="Customer registry",
                 url=url_prefix,
-                index_view=HomeView(
-                    name="Home", endpoint="custreg_admin_home", url=url_prefix
-                ),
+                index_view=HomeView(name="Home", endpoint="custreg_admin_home", url=url_prefix),
                 theme=Bootstrap4Theme(base_template="custreg_admin/base.html", fluid=True),
             )
         state = CustRegState(admin=admin, url_prefix=url_prefix)

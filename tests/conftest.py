@@ -10,7 +10,6 @@ HTTP tests use ``client`` / ``login``; each request gets its own database sessio
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -19,19 +18,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from custreg_admin import create_app
-from custreg_admin.config import sqlalchemy_url
 from custreg_admin.extensions import db
 from custreg_admin.models import User
 from custreg_admin.services.setup import seed_defaults
 
+from .helpers import PASSWORD, log_in
+
 PG_URL = os.environ.get("CUSTREG_TEST_DATABASE_URL")
-PASSWORD = "correct-horse-battery"
-
-_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def is_postgres() -> bool:
-    return bool(PG_URL)
 
 
 @pytest.fixture(scope="session")
@@ -114,8 +107,14 @@ def client(app) -> FlaskClient:
 def make_user(app) -> Callable[..., User]:
     counter = iter(range(1, 10_000))
 
-    def make(role: str = "admin", *, can_view_all_invoices: bool = False, name: str | None = None,
-             email: str | None = None, is_active: bool = True) -> User:
+    def make(
+        role: str = "admin",
+        *,
+        can_view_all_invoices: bool = False,
+        name: str | None = None,
+        email: str | None = None,
+        is_active: bool = True,
+    ) -> User:
         n = next(counter)
         with app.app_context():
             user = User(
@@ -135,21 +134,6 @@ def make_user(app) -> Callable[..., User]:
     return make
 
 
-def csrf_token(client: FlaskClient, path: str = "/admin/login") -> str:
-    """The CSRF token of the client's session, read from a rendered form."""
-    response = client.get(path)
-    found = _CSRF.search(response.get_data(as_text=True))
-    assert found, f"no csrf_token on {path}"
-    return found.group(1)
-
-
-def log_in(client: FlaskClient, user: User, password: str = PASSWORD):
-    token = csrf_token(client)
-    return client.post(
-        "/admin/login", data={"email": user.email, "password": password, "csrf_token": token}
-    )
-
-
 @pytest.fixture
 def login(client, make_user) -> Callable[..., User]:
     """Log the test client in as a new user of the given role; returns the user."""
@@ -167,6 +151,3 @@ def login(client, make_user) -> Callable[..., User]:
 def admin_client(client, login) -> FlaskClient:
     login("admin")
     return client
-
-
-__all__ = ["PASSWORD", "csrf_token", "is_postgres", "log_in", "sqlalchemy_url"]

@@ -2,8 +2,13 @@ from custreg_admin import create_app
 
 
 def test_config_mapping_overrides_defaults(tmp_path):
-    app = create_app({"CUSTREG_DATABASE_URL": f"sqlite:///{tmp_path}/x.db", "CUSTREG_SECRET_KEY": "k",
-                      "CUSTREG_TIMEZONE": "UTC"})
+    app = create_app(
+        {
+            "CUSTREG_DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+            "CUSTREG_SECRET_KEY": "k",
+            "CUSTREG_TIMEZONE": "UTC",
+        }
+    )
     assert app.config["CUSTREG_TIMEZONE"] == "UTC"
     assert app.config["CUSTREG_DEFAULT_COUNTRY"] == "FI"
     assert app.config["SECRET_KEY"] == "k"
@@ -13,20 +18,27 @@ def test_config_mapping_overrides_defaults(tmp_path):
 def test_environment_variables_are_read(tmp_path, monkeypatch):
     monkeypatch.setenv("CUSTREG_DEFAULT_COUNTRY", "NO")
     monkeypatch.setenv("CUSTREG_REGISTRY_TIMEOUT", "2.5")
-    app = create_app({"CUSTREG_DATABASE_URL": f"sqlite:///{tmp_path}/x.db", "CUSTREG_SECRET_KEY": "k"})
+    app = create_app(
+        {"CUSTREG_DATABASE_URL": f"sqlite:///{tmp_path}/x.db", "CUSTREG_SECRET_KEY": "k"}
+    )
     assert app.config["CUSTREG_DEFAULT_COUNTRY"] == "NO"
     assert app.config["CUSTREG_REGISTRY_TIMEOUT"] == 2.5
 
 
 def test_postgres_urls_use_psycopg3(tmp_path):
-    app = create_app({"CUSTREG_DATABASE_URL": "postgresql://postgres@127.0.0.1/test",
-                      "CUSTREG_SECRET_KEY": "k"})
+    app = create_app(
+        {"CUSTREG_DATABASE_URL": "postgresql://postgres@127.0.0.1/test", "CUSTREG_SECRET_KEY": "k"}
+    )
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://postgres@127.0.0.1/test"
 
 
 def test_two_apps_in_one_process_get_their_own_views(tmp_path):
-    first = create_app({"CUSTREG_DATABASE_URL": f"sqlite:///{tmp_path}/a.db", "CUSTREG_SECRET_KEY": "k"})
-    second = create_app({"CUSTREG_DATABASE_URL": f"sqlite:///{tmp_path}/b.db", "CUSTREG_SECRET_KEY": "k"})
+    first = create_app(
+        {"CUSTREG_DATABASE_URL": f"sqlite:///{tmp_path}/a.db", "CUSTREG_SECRET_KEY": "k"}
+    )
+    second = create_app(
+        {"CUSTREG_DATABASE_URL": f"sqlite:///{tmp_path}/b.db", "CUSTREG_SECRET_KEY": "k"}
+    )
     views_a = first.extensions["custreg_admin"].views
     views_b = second.extensions["custreg_admin"].views
     assert views_a and views_b

@@ -43,35 +43,102 @@ def register_views(admin: Admin) -> list:
     session = db  # Flask-Admin 2 takes the Flask-SQLAlchemy object
     views = [
         CustomerView(
-            Customer, session, name="Summary", category=CUSTOMERS,
-            endpoint="custreg_customer", url="customers",
+            Customer,
+            session,
+            name="Summary",
+            category=CUSTOMERS,
+            endpoint="custreg_customer",
+            url="customers",
         ),
-        ProjectView(Project, session, name="Projects", category=PROJECTS,
-                    endpoint="custreg_project", url="projects"),
-        ProposalView(Proposal, session, name="Proposals", category=PROJECTS,
-                     endpoint="custreg_proposal", url="proposals"),
-        InvoiceView(Invoice, session, name="Invoices", category=PROJECTS,
-                    endpoint="custreg_invoice", url="invoices"),
-        CostView(Cost, session, name="Costs", category=PROJECTS,
-                 endpoint="custreg_cost", url="costs"),
-        IndustryView(Industry, session, name="Industries", category=SETTINGS,
-                     endpoint="custreg_industry", url="settings/industries"),
-        InvoiceTemplateView(InvoiceTemplate, session, name="Invoice templates", category=SETTINGS,
-                            endpoint="custreg_invoice_template", url="settings/invoice-templates"),
-        VatRateView(VatRate, session, name="VAT rates", category=SETTINGS,
-                    endpoint="custreg_vat_rate", url="settings/vat-rates"),
-        CustomerStatusView(CustomerStatus, session, name="Customer statuses", category=SETTINGS,
-                           endpoint="custreg_customer_status", url="settings/customer-statuses"),
-        MarketSegmentView(MarketSegment, session, name="Market segments", category=SETTINGS,
-                          endpoint="custreg_market_segment", url="settings/market-segments"),
-        InvoiceStatusView(InvoiceStatus, session, name="Invoice statuses", category=SETTINGS,
-                          endpoint="custreg_invoice_status", url="settings/invoice-statuses"),
-        UserView(User, session, name="Users", category=SETTINGS,
-                 endpoint="custreg_user", url="settings/users"),
+        ProjectView(
+            Project,
+            session,
+            name="Projects",
+            category=PROJECTS,
+            endpoint="custreg_project",
+            url="projects",
+        ),
+        ProposalView(
+            Proposal,
+            session,
+            name="Proposals",
+            category=PROJECTS,
+            endpoint="custreg_proposal",
+            url="proposals",
+        ),
+        InvoiceView(
+            Invoice,
+            session,
+            name="Invoices",
+            category=PROJECTS,
+            endpoint="custreg_invoice",
+            url="invoices",
+        ),
+        CostView(
+            Cost, session, name="Costs", category=PROJECTS, endpoint="custreg_cost", url="costs"
+        ),
+        IndustryView(
+            Industry,
+            session,
+            name="Industries",
+            category=SETTINGS,
+            endpoint="custreg_industry",
+            url="settings/industries",
+        ),
+        InvoiceTemplateView(
+            InvoiceTemplate,
+            session,
+            name="Invoice templates",
+            category=SETTINGS,
+            endpoint="custreg_invoice_template",
+            url="settings/invoice-templates",
+        ),
+        VatRateView(
+            VatRate,
+            session,
+            name="VAT rates",
+            category=SETTINGS,
+            endpoint="custreg_vat_rate",
+            url="settings/vat-rates",
+        ),
+        CustomerStatusView(
+            CustomerStatus,
+            session,
+            name="Customer statuses",
+            category=SETTINGS,
+            endpoint="custreg_customer_status",
+            url="settings/customer-statuses",
+        ),
+        MarketSegmentView(
+            MarketSegment,
+            session,
+            name="Market segments",
+            category=SETTINGS,
+            endpoint="custreg_market_segment",
+            url="settings/market-segments",
+        ),
+        InvoiceStatusView(
+            InvoiceStatus,
+            session,
+            name="Invoice statuses",
+            category=SETTINGS,
+            endpoint="custreg_invoice_status",
+            url="settings/invoice-statuses",
+        ),
+        UserView(
+            User,
+            session,
+            name="Users",
+            category=SETTINGS,
+            endpoint="custreg_user",
+            url="settings/users",
+        ),
     ]
     admin.add_view(views[0])
     admin.add_link(
-        ProtectedMenuLink(name="Customer", endpoint="custreg_customer.create_view", category=ADD_NEW)
+        ProtectedMenuLink(
+            name="Customer", endpoint="custreg_customer.create_view", category=ADD_NEW
+        )
     )
     admin.add_views(*views[1:])
     return views

@@ -82,7 +82,9 @@ def _options(model, label=lambda row: str(row), order=None):
     def load():
         if not has_app_context():  # Flask-Admin asks once at start-up; lists load per request
             return []
-        rows = db.session.scalars(select(model).order_by(order if order is not None else model.name))
+        rows = db.session.scalars(
+            select(model).order_by(order if order is not None else model.name)
+        )
         return [(str(row.id), label(row)) for row in rows]
 
     return load
@@ -92,7 +94,9 @@ def _segment_options():
     if not has_app_context():
         return []
     rows = db.session.scalars(
-        select(MarketSegment).options(selectinload(MarketSegment.parent)).order_by(MarketSegment.name)
+        select(MarketSegment)
+        .options(selectinload(MarketSegment.parent))
+        .order_by(MarketSegment.name)
     )
     return [(str(row.id), str(row)) for row in rows]
 
@@ -185,13 +189,9 @@ class CustomerView(ProtectedModelView):
     column_searchable_list = ("name", "number", "business_id", "vat_number")
     column_formatters = {"segments": _segments_formatter, "name": _name_formatter}
     column_filters = (
-        sqla_filters.IntEqualFilter(
-            Customer.owner_id, "Account owner", options=_options(User)
-        ),
+        sqla_filters.IntEqualFilter(Customer.owner_id, "Account owner", options=_options(User)),
         sqla_filters.IntEqualFilter(Customer.industry_id, "Industry", options=_options(Industry)),
-        sqla_filters.IntEqualFilter(
-            Customer.status_id, "Status", options=_options(CustomerStatus)
-        ),
+        sqla_filters.IntEqualFilter(Customer.status_id, "Status", options=_options(CustomerStatus)),
         SegmentFilter(),
         sqla_filters.FilterEqual(Customer.country, "Country", options=_country_options),
         ActiveStateFilter(),
@@ -254,11 +254,7 @@ class CustomerView(ProtectedModelView):
         return super()._get_filter_groups()
 
     def get_query(self):
-        return (
-            super()
-            .get_query()
-            .options(undefer(Customer.city), selectinload(Customer.segments))
-        )
+        return super().get_query().options(undefer(Customer.city), selectinload(Customer.segments))
 
     def _apply_search(self, query, count_query, joins, count_joins, search):
         condition = customer_service.search_condition(search)

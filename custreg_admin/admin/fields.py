@@ -19,7 +19,11 @@ def country_choices() -> tuple[tuple[str, str], ...]:
     }
     first = [(code, f"{names[code]} ({code})") for code in PREFERRED_COUNTRIES]
     rest = sorted(
-        ((code, f"{name} ({code})") for code, name in names.items() if code not in PREFERRED_COUNTRIES),
+        (
+            (code, f"{name} ({code})")
+            for code, name in names.items()
+            if code not in PREFERRED_COUNTRIES
+        ),
         key=lambda item: item[1],
     )
     return tuple(first + rest)

@@ -10,17 +10,39 @@ from .base import ProtectedModelView
 
 
 class ProjectView(ProtectedModelView):
-    column_list = ("customer", "name", "kind", "sales_status", "is_closed", "is_internal", "manager")
-    column_labels = {"is_closed": "Closed", "is_internal": "Internal", "sales_status": "Sales status"}
+    column_list = (
+        "customer",
+        "name",
+        "kind",
+        "sales_status",
+        "is_closed",
+        "is_internal",
+        "manager",
+    )
+    column_labels = {
+        "is_closed": "Closed",
+        "is_internal": "Internal",
+        "sales_status": "Sales status",
+    }
     column_searchable_list = ("name", "customer.name")
     column_filters = ("kind", "sales_status", "is_closed", "is_internal", "manager.name")
     column_sortable_list = ("name", "kind", "sales_status", ("customer", "customer.name"))
     column_default_sort = "name"
-    form_columns = ("customer", "name", "kind", "sales_status", "manager", "is_internal", "is_closed")
+    form_columns = (
+        "customer",
+        "name",
+        "kind",
+        "sales_status",
+        "manager",
+        "is_internal",
+        "is_closed",
+    )
     form_overrides = {"kind": SelectField, "sales_status": SelectField}
     form_args = {
         "kind": {"choices": [("project", "Project"), ("sales_case", "Sales case")]},
-        "sales_status": {"choices": [(s, s.replace("_", " ").capitalize()) for s in SALES_STATUSES]},
+        "sales_status": {
+            "choices": [(s, s.replace("_", " ").capitalize()) for s in SALES_STATUSES]
+        },
     }
     form_ajax_refs = {"customer": {"fields": (Customer.name,), "page_size": 20}}
 

@@ -26,7 +26,14 @@ class InvoiceTemplateView(SettingsModelView):
     form_columns = ("name", "language")
     form_overrides = {"language": SelectField}
     form_args = {
-        "language": {"choices": [("fi", "Finnish"), ("sv", "Swedish"), ("en", "English"), ("nb", "Norwegian bokmål")]}
+        "language": {
+            "choices": [
+                ("fi", "Finnish"),
+                ("sv", "Swedish"),
+                ("en", "English"),
+                ("nb", "Norwegian bokmål"),
+            ]
+        }
     }
 
 
@@ -88,7 +95,12 @@ class UserView(ProtectedModelView):
         "name": {"validators": [DataRequired(), Length(max=200)]},
         "role": {"choices": [(r, r.capitalize()) for r in ROLES]},
         "locale": {
-            "choices": [("", "Browser default"), ("en", "English"), ("fi", "Suomi"), ("nb", "Norsk bokmål")],
+            "choices": [
+                ("", "Browser default"),
+                ("en", "English"),
+                ("fi", "Suomi"),
+                ("nb", "Norsk bokmål"),
+            ],
             "validators": [Optional()],
         },
     }
@@ -101,7 +113,9 @@ class UserView(ProtectedModelView):
         elif is_created:
             raise DomainError("A new user needs a password.")
         if model.id == current_user.id and (model.role != "admin" or not model.is_active):
-            raise DomainError("You cannot remove your own administrator rights or deactivate yourself.")
+            raise DomainError(
+                "You cannot remove your own administrator rights or deactivate yourself."
+            )
 
     def on_model_delete(self, model):
         if model.id == current_user.id:

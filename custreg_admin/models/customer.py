@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -54,10 +54,10 @@ class Address(db.Model):
         ForeignKey("custreg_customer.id", ondelete="CASCADE"), index=True
     )
     kind: Mapped[str] = mapped_column(String(20), default="visiting")
-    street: Mapped[Optional[str]] = mapped_column(String(300))
-    postal_code: Mapped[Optional[str]] = mapped_column(String(20))
-    city: Mapped[Optional[str]] = mapped_column(String(100))
-    country: Mapped[Optional[str]] = mapped_column(String(2))
+    street: Mapped[str | None] = mapped_column(String(300))
+    postal_code: Mapped[str | None] = mapped_column(String(20))
+    city: Mapped[str | None] = mapped_column(String(100))
+    country: Mapped[str | None] = mapped_column(String(2))
     customer: Mapped[Customer] = relationship(back_populates="addresses")
 
     def __str__(self) -> str:
@@ -72,7 +72,7 @@ class EInvoiceAddress(db.Model):
         ForeignKey("custreg_customer.id", ondelete="CASCADE"), index=True
     )
     address: Mapped[str] = mapped_column(String(100))
-    operator: Mapped[Optional[str]] = mapped_column(String(100))
+    operator: Mapped[str | None] = mapped_column(String(100))
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
     customer: Mapped[Customer] = relationship(back_populates="einvoice_addresses")
 
@@ -86,11 +86,11 @@ class Contact(db.Model):
     customer_id: Mapped[int] = mapped_column(
         ForeignKey("custreg_customer.id", ondelete="CASCADE"), index=True
     )
-    first_name: Mapped[Optional[str]] = mapped_column(String(100))
+    first_name: Mapped[str | None] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
-    title: Mapped[Optional[str]] = mapped_column(String(200))
-    email: Mapped[Optional[str]] = mapped_column(String(254))
-    phone: Mapped[Optional[str]] = mapped_column(String(50))
+    title: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(50))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     customer: Mapped[Customer] = relationship(back_populates="contacts")
 
@@ -107,41 +107,41 @@ class Customer(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[int] = mapped_column(Integer, unique=True)
     name: Mapped[str] = mapped_column(String(300), index=True)
-    business_id: Mapped[Optional[str]] = mapped_column(String(40), index=True)
-    vat_number: Mapped[Optional[str]] = mapped_column(String(40), index=True)
+    business_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    vat_number: Mapped[str | None] = mapped_column(String(40), index=True)
     country: Mapped[str] = mapped_column(String(2), default="FI", index=True)
-    owner_id: Mapped[Optional[int]] = mapped_column(
+    owner_id: Mapped[int | None] = mapped_column(
         ForeignKey("custreg_user.id", ondelete="SET NULL"), index=True
     )
-    industry_id: Mapped[Optional[int]] = mapped_column(
+    industry_id: Mapped[int | None] = mapped_column(
         ForeignKey("custreg_industry.id", ondelete="SET NULL"), index=True
     )
-    invoice_template_id: Mapped[Optional[int]] = mapped_column(
+    invoice_template_id: Mapped[int | None] = mapped_column(
         ForeignKey("custreg_invoice_template.id", ondelete="SET NULL"), index=True
     )
-    vat_rate_id: Mapped[Optional[int]] = mapped_column(
+    vat_rate_id: Mapped[int | None] = mapped_column(
         ForeignKey("custreg_vat_rate.id", ondelete="SET NULL"), index=True
     )
-    status_id: Mapped[Optional[int]] = mapped_column(
+    status_id: Mapped[int | None] = mapped_column(
         ForeignKey("custreg_customer_status.id", ondelete="SET NULL"), index=True
     )
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
-    website: Mapped[Optional[str]] = mapped_column(String(300))
-    email: Mapped[Optional[str]] = mapped_column(String(254))
-    phone: Mapped[Optional[str]] = mapped_column(String(50))
-    notes: Mapped[Optional[str]] = mapped_column(Text)
-    registry_source: Mapped[Optional[str]] = mapped_column(String(50))
-    registry_fetched_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    website: Mapped[str | None] = mapped_column(String(300))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    notes: Mapped[str | None] = mapped_column(Text)
+    registry_source: Mapped[str | None] = mapped_column(String(50))
+    registry_fetched_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime, server_default=func.now(), onupdate=func.now()
     )
 
-    owner: Mapped[Optional[User]] = relationship()
-    industry: Mapped[Optional[Industry]] = relationship()
-    invoice_template: Mapped[Optional[InvoiceTemplate]] = relationship()
-    vat_rate: Mapped[Optional[VatRate]] = relationship()
-    status: Mapped[Optional[CustomerStatus]] = relationship()
+    owner: Mapped[User | None] = relationship()
+    industry: Mapped[Industry | None] = relationship()
+    invoice_template: Mapped[InvoiceTemplate | None] = relationship()
+    vat_rate: Mapped[VatRate | None] = relationship()
+    status: Mapped[CustomerStatus | None] = relationship()
     segments: Mapped[list[MarketSegment]] = relationship(
         secondary=customer_segment, order_by=MarketSegment.name
     )

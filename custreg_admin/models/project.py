@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Optional
 
 from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Numeric, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -28,7 +27,7 @@ class Project(db.Model):
         ForeignKey("custreg_customer.id", ondelete="RESTRICT"), index=True
     )
     name: Mapped[str] = mapped_column(String(300))
-    manager_id: Mapped[Optional[int]] = mapped_column(
+    manager_id: Mapped[int | None] = mapped_column(
         ForeignKey("custreg_user.id", ondelete="SET NULL"), index=True
     )
     is_internal: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -37,7 +36,7 @@ class Project(db.Model):
     is_closed: Mapped[bool] = mapped_column(Boolean, default=False)
 
     customer: Mapped[Customer] = relationship(back_populates="projects")
-    manager: Mapped[Optional[User]] = relationship()
+    manager: Mapped[User | None] = relationship()
     proposals: Mapped[list[Proposal]] = relationship(
         back_populates="project", order_by="Proposal.id", passive_deletes="all"
     )
@@ -78,10 +77,10 @@ class Invoice(db.Model):
     customer_id: Mapped[int] = mapped_column(
         ForeignKey("custreg_customer.id", ondelete="RESTRICT"), index=True
     )
-    project_id: Mapped[Optional[int]] = mapped_column(
+    project_id: Mapped[int | None] = mapped_column(
         ForeignKey("custreg_project.id", ondelete="RESTRICT"), index=True
     )
-    number: Mapped[Optional[str]] = mapped_column(String(50))
+    number: Mapped[str | None] = mapped_column(String(50))
     date: Mapped[dt.date] = mapped_column(Date)
     status_id: Mapped[int] = mapped_column(
         ForeignKey("custreg_invoice_status.id", ondelete="RESTRICT"), index=True
@@ -89,7 +88,7 @@ class Invoice(db.Model):
     total: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"))
 
     customer: Mapped[Customer] = relationship(back_populates="invoices")
-    project: Mapped[Optional[Project]] = relationship(back_populates="invoices")
+    project: Mapped[Project | None] = relationship(back_populates="invoices")
     status: Mapped[InvoiceStatus] = relationship()
 
     def __str__(self) -> str:

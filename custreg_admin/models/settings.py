@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Optional
 
 from sqlalchemy import Boolean, ForeignKey, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -15,7 +14,7 @@ class Industry(db.Model):
     __tablename__ = "custreg_industry"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    code: Mapped[Optional[str]] = mapped_column(String(20), index=True)
+    code: Mapped[str | None] = mapped_column(String(20), index=True)
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}" if self.code else self.name
@@ -56,10 +55,10 @@ class MarketSegment(db.Model):
     __tablename__ = "custreg_market_segment"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    parent_id: Mapped[Optional[int]] = mapped_column(
+    parent_id: Mapped[int | None] = mapped_column(
         ForeignKey("custreg_market_segment.id", ondelete="SET NULL"), index=True
     )
-    parent: Mapped[Optional[MarketSegment]] = relationship(
+    parent: Mapped[MarketSegment | None] = relationship(
         remote_side="MarketSegment.id", back_populates="children"
     )
     children: Mapped[list[MarketSegment]] = relationship(back_populates="parent")

@@ -45,7 +45,9 @@ def deletion_blockers(customer_id: int) -> list[str]:
     proposals = db.session.scalar(
         select(func.count())
         .select_from(Proposal)
-        .where(exists().where(Project.id == Proposal.project_id, Project.customer_id == customer_id))
+        .where(
+            exists().where(Project.id == Proposal.project_id, Project.customer_id == customer_id)
+        )
     )
     for count, word in ((projects, "project"), (invoices, "invoice"), (proposals, "proposal")):
         if count:
