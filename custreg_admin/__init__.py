@@ -38,6 +38,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(DEFAULTS)
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+    )
     app.config.update(from_environment())
     if config:
         app.config.update(config)
@@ -49,11 +55,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.config["CUSTREG_DATABASE_URL"] = database_url
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", sqlalchemy_url(database_url))
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_SECURE", bool(app.config["CUSTREG_HTTPS"]))
-    app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
-    app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
+    if app.config["CUSTREG_HTTPS"]:
+        app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
 
     CustReg(app)
 

@@ -50,10 +50,11 @@ def create_user_command(email, name, role, can_view_all_invoices, password) -> N
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database has customers.")
 def demo_command(customers: int, seed: int, if_empty: bool) -> None:
     """Load deterministic, realistic demo data."""
-    from .demo import DEMO_PASSWORD, generate, has_customers
+    from .demo import DEMO_ADMIN_EMAIL, DEMO_PASSWORD, generate, has_customers
 
     if if_empty and has_customers():
         click.echo("The database already has customers; no demo data loaded.")
+        click.echo(f"Demo login (if the demo data is yours): {DEMO_ADMIN_EMAIL} / {DEMO_PASSWORD}")
         return
     with click.progressbar(length=customers, label="Creating customers") as bar:
         summary = generate(customers=customers, seed=seed, progress=bar.update)

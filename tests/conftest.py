@@ -9,6 +9,7 @@ HTTP tests use ``client`` / ``login``; each request gets its own database sessio
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterator
 
@@ -16,6 +17,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
+from werkzeug.security import generate_password_hash
 
 from custreg_admin import create_app
 from custreg_admin.extensions import db
@@ -103,6 +105,12 @@ def client(app) -> FlaskClient:
     return app.test_client()
 
 
+@functools.cache
+def _password_hash() -> str:
+    """Hash the test password once: werkzeug's scrypt is slow on purpose."""
+    return generate_password_hash(PASSWORD)
+
+
 @pytest.fixture
 def make_user(app) -> Callable[..., User]:
     counter = iter(range(1, 10_000))
@@ -124,7 +132,7 @@ def make_user(app) -> Callable[..., User]:
                 can_view_all_invoices=can_view_all_invoices,
                 is_active=is_active,
             )
-            user.set_password(PASSWORD)
+            user.password_hash = _password_hash()
             db.session.add(user)
             db.session.commit()
             db.session.refresh(user)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField
@@ -49,9 +49,10 @@ def login():
         else:
             login_user(user, remember=form.remember.data)
             return redirect(safe_next(form.next.data) or _home())
-    return render_template("custreg_admin/login.html", form=form), (
-        401 if request.method == "POST" else 200
-    )
+    admin = current_app.extensions["custreg_admin"].admin
+    return render_template(
+        "custreg_admin/login.html", form=form, admin_static=f"{admin.endpoint}.static"
+    ), (401 if request.method == "POST" else 200)
 
 
 @auth_blueprint.route("/logout", methods=["POST"])

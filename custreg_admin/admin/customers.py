@@ -32,7 +32,12 @@ from ..services import projects as project_service
 from ..services.errors import DomainError, InvalidIdentifier
 from ..services.identifiers import normalise_identifiers
 from .base import ProtectedModelView
-from .fields import country_choices, country_name
+from .fields import (
+    as_choices,
+    country_name,
+    country_select_choices,
+    optional_country_select_choices,
+)
 
 CARD_INVOICE_ROWS = 20
 
@@ -122,8 +127,11 @@ class AddressInline(InlineFormAdmin):
     form_columns = ("id", "kind", "street", "postal_code", "city", "country")
     form_overrides = {"kind": SelectField, "country": SelectField}
     form_args = {
-        "kind": {"choices": [(k, k.capitalize()) for k in ADDRESS_KINDS], "label": "Type"},
-        "country": {"choices": [("", "")] + list(country_choices()), "validators": [Optional()]},
+        "kind": {
+            "choices": as_choices((k, k.capitalize()) for k in ADDRESS_KINDS),
+            "label": "Type",
+        },
+        "country": {"choices": optional_country_select_choices, "validators": [Optional()]},
         "street": {"validators": [Optional(), Length(max=300)]},
     }
 
@@ -185,6 +193,7 @@ class CustomerView(ProtectedModelView):
         ("status", "status.name"),
         "city",
     )
+    column_select_related_list = (Customer.owner, Customer.industry, Customer.status)
     column_default_sort = ("name", False)
     column_searchable_list = ("name", "number", "business_id", "vat_number")
     column_formatters = {"segments": _segments_formatter, "name": _name_formatter}
@@ -213,6 +222,7 @@ class CustomerView(ProtectedModelView):
         "email",
         "phone",
         "notes",
+        "confirm_duplicate",
     )
     form_extra_fields = {"confirm_duplicate": HiddenField()}
     form_overrides = {"country": SelectField}
@@ -230,7 +240,7 @@ class CustomerView(ProtectedModelView):
             "validators": [Optional(), Length(max=40)],
             "description": "FI01120389, NO923609016MVA; derived from the business ID when empty.",
         },
-        "country": {"choices": country_choices},
+        "country": {"choices": country_select_choices},
         "owner": {
             "query_factory": lambda: db.session.scalars(
                 select(User).where(User.is_active.is_(True)).order_by(User.name)

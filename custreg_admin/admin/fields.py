@@ -31,3 +31,24 @@ def country_choices() -> tuple[tuple[str, str], ...]:
 
 def country_name(code: str | None) -> str:
     return dict(country_choices()).get((code or "").upper(), code or "")
+
+
+try:  # WTForms 3.3 declares options as SelectChoice and deprecates plain tuples
+    from wtforms.fields.choices import SelectChoice as _SelectChoice
+except ImportError:  # pragma: no cover - older WTForms
+    _SelectChoice = None
+
+
+def as_choices(pairs) -> list:
+    """SelectField choices from (value, label) pairs, in the form this WTForms prefers."""
+    if _SelectChoice is None:
+        return list(pairs)
+    return [_SelectChoice(value, label) for value, label in pairs]
+
+
+def country_select_choices() -> list:
+    return as_choices(country_choices())
+
+
+def optional_country_select_choices() -> list:
+    return as_choices([("", "")] + list(country_choices()))

@@ -7,6 +7,7 @@ from wtforms import SelectField
 
 from ..models import SALES_STATUSES, Customer, Invoice, Project
 from .base import ProtectedModelView
+from .fields import as_choices
 
 
 class ProjectView(ProtectedModelView):
@@ -39,9 +40,9 @@ class ProjectView(ProtectedModelView):
     )
     form_overrides = {"kind": SelectField, "sales_status": SelectField}
     form_args = {
-        "kind": {"choices": [("project", "Project"), ("sales_case", "Sales case")]},
+        "kind": {"choices": as_choices([("project", "Project"), ("sales_case", "Sales case")])},
         "sales_status": {
-            "choices": [(s, s.replace("_", " ").capitalize()) for s in SALES_STATUSES]
+            "choices": as_choices((s, s.replace("_", " ").capitalize()) for s in SALES_STATUSES)
         },
     }
     form_ajax_refs = {"customer": {"fields": (Customer.name,), "page_size": 20}}

@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 from ..models import ROLES
 from ..services.errors import DomainError
 from .base import ProtectedModelView, SettingsModelView
-from .fields import country_choices
+from .fields import as_choices, country_select_choices
 
 
 class IndustryView(SettingsModelView):
@@ -27,12 +27,14 @@ class InvoiceTemplateView(SettingsModelView):
     form_overrides = {"language": SelectField}
     form_args = {
         "language": {
-            "choices": [
-                ("fi", "Finnish"),
-                ("sv", "Swedish"),
-                ("en", "English"),
-                ("nb", "Norwegian bokmål"),
-            ]
+            "choices": as_choices(
+                [
+                    ("fi", "Finnish"),
+                    ("sv", "Swedish"),
+                    ("en", "English"),
+                    ("nb", "Norwegian bokmål"),
+                ]
+            )
         }
     }
 
@@ -44,7 +46,7 @@ class VatRateView(SettingsModelView):
     form_columns = ("country", "name", "percent")
     form_overrides = {"country": SelectField}
     form_args = {
-        "country": {"choices": country_choices},
+        "country": {"choices": country_select_choices},
         "percent": {"validators": [DataRequired(), NumberRange(min=0, max=100)]},
     }
 
@@ -81,7 +83,15 @@ class UserView(ProtectedModelView):
     column_filters = ("role", "is_active")
     column_default_sort = "name"
     column_details_exclude_list = ("password_hash",)
-    form_columns = ("name", "email", "role", "can_view_all_invoices", "is_active", "locale")
+    form_columns = (
+        "name",
+        "email",
+        "role",
+        "can_view_all_invoices",
+        "is_active",
+        "locale",
+        "new_password",
+    )
     form_extra_fields = {
         "new_password": PasswordField(
             "New password",
@@ -93,14 +103,16 @@ class UserView(ProtectedModelView):
     form_args = {
         "email": {"validators": [DataRequired(), Email(), Length(max=254)]},
         "name": {"validators": [DataRequired(), Length(max=200)]},
-        "role": {"choices": [(r, r.capitalize()) for r in ROLES]},
+        "role": {"choices": as_choices((r, r.capitalize()) for r in ROLES)},
         "locale": {
-            "choices": [
-                ("", "Browser default"),
-                ("en", "English"),
-                ("fi", "Suomi"),
-                ("nb", "Norsk bokmål"),
-            ],
+            "choices": as_choices(
+                [
+                    ("", "Browser default"),
+                    ("en", "English"),
+                    ("fi", "Suomi"),
+                    ("nb", "Norsk bokmål"),
+                ]
+            ),
             "validators": [Optional()],
         },
     }

@@ -12,7 +12,8 @@ FIRST_CUSTOMER_NUMBER = 1001
 
 
 def next_customer_number() -> int:
-    highest = db.session.scalar(select(func.max(Customer.number)))
+    with db.session.no_autoflush:  # a customer being created may sit unflushed in the session
+        highest = db.session.scalar(select(func.max(Customer.number)))
     return FIRST_CUSTOMER_NUMBER if highest is None else max(highest + 1, FIRST_CUSTOMER_NUMBER)
 
 

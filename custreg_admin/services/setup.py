@@ -51,7 +51,7 @@ def seed_defaults() -> int:
         if name not in existing:
             db.session.add(InvoiceStatus(name=name, counts_as_sent=counts))
             added += 1
-    existing = set(db.session.execute(select(VatRate.name, VatRate.country)).tuples())
+    existing = {tuple(row) for row in db.session.execute(select(VatRate.name, VatRate.country))}
     for name, percent, country in DEFAULT_VAT_RATES:
         if (name, country) not in existing:
             db.session.add(VatRate(name=name, percent=Decimal(percent), country=country))

@@ -1,0 +1,51 @@
+# The README's two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+DEMO_CUSTOMERS ?= 300
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+
+.PHONY: run test test-sqlite test-postgres lint bench install install-dev clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e . -e plugins/registry_ytj -e plugins/registry_bizweb
+
+install-dev: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]' -e plugins/registry_ytj -e plugins/registry_bizweb
+
+run: install
+	$(BIN)/flask --app wsgi custreg init-db
+	$(BIN)/flask --app wsgi custreg demo --if-empty --customers $(DEMO_CUSTOMERS)
+	@echo ""
+	@echo "  Customer registry: http://$(HOST):$(PORT)/admin/"
+	@echo ""
+	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
+
+# The whole suite on SQLite, then again on PostgreSQL when it is reachable
+# (CI always runs both: see .ci/run, which sets REQUIRE_POSTGRES=1).
+test: install-dev lint
+	$(BIN)/python -m pytest -q
+	@if $(BIN)/python -c "import psycopg; psycopg.connect('$(PG_TEST_URL)').close()" 2>/dev/null; then \
+		echo "--- again on PostgreSQL ($(PG_TEST_URL))"; \
+		CUSTREG_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -q; \
+	elif [ -n "$$REQUIRE_POSTGRES" ]; then \
+		echo "PostgreSQL at $(PG_TEST_URL) is not reachable" >&2; exit 1; \
+	else \
+		echo "--- PostgreSQL not reachable at $(PG_TEST_URL); ran on SQLite only"; \
+	fi
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: install-dev
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) instance *.egg-info

@@ -1,0 +1,128 @@
+"""`flask custreg init-db` and `create-user`; migrations match the models on both databases."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy.engine import make_url
+
+from custreg_admin import create_app
+from custreg_admin.config import sqlalchemy_url
+from custreg_admin.extensions import db
+from custreg_admin.models import CustomerStatus, User
+
+
+@pytest.fixture
+def fresh_database_url(tmp_path):
+    """An empty database: a new SQLite file, or a new PostgreSQL database dropped afterwards."""
+    pg = os.environ.get("CUSTREG_TEST_DATABASE_URL")
+    if not pg:
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    name = f"custreg_migr_{uuid.uuid4().hex[:8]}"
+    admin_engine = create_engine(sqlalchemy_url(pg), isolation_level="AUTOCOMMIT")
+    with admin_engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(pg).set(database=name).render_as_string(hide_password=False)
+    with admin_engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin_engine.dispose()
+
+
+@pytest.fixture
+def fresh_app(fresh_database_url, tmp_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "CUSTREG_DATABASE_URL": fresh_database_url,
+            "CUSTREG_SECRET_KEY": "k",
+            "CUSTREG_REGISTRIES": "",
+        }
+    )
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_init_db_migrates_an_empty_database_and_seeds_it(fresh_app):
+    runner = fresh_app.test_cli_runner()
+    result = runner.invoke(args=["custreg", "init-db"])
+    assert result.exit_code == 0, result.output
+    assert "newest schema" in result.output
+    with fresh_app.app_context():
+        tables = set(inspect(db.engine).get_table_names())
+        assert "custreg_alembic_version" in tables and "alembic_version" not in tables
+        assert {t.name for t in db.metadata.sorted_tables} <= tables
+        statuses = db.session.scalars(select(CustomerStatus.name)).all()
+        assert sorted(statuses) == ["Active", "Passive"]
+        # the migrated schema is exactly what the models declare
+        with db.engine.connect() as connection:
+            context = MigrationContext.configure(
+                connection,
+                opts={
+                    "include_name": lambda name, type_, parents: (
+                        type_ != "table" or name.startswith("custreg_")
+                    ),
+                    "compare_type": True,
+                    "version_table": "custreg_alembic_version",
+                },
+            )
+            assert compare_metadata(context, db.metadata) == []
+    again = runner.invoke(args=["custreg", "init-db"])
+    assert again.exit_code == 0 and "0 default settings added" in again.output
+
+
+def test_init_db_leaves_other_tables_alone(fresh_app):
+    with fresh_app.app_context(), db.engine.begin() as connection:
+        connection.execute(text("CREATE TABLE host_thing (id INTEGER PRIMARY KEY, label TEXT)"))
+        connection.execute(text("INSERT INTO host_thing (id, label) VALUES (1, 'keep me')"))
+    result = fresh_app.test_cli_runner().invoke(args=["custreg", "init-db"])
+    assert result.exit_code == 0, result.output
+    with fresh_app.app_context(), db.engine.connect() as connection:
+        assert connection.execute(text("SELECT label FROM host_thing")).scalar() == "keep me"
+
+
+def test_create_user_command(fresh_app):
+    runner = fresh_app.test_cli_runner()
+    runner.invoke(args=["custreg", "init-db"])
+    result = runner.invoke(
+        args=["custreg", "create-user", "--email", "Boss@Example.com", "--name", "Boss"],
+        input="s3cret-password\ns3cret-password\n",
+    )
+    assert result.exit_code == 0, result.output
+    with fresh_app.app_context():
+        user = db.session.scalar(select(User))
+        assert (user.email, user.role, user.is_active) == ("boss@example.com", "admin", True)
+        assert user.check_password("s3cret-password")
+    duplicate = runner.invoke(
+        args=[
+            "custreg",
+            "create-user",
+            "--email",
+            "boss@example.com",
+            "--name",
+            "Again",
+            "--password",
+            "another-password",
+        ],
+    )
+    assert duplicate.exit_code != 0
+    assert "already exists" in duplicate.output
+    short = runner.invoke(
+        args=[
+            "custreg",
+            "create-user",
+            "--email",
+            "x@example.com",
+            "--name",
+            "X",
+            "--password",
+            "short",
+        ],
+    )
+    assert short.exit_code != 0 and "at least 8 characters" in short.output

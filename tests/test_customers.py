@@ -1,0 +1,516 @@
+"""Add new > Customer, the customer card, inactivation, Customers > Summary."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import event, select
+
+from custreg_admin.extensions import db
+from custreg_admin.models import (
+    Address,
+    Contact,
+    Customer,
+    CustomerStatus,
+    EInvoiceAddress,
+    Industry,
+    Invoice,
+    InvoiceStatus,
+    MarketSegment,
+    Project,
+)
+
+from .helpers import csrf_token
+
+
+def _form(client, **fields) -> dict:
+    data = {"csrf_token": csrf_token(client, "/admin/customers/new/"), "country": "FI"}
+    data.update(fields)
+    return data
+
+
+def _customers(app) -> list[Customer]:
+    with app.app_context():
+        rows = db.session.scalars(select(Customer).order_by(Customer.id)).all()
+        for row in rows:
+            db.session.expunge(row)
+        return rows
+
+
+def _add(app, **fields) -> int:
+    with app.app_context():
+        number = fields.pop("number", None) or 1000 + (
+            db.session.scalar(select(db.func.count()).select_from(Customer)) + 1
+        )
+        customer = Customer(number=number, **fields)
+        db.session.add(customer)
+        db.session.commit()
+        return customer.id
+
+
+def test_create_customer_normalises_ids_and_leads_to_the_card(app, admin_client):
+    data = _form(
+        admin_client,
+        name="Nokia Oyj",
+        business_id="0112038-9",
+        vat_number="",
+        **{
+            "addresses-0-kind": "visiting",
+            "addresses-0-street": "Karakaari 7",
+            "addresses-0-postal_code": "02610",
+            "addresses-0-city": "Espoo",
+            "addresses-0-country": "FI",
+            "einvoice_addresses-0-address": "003701120389",
+            "einvoice_addresses-0-operator": "003721291126",
+            "einvoice_addresses-0-is_default": "y",
+        },
+    )
+    response = admin_client.post("/admin/customers/new/", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    [customer] = _customers(app)
+    assert response.headers["Location"].startswith("/admin/customers/details/")
+    assert f"id={customer.id}" in response.headers["Location"]
+    assert customer.business_id == "0112038-9"
+    assert customer.vat_number == "FI01120389"
+    assert customer.number == 1001
+    card = admin_client.get(response.headers["Location"]).get_data(as_text=True)
+    for expected in (
+        "Nokia Oyj",
+        "0112038-9",
+        "FI01120389",
+        "Karakaari 7",
+        "02610 Espoo",
+        "003701120389",
+        "003721291126",
+    ):
+        assert expected in card
+
+
+@pytest.mark.parametrize(
+    ("country", "business_id", "vat_number", "stored_id", "stored_vat"),
+    [
+        ("FI", "", "FI 0112038-9", "0112038-9", "FI01120389"),
+        ("FI", "01120389", "", "0112038-9", "FI01120389"),
+        ("NO", "923 609 016", "", "923609016", "NO923609016MVA"),
+        ("NO", "", "NO 923 609 016 MVA", "923609016", "NO923609016MVA"),
+        ("SE", "556016-0680", "", "556016-0680", None),
+    ],
+)
+def test_ids_are_normalised_per_country(
+    app, admin_client, country, business_id, vat_number, stored_id, stored_vat
+):
+    data = _form(
+        admin_client, name="Firma", country=country, business_id=business_id, vat_number=vat_number
+    )
+    assert admin_client.post("/admin/customers/new/", data=data).status_code == 302
+    [customer] = _customers(app)
+    assert (customer.business_id, customer.vat_number, customer.country) == (
+        stored_id,
+        stored_vat,
+        country,
+    )
+
+
+@pytest.mark.parametrize(
+    ("country", "field", "value", "message"),
+    [
+        ("FI", "business_id", "0112038-8", "is not a valid FI business ID"),
+        ("FI", "vat_number", "FI01120388", "is not a valid FI VAT number"),
+        ("NO", "business_id", "923609017", "is not a valid NO business ID"),
+        ("NO", "vat_number", "NO923609016", "is not a valid NO VAT number"),
+    ],
+)
+def test_invalid_ids_get_a_message_and_keep_what_was_typed(
+    app, admin_client, country, field, value, message
+):
+    data = _form(
+        admin_client,
+        name="Typo Oy",
+        country=country,
+        website="https://typo.example",
+        email="info@typo.example",
+        **{field: value},
+    )
+    response = admin_client.post("/admin/customers/new/", data=data)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert message in page
+    assert 'value="Typo Oy"' in page and 'value="https://typo.example"' in page
+    assert f'value="{value}"' in page
+    assert _customers(app) == []
+
+
+def test_mismatched_business_id_and_vat_number_are_refused(app, admin_client):
+    data = _form(admin_client, name="Mix Oy", business_id="0112038-9", vat_number="FI15728600")
+    page = admin_client.post("/admin/customers/new/", data=data).get_data(as_text=True)
+    assert "does not belong to business ID 0112038-9" in page
+    assert _customers(app) == []
+
+
+def test_duplicate_business_id_warns_with_a_link_then_saves_on_confirmation(app, admin_client):
+    first = _add(
+        app, name="Nokia Oyj", business_id="0112038-9", vat_number="FI01120389", country="FI"
+    )
+    data = _form(admin_client, name="Nokia (again)", business_id="FI01120389")
+    response = admin_client.post("/admin/customers/new/", data=data)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "already used by" in page
+    assert f"/admin/customers/details/?id={first}" in page
+    assert len(_customers(app)) == 1
+    token = re.search(r'name="confirm_duplicate"[^>]*value="([^"]+)"', page)
+    assert token, "the form carries the confirmation"
+    data["confirm_duplicate"] = token.group(1).replace("&#124;", "|")
+    response = admin_client.post("/admin/customers/new/", data=data)
+    assert response.status_code == 302
+    assert [c.business_id for c in _customers(app)] == ["0112038-9", "0112038-9"]
+
+
+def test_editing_a_customer_does_not_warn_about_itself(app, admin_client):
+    cid = _add(
+        app, name="Nokia Oyj", business_id="0112038-9", vat_number="FI01120389", country="FI"
+    )
+    data = {
+        "csrf_token": csrf_token(admin_client, f"/admin/customers/edit/?id={cid}"),
+        "name": "Nokia Corporation",
+        "country": "FI",
+        "business_id": "0112038-9",
+        "number": "1001",
+    }
+    response = admin_client.post(f"/admin/customers/edit/?id={cid}", data=data)
+    assert response.status_code == 302
+    assert _customers(app)[0].name == "Nokia Corporation"
+
+
+def test_name_is_required(app, admin_client):
+    response = admin_client.post("/admin/customers/new/", data=_form(admin_client, name=""))
+    assert response.status_code == 200
+    assert "This field is required." in response.get_data(as_text=True)
+    assert _customers(app) == []
+
+
+def test_numbers_continue_from_the_highest(app, admin_client):
+    _add(app, name="Old", number=5000, country="FI")
+    assert (
+        admin_client.post("/admin/customers/new/", data=_form(admin_client, name="New")).status_code
+        == 302
+    )
+    assert [c.number for c in _customers(app)] == [5000, 5001]
+
+
+def test_card_shows_everything_on_the_customer(app, admin_client, make_user):
+    owner = make_user("manager", name="Maija Myyjä")
+    with app.app_context():
+        sent = db.session.scalar(select(InvoiceStatus).where(InvoiceStatus.name == "Sent"))
+        segment = MarketSegment(name="Telecom")
+        customer = Customer(
+            number=2001,
+            name="Elisa Oyj",
+            business_id="0116510-6",
+            country="FI",
+            owner_id=owner.id,
+            industry=Industry(code="61100", name="Wired telecommunications"),
+            status=db.session.scalar(select(CustomerStatus).where(CustomerStatus.name == "Active")),
+            segments=[segment],
+            website="elisa.fi",
+            addresses=[Address(kind="postal", street="PL 1", postal_code="00061", city="ELISA")],
+            contacts=[
+                Contact(
+                    first_name="Veli", last_name="Virtanen", title="CFO", email="veli@elisa.example"
+                )
+            ],
+            einvoice_addresses=[EInvoiceAddress(address="003701165106", is_default=True)],
+        )
+        project = Project(
+            customer=customer,
+            name="Network audit",
+            kind="project",
+            sales_status="won",
+            manager_id=owner.id,
+        )
+        sales_case = Project(
+            customer=customer, name="5G rollout bid", kind="sales_case", sales_status="in_progress"
+        )
+        invoice = Invoice(
+            customer=customer,
+            project=project,
+            number="10023",
+            date=__import__("datetime").date(2026, 3, 1),
+            status=sent,
+            total=__import__("decimal").Decimal("1234.50"),
+        )
+        db.session.add_all([customer, project, sales_case, invoice])
+        db.session.commit()
+        cid = customer.id
+    page = admin_client.get(f"/admin/customers/details/?id={cid}").get_data(as_text=True)
+    for expected in (
+        "Elisa Oyj",
+        "Maija Myyjä",
+        "61100 Wired telecommunications",
+        "Active",
+        "Telecom",
+        "PL 1",
+        "00061 ELISA",
+        "Veli Virtanen",
+        "CFO",
+        "003701165106",
+        "Network audit",
+        "5G rollout bid",
+        "10023",
+        "1 234.50",
+        "Inactivate customer",
+    ):
+        assert expected in page, expected
+
+
+def test_card_of_a_missing_customer_redirects_with_a_message(admin_client):
+    response = admin_client.get("/admin/customers/details/?id=999999", follow_redirects=True)
+    assert response.status_code == 200
+    response = admin_client.get("/admin/customers/details/?id=abc", follow_redirects=True)
+    assert response.status_code == 200
+
+
+def test_inactivate_asks_first_then_hides_from_summary_and_reactivates(app, admin_client):
+    cid = _add(app, name="Duplicate Oy", country="FI")
+    _add(app, name="Keeper Oy", country="FI")
+    confirm = admin_client.get(f"/admin/customers/inactivate/?id={cid}")
+    assert confirm.status_code == 200
+    assert "Inactivate customer" in confirm.get_data(as_text=True)
+    assert _customers(app)[0].is_active  # a GET changes nothing
+
+    assert admin_client.post("/admin/customers/inactivate/", data={"id": cid}).status_code == 400
+    token = csrf_token(admin_client, f"/admin/customers/inactivate/?id={cid}")
+    response = admin_client.post(
+        "/admin/customers/inactivate/", data={"id": cid, "csrf_token": token}
+    )
+    assert response.status_code == 302
+    assert not _customers(app)[0].is_active
+    assert _names(admin_client) == ["Keeper Oy"]
+    card = admin_client.get(f"/admin/customers/details/?id={cid}").get_data(as_text=True)
+    assert "Inactivated" in card and "Reactivate customer" in card
+
+    response = admin_client.post(
+        "/admin/customers/reactivate/", data={"id": cid, "csrf_token": token}
+    )
+    assert response.status_code == 302
+    assert _customers(app)[0].is_active
+    assert _names(admin_client) == ["Duplicate Oy", "Keeper Oy"]
+
+
+def test_customer_with_projects_cannot_be_deleted(app, admin_client):
+    cid = _add(app, name="Busy Oy", country="FI")
+    with app.app_context():
+        db.session.add(Project(customer_id=cid, name="P1"))
+        db.session.commit()
+    token = csrf_token(admin_client, "/admin/customers/")
+    response = admin_client.post(
+        "/admin/customers/delete/", data={"id": cid, "csrf_token": token}, follow_redirects=True
+    )
+    assert "cannot be deleted: it has 1 project" in response.get_data(as_text=True)
+    assert len(_customers(app)) == 1
+
+
+# --- Customers > Summary ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def listed(app, make_user):
+    alice = make_user("user", name="Alice Owner")
+    bob = make_user("user", name="Bob Owner")
+    with app.app_context():
+        it = Industry(code="62010", name="Computer programming")
+        law = Industry(code="69100", name="Legal activities")
+        passive = db.session.scalar(select(CustomerStatus).where(CustomerStatus.name == "Passive"))
+        retail = MarketSegment(name="Retail")
+        public = MarketSegment(name="Public sector")
+        rows = [
+            Customer(
+                number=1001,
+                name="Alpha Oy",
+                business_id="0112038-9",
+                vat_number="FI01120389",
+                country="FI",
+                owner_id=alice.id,
+                industry=it,
+                segments=[retail],
+                addresses=[
+                    Address(kind="visiting", city="Helsinki"),
+                    Address(kind="postal", city="Vantaa"),
+                ],
+            ),
+            Customer(
+                number=1002,
+                name="Beta AS",
+                business_id="923609016",
+                vat_number="NO923609016MVA",
+                country="NO",
+                owner_id=bob.id,
+                industry=law,
+                segments=[public, retail],
+                addresses=[Address(kind="visiting", city="Oslo")],
+            ),
+            Customer(
+                number=1003,
+                name="Gamma Oy",
+                country="FI",
+                owner_id=alice.id,
+                status=passive,
+                addresses=[Address(kind="visiting", city="Turku")],
+            ),
+            Customer(number=1004, name="Delta Oy (old)", country="FI", is_active=False),
+        ]
+        db.session.add_all(rows)
+        db.session.commit()
+        return {
+            "alice": alice.id,
+            "bob": bob.id,
+            "it": it.id,
+            "passive": passive.id,
+            "public": public.id,
+            "retail": retail.id,
+        }
+
+
+def _names(client, query="") -> list[str]:
+    page = client.get("/admin/customers/" + query).get_data(as_text=True)
+    return re.findall(r'<a href="/admin/customers/details/\?id=\d+">([^<]+)</a>', page)
+
+
+def test_summary_columns_and_default_hides_inactivated(admin_client, listed):
+    page = admin_client.get("/admin/customers/").get_data(as_text=True)
+    for header in (
+        "Number",
+        "Name",
+        "Business ID",
+        "Country",
+        "Account owner",
+        "Industry",
+        "Status",
+        "Market segments",
+        "City",
+    ):
+        assert header in page
+    assert _names(admin_client) == ["Alpha Oy", "Beta AS", "Gamma Oy"]
+    assert "Helsinki" in page and "Vantaa" not in page  # the visiting address' city
+    assert "Public sector, Retail" in page
+
+
+@pytest.mark.parametrize(
+    ("search", "expected"),
+    [
+        ("alpha", ["Alpha Oy"]),
+        ("1002", ["Beta AS"]),
+        ("0112038-9", ["Alpha Oy"]),
+        ("FI01120389", ["Alpha Oy"]),
+        ("01120389", ["Alpha Oy"]),
+        ("NO 923 609 016 MVA", ["Beta AS"]),
+        ("923609016", ["Beta AS"]),
+        ("oy", ["Alpha Oy", "Gamma Oy"]),
+        ("no-such-customer", []),
+        ("100%", []),
+    ],
+)
+def test_summary_search(admin_client, listed, search, expected):
+    from urllib.parse import quote
+
+    assert _names(admin_client, f"?search={quote(search)}") == expected
+
+
+def _filters(app) -> dict[str, str]:
+    """Filter label -> URL argument, as Flask-Admin numbers them."""
+    view = app.extensions["custreg_admin"].views[0]
+    with app.test_request_context():
+        return {
+            flt.name: f"flt{i}_{view.get_filter_arg(i, flt)}" for i, flt in enumerate(view._filters)
+        }
+
+
+def test_summary_filters(app, admin_client, listed):
+    f = _filters(app)
+    assert _names(admin_client, f"?{f['Account owner']}={listed['alice']}") == [
+        "Alpha Oy",
+        "Gamma Oy",
+    ]
+    assert _names(admin_client, f"?{f['Industry']}={listed['it']}") == ["Alpha Oy"]
+    assert _names(admin_client, f"?{f['Status']}={listed['passive']}") == ["Gamma Oy"]
+    assert _names(admin_client, f"?{f['Market segment']}={listed['public']}") == ["Beta AS"]
+    assert _names(admin_client, f"?{f['Market segment']}={listed['retail']}") == [
+        "Alpha Oy",
+        "Beta AS",
+    ]
+    assert _names(admin_client, f"?{f['Country']}=NO") == ["Beta AS"]
+    assert _names(admin_client, f"?{f['Active state']}=inactive") == ["Delta Oy (old)"]
+    assert len(_names(admin_client, f"?{f['Active state']}=all")) == 4
+    both = f"?{f['Account owner']}={listed['alice']}&{f['Country']}=FI&search=gamma"
+    assert _names(admin_client, both) == ["Gamma Oy"]
+
+
+def test_summary_filter_choices_list_current_values(app, admin_client, listed):
+    page = admin_client.get("/admin/customers/").get_data(as_text=True)
+    for option in ("Alice Owner", "Bob Owner", "Computer programming", "Public sector", "Norway"):
+        assert option in page
+
+
+def test_summary_sorting(app, admin_client, listed):
+    view = app.extensions["custreg_admin"].views[0]
+    columns = [name for name, _ in view.get_list_columns()]
+
+    def sort(column, desc=False):
+        query = f"?sort={columns.index(column)}" + ("&desc=1" if desc else "")
+        return _names(admin_client, query)
+
+    assert sort("name", desc=True) == ["Gamma Oy", "Beta AS", "Alpha Oy"]
+    assert sort("number", desc=True) == ["Gamma Oy", "Beta AS", "Alpha Oy"]
+    assert sort("city") == ["Alpha Oy", "Beta AS", "Gamma Oy"]  # Helsinki, Oslo, Turku
+    assert sort("country", desc=True)[0] == "Beta AS"
+    assert sort("owner")[-1] == "Beta AS"  # Alice, Alice, Bob
+
+
+def test_summary_page_size_choice(app, admin_client, listed):
+    with app.app_context():
+        db.session.add_all(
+            Customer(number=3000 + i, name=f"Bulk {i:02d}", country="FI") for i in range(30)
+        )
+        db.session.commit()
+    assert len(_names(admin_client)) == 20
+    assert len(_names(admin_client, "?page_size=50")) == 33
+
+
+def test_summary_statement_count_does_not_grow_with_page_size(app, admin_client, make_user):
+    owner = make_user("manager")
+    with app.app_context():
+        segments = [MarketSegment(name=f"Segment {i}") for i in range(3)]
+        for i in range(120):
+            db.session.add(
+                Customer(
+                    number=5000 + i,
+                    name=f"Customer {i:03d}",
+                    country="FI",
+                    owner_id=owner.id,
+                    industry=Industry(code=f"{i:05d}", name=f"Industry {i}"),
+                    segments=segments[: i % 3 + 1],
+                    addresses=[Address(kind="visiting", city=f"City {i}")],
+                )
+            )
+        db.session.commit()
+        engine = db.engine
+
+    def statements(query: str) -> int:
+        seen: list[str] = []
+
+        def count(conn, cursor, statement, *args):
+            seen.append(statement)
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            response = admin_client.get("/admin/customers/" + query)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        assert response.status_code == 200
+        return len(seen)
+
+    small, large = statements("?page_size=20"), statements("?page_size=100")
+    assert len(_names(admin_client, "?page_size=100")) == 100
+    assert small == large
+    assert small <= 12
