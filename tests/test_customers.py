@@ -183,6 +183,12 @@ def test_editing_a_customer_does_not_warn_about_itself(app, admin_client):
     assert _customers(app)[0].name == "Nokia Corporation"
 
 
+def test_create_form_offers_blank_choices_and_defaults_the_country(admin_client):
+    page = admin_client.get("/admin/customers/new/").get_data(as_text=True)
+    assert ">__None<" not in page  # a blank choice reads as blank
+    assert '<option selected value="FI">' in page or '<option value="FI" selected>' in page
+
+
 def test_name_is_required(app, admin_client):
     response = admin_client.post("/admin/customers/new/", data=_form(admin_client, name=""))
     assert response.status_code == 200

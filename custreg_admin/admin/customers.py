@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask import current_app, flash, has_app_context, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla import filters as sqla_filters
+from flask_admin.form import rules
 from flask_admin.model.form import InlineFormAdmin
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload, undefer
 from wtforms import HiddenField, SelectField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..extensions import db
 from ..models import (
@@ -123,6 +124,28 @@ def _name_formatter(view, context, model, name):
     return Markup(f'<a href="{escape(link)}">{escape(model.name)}</a>{badge}')
 
 
+class _AlreadyRendered(rules.BaseRule):
+    """A hidden field: the form macro renders hidden fields itself; the rule only accounts for it."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+    @property
+    def visible_fields(self) -> list[str]:
+        return [self.name]
+
+    def __call__(self, form, form_opts=None, field_args=None):
+        return ""
+
+
+def _not_required(field) -> None:
+    field.validators = [
+        v for v in field.validators if not isinstance(v, (InputRequired, DataRequired))
+    ]
+    field.flags.required = False
+
+
 class AddressInline(InlineFormAdmin):
     form_columns = ("id", "kind", "street", "postal_code", "city", "country")
     form_overrides = {"kind": SelectField, "country": SelectField}
@@ -178,9 +201,10 @@ class CustomerView(ProtectedModelView):
         "invoice_template": "Invoice template",
         "vat_rate": "Default invoicing VAT",
         "segments": "Market segments",
-        "einvoice_addresses": "Electronic invoicing",
+        "einvoice_addresses": "E-invoicing address",
         "addresses": "Address",
-        "contacts": "Contacts",
+        "name": "Name",
+        "contacts": "Contact person",
         "is_active": "Active",
     }
     column_sortable_list = (
@@ -225,6 +249,18 @@ class CustomerView(ProtectedModelView):
         "confirm_duplicate",
     )
     form_extra_fields = {"confirm_duplicate": HiddenField()}
+    form_create_rules = form_edit_rules = (
+        rules.FieldSet(("name", "business_id", "vat_number", "country", "number"), "Company"),
+        rules.FieldSet(
+            ("owner", "industry", "status", "invoice_template", "vat_rate", "segments"),
+            "Classification and invoicing",
+        ),
+        rules.FieldSet(("website", "email", "phone", "notes"), "Contact details"),
+        rules.FieldSet(("addresses",), "Addresses"),
+        rules.FieldSet(("einvoice_addresses",), "Electronic invoicing"),
+        rules.FieldSet(("contacts",), "Contacts"),
+        _AlreadyRendered("confirm_duplicate"),
+    )
     form_overrides = {"country": SelectField}
     form_args = {
         "name": {"validators": [DataRequired(), Length(max=300)]},
@@ -290,6 +326,12 @@ class CustomerView(ProtectedModelView):
         form = super().create_form(obj)
         if request.method == "GET" and not form.country.data:
             form.country.data = current_app.config["CUSTREG_DEFAULT_COUNTRY"]
+        _not_required(form.number)  # empty means "the next free number"
+        return form
+
+    def edit_form(self, obj=None):
+        form = super().edit_form(obj)
+        _not_required(form.number)
         return form
 
     def validate_form(self, form) -> bool:
