@@ -125,7 +125,7 @@ def _name_formatter(view, context, model, name):
 
 
 class _AlreadyRendered(rules.BaseRule):
-    """A hidden field: the form macro renders hidden fields itself; the rule only accounts for it."""
+    """A hidden field: the form macro renders hidden fields itself; this only accounts for it."""
 
     def __init__(self, name: str) -> None:
         super().__init__()
