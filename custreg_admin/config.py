@@ -14,16 +14,26 @@ DEFAULTS: dict[str, Any] = {
     "CUSTREG_CURRENCY": "EUR",
     "CUSTREG_YTJ_BASE_URL": "https://avoindata.prh.fi/opendata-ytj-api/v3",
     "CUSTREG_BIZWEB_BASE_URL": "https://data.brreg.no/enhetsregisteret/api",
-    "CUSTREG_REGISTRY_TIMEOUT": 10.0,
+    "CUSTREG_REGISTRY_TIMEOUT": 10.0,  # seconds, or "connect,read" such as "3,10"
     "CUSTREG_REGISTRY_CACHE_SECONDS": 600,
+    "CUSTREG_REGISTRY_RETRIES": 3,
+    "CUSTREG_REGISTRY_BACKOFF": 0.5,
+    "CUSTREG_REGISTRY_USER_AGENT": None,  # None: "custreg-admin/<version> ..."
+    "CUSTREG_BIZWEB_SOURCE": "brreg",  # or "module:Class" for a licensed Bizweb endpoint
     "CUSTREG_REGISTRIES": None,  # comma-separated provider ids to load; None: all installed
     "CUSTREG_URL_PREFIX": "/admin",
     "CUSTREG_PAGE_SIZE": 20,
     "CUSTREG_HTTPS": False,
 }
 
+def _timeout(value: str) -> float | str:
+    return value if "," in value else float(value)
+
+
 _CASTS = {
-    "CUSTREG_REGISTRY_TIMEOUT": float,
+    "CUSTREG_REGISTRY_TIMEOUT": _timeout,
+    "CUSTREG_REGISTRY_RETRIES": int,
+    "CUSTREG_REGISTRY_BACKOFF": float,
     "CUSTREG_REGISTRY_CACHE_SECONDS": int,
     "CUSTREG_PAGE_SIZE": int,
     "CUSTREG_HTTPS": lambda v: str(v).lower() in ("1", "true", "yes", "on"),

@@ -8,12 +8,21 @@ names a :class:`RegistryProvider` subclass::
 
 The provider is built from the app's config (``Provider(config)``) and answers
 ``search(query, *, limit=20) -> list[CompanyRecord]``.
+
+Plugins that talk HTTP use the shared client in :mod:`custreg_admin.registries.http`
+(retries, timeouts, cache and user-fit errors).
+
+The app keeps one built set of providers (:func:`loaded_providers`), so their HTTP sessions and
+answer caches live as long as the app; :func:`load_providers` builds a fresh set every call.
 """
 
 from __future__ import annotations
 
 import abc
+import inspect
 import logging
+import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -30,6 +39,17 @@ STATUS_LIQUIDATION = "liquidation"
 STATUS_BANKRUPT = "bankrupt"
 STATUS_CEASED = "ceased"
 STATUSES = (STATUS_ACTIVE, STATUS_LIQUIDATION, STATUS_BANKRUPT, STATUS_CEASED)
+#: How each status reads in the UI.
+STATUS_LABELS = {
+    STATUS_ACTIVE: "Active",
+    STATUS_LIQUIDATION: "In liquidation",
+    STATUS_BANKRUPT: "Bankrupt",
+    STATUS_CEASED: "Ceased",
+}
+
+#: Key in ``app.extensions`` under which :func:`loaded_providers` keeps the app's providers.
+EXTENSION_KEY = "custreg_registries"
+_APP_LOCK = threading.Lock()
 
 
 class RegistryError(Exception):
@@ -42,17 +62,34 @@ class RegistryUnavailable(RegistryError):
 
 @dataclass(frozen=True)
 class RegistryAddress:
+    """An address as the customer card holds it.
+
+    ``street`` is the one line the card's street field takes: street and number (with staircase
+    and apartment) for a visiting address; for a postal address with a PO box, the box line
+    (``PL 226`` in Finland, ``Postboks 8500`` in Norway). ``po_box`` repeats the box line when
+    there is one; ``care_of`` is the c/o name without the ``c/o`` prefix.
+    """
+
     kind: str  # "visiting" | "postal"
     street: str | None = None
     postal_code: str | None = None
     city: str | None = None
     country: str | None = None
     care_of: str | None = None
+    po_box: str | None = None
 
 
 @dataclass(frozen=True)
 class CompanyRecord:
-    """One company as a registry describes it, already mapped to the customer card's terms."""
+    """One company as a registry describes it, already mapped to the customer card's terms.
+
+    ``vat_number`` is set only when the registry says the company is VAT-registered.
+    ``industry_name`` is in the registry's main language; ``industry_names`` has every language
+    the registry gives (keys such as ``"fi"``, ``"sv"``, ``"en"``, ``"nb"``) for matching an
+    existing industry by name. ``company_form`` is the form's name, ``company_form_code`` the
+    registry's code for it (``"OY"``/``"16"``, ``"AS"``). ``parent_business_id`` is set for a
+    sub-unit (a Norwegian *underenhet*), naming its main unit.
+    """
 
     source: str  # provider id
     country: str  # ISO alpha-2
@@ -68,9 +105,29 @@ class CompanyRecord:
     registered_on: date | None = None
     ended_on: date | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    company_form_code: str | None = None
+    industry_names: Mapping[str, str] = field(default_factory=dict)
+    parent_business_id: str | None = None
 
     def address(self, kind: str) -> RegistryAddress | None:
         return next((a for a in self.addresses if a.kind == kind), None)
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == STATUS_ACTIVE
+
+    @property
+    def city(self) -> str | None:
+        """The visiting address's city, else the postal one's (for result lists)."""
+        for kind in ("visiting", "postal"):
+            found = self.address(kind)
+            if found and found.city:
+                return found.city
+        return None
 
 
 class RegistryProvider(abc.ABC):
@@ -92,8 +149,12 @@ class RegistryProvider(abc.ABC):
         """Companies matching a name or a business ID / VAT number in any common spelling.
 
         Raises :class:`RegistryUnavailable` on network trouble, :class:`RegistryError` on a
-        query the registry refuses. Never returns half-parsed records.
+        query the registry refuses (or an ID whose check digit is wrong). Never returns
+        half-parsed records.
         """
+
+    def close(self) -> None:  # noqa: B027 - optional hook, not abstract
+        """Release what the provider holds (HTTP sessions). Called when the app shuts down."""
 
 
 @dataclass
@@ -101,6 +162,7 @@ class PluginEntry:
     """What the loader found for one entry point."""
 
     name: str
+    value: str | None = None
     distribution: str | None = None
     version: str | None = None
     provider_class: type[RegistryProvider] | None = None
@@ -140,50 +202,106 @@ class LoadReport:
         return [p for p in self.providers.values() if p.country == country.upper()]
 
 
+def discover_entry_points() -> Any:
+    """The installed entry points in :data:`ENTRY_POINT_GROUP` (tests monkeypatch this)."""
+    return metadata.entry_points(group=ENTRY_POINT_GROUP)
+
+
+_ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_.-]*")
+
+
+def _class_problem(cls: type[RegistryProvider]) -> str | None:
+    """Why a RegistryProvider subclass cannot be used, or ``None``."""
+    provider_id = getattr(cls, "id", None)
+    if not isinstance(provider_id, str) or not _ID_PATTERN.fullmatch(provider_id):
+        return f"{cls.__qualname__}.id must be a lowercase identifier, not {provider_id!r}"
+    country = getattr(cls, "country", None)
+    if not (isinstance(country, str) and len(country) == 2 and country.isalpha()):
+        return f"{cls.__qualname__}.country must be an ISO alpha-2 code, not {country!r}"
+    if country != country.upper():
+        return f"{cls.__qualname__}.country must be upper case, not {country!r}"
+    label = getattr(cls, "label", None)
+    if not isinstance(label, str) or not label.strip():
+        return f"{cls.__qualname__}.label must be a non-empty string"
+    if inspect.isabstract(cls):
+        missing = ", ".join(sorted(getattr(cls, "__abstractmethods__", ())))
+        return f"{cls.__qualname__} does not implement {missing}"
+    return None
+
+
+def _wanted(config: Mapping[str, Any]) -> set[str]:
+    """``CUSTREG_REGISTRIES`` as a set of ids / entry-point names; empty means all."""
+    wanted = config.get("CUSTREG_REGISTRIES")
+    if not wanted:
+        return set()
+    if isinstance(wanted, str):
+        wanted = wanted.split(",")
+    return {str(w).strip() for w in wanted if str(w).strip()}
+
+
 def load_providers(
     config: Mapping[str, Any] | None = None,
     entry_points: Any = None,
 ) -> LoadReport:
     """Load and build every registry provider installed under :data:`ENTRY_POINT_GROUP`.
 
-    ``config`` defaults to the current app's config. ``CUSTREG_REGISTRIES`` (comma-separated
-    ids or entry-point names) restricts which load. A plugin that fails to import or build is
-    logged and reported in the result; the others load.
+    ``config`` defaults to the current app's config; ``entry_points`` to
+    :func:`discover_entry_points`. ``CUSTREG_REGISTRIES`` (comma-separated ids or entry-point
+    names; empty or unset: all) restricts which load. A plugin that fails to import or build,
+    that names no usable :class:`RegistryProvider` subclass, or whose id another plugin already
+    took, is logged and reported in the result; the others load.
     """
     if config is None:
         from flask import current_app
 
         config = current_app.config
     if entry_points is None:
-        entry_points = metadata.entry_points(group=ENTRY_POINT_GROUP)
-    wanted = config.get("CUSTREG_REGISTRIES")
-    if isinstance(wanted, str):
-        wanted = {w.strip() for w in wanted.split(",") if w.strip()}
+        entry_points = discover_entry_points()
+    wanted = _wanted(config)
     report = LoadReport()
     seen: dict[str, PluginEntry] = {}
-    for ep in sorted(entry_points, key=lambda e: e.name):
-        entry = PluginEntry(name=ep.name)
+    matched: set[str] = set()
+    for ep in sorted(entry_points, key=lambda e: (e.name, e.value)):
+        matched.add(ep.name)
+        entry = PluginEntry(name=ep.name, value=ep.value)
         dist = getattr(ep, "dist", None)
         if dist is not None:
             entry.distribution, entry.version = dist.metadata["Name"], dist.version
-        report.entries.append(entry)
         try:
             loaded = ep.load()
         except Exception as error:  # a broken plugin must not stop the app
+            if wanted and ep.name not in wanted:
+                log.warning("Registry plugin %s (not enabled) cannot load: %s", ep.name, error)
+                continue
             entry.error = f"cannot be imported: {type(error).__name__}: {error}"
             log.exception("Registry plugin %s %s", ep.name, entry.error)
+            report.entries.append(entry)
             continue
         if not (isinstance(loaded, type) and issubclass(loaded, RegistryProvider)):
+            if wanted and ep.name not in wanted:
+                continue
             entry.error = f"{ep.value} is not a RegistryProvider subclass"
             log.error("Registry plugin %s: %s", ep.name, entry.error)
+            report.entries.append(entry)
             continue
-        entry.provider_class = loaded
+        problem = _class_problem(loaded)
+        if problem:
+            if wanted and ep.name not in wanted:
+                continue
+            entry.error = problem
+            log.error("Registry plugin %s: %s", ep.name, entry.error)
+            report.entries.append(entry)
+            continue
         if wanted and ep.name not in wanted and loaded.id not in wanted:
-            report.entries.remove(entry)
             continue
+        matched.add(loaded.id)
+        entry.provider_class = loaded
+        report.entries.append(entry)
         if loaded.id in seen:
+            first = seen[loaded.id]
             entry.error = (
-                f"duplicate id {loaded.id!r}, already provided by {seen[loaded.id].distribution}"
+                f"duplicate id {loaded.id!r}: already provided by "
+                f"{first.distribution or first.value or first.name}"
             )
             log.error("Registry plugin %s: %s", ep.name, entry.error)
             continue
@@ -194,12 +312,56 @@ def load_providers(
             log.exception("Registry plugin %s %s", ep.name, entry.error)
             continue
         seen[loaded.id] = entry
+    if wanted - matched:
+        log.warning(
+            "CUSTREG_REGISTRIES names registries that are not installed: %s",
+            ", ".join(sorted(wanted - matched)),
+        )
     return report
+
+
+def loaded_providers(app: Any = None, *, reload: bool = False) -> LoadReport:
+    """The app's providers, built once and kept in ``app.extensions`` (sessions, caches).
+
+    ``app`` defaults to the current app; ``reload=True`` closes and rebuilds them.
+    """
+    if app is None:
+        from flask import current_app
+
+        app = current_app._get_current_object()
+    report = app.extensions.get(EXTENSION_KEY)
+    if report is not None and not reload:
+        return report
+    with _APP_LOCK:
+        current = app.extensions.get(EXTENSION_KEY)
+        if current is not None and current is not report:
+            return current  # another thread built them meanwhile
+        if current is not None:
+            close_providers(current)
+        report = load_providers(app.config)
+        app.extensions[EXTENSION_KEY] = report
+    return report
+
+
+def close_providers(report: LoadReport) -> None:
+    """Close every built provider of a report (errors are logged, never raised)."""
+    for entry in report.entries:
+        if entry.provider is not None:
+            try:
+                entry.provider.close()
+            except Exception:
+                log.exception("Registry plugin %s did not close cleanly", entry.name)
 
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "EXTENSION_KEY",
     "STATUSES",
+    "STATUS_ACTIVE",
+    "STATUS_BANKRUPT",
+    "STATUS_CEASED",
+    "STATUS_LABELS",
+    "STATUS_LIQUIDATION",
     "CompanyRecord",
     "LoadReport",
     "PluginEntry",
@@ -207,5 +369,8 @@ __all__ = [
     "RegistryError",
     "RegistryProvider",
     "RegistryUnavailable",
+    "close_providers",
+    "discover_entry_points",
     "load_providers",
+    "loaded_providers",
 ]
