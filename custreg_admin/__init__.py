@@ -11,10 +11,19 @@ from typing import Any
 from flask import Flask
 
 from .config import DEFAULTS, from_environment, sqlalchemy_url
-from .extension import CustReg
+from .extension import CustReg, current_custreg_user, host_include_name
+from .extensions import MIGRATIONS_DIR, VERSION_TABLE, csrf, db, migrate
+from .services.host_users import sync_user
 
 __version__ = "0.1.0"
-__all__ = ["CustReg", "__version__", "create_app"]
+__all__ = [
+    "CustReg",
+    "__version__",
+    "create_app",
+    "current_custreg_user",
+    "host_include_name",
+    "sync_user",
+]
 
 
 def _secret_key(app: Flask) -> str:
@@ -34,7 +43,10 @@ def _secret_key(app: Flask) -> str:
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the stand-alone customer-registry app.
 
-    Defaults come first, then CUSTREG_* environment variables, then ``config``.
+    Defaults come first, then CUSTREG_* environment variables, then ``config``. The app is the
+    module's alone: the module's ``db`` is its Flask-SQLAlchemy extension, CSRF protection covers
+    every route, ``flask db`` runs the module's migrations. (To put the module into an app of your
+    own, use :class:`CustReg` instead.)
     """
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(DEFAULTS)
@@ -58,6 +70,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["CUSTREG_HTTPS"]:
         app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
 
+    db.init_app(app)
+    csrf.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=MIGRATIONS_DIR,
+        version_table=VERSION_TABLE,
+        compare_type=True,
+        render_as_batch=True,
+    )
     CustReg(app)
 
     @app.route("/")

@@ -26,6 +26,7 @@ DEFAULTS: dict[str, Any] = {
     "CUSTREG_HTTPS": False,
 }
 
+
 def _timeout(value: str) -> float | str:
     return value if "," in value else float(value)
 

@@ -1,21 +1,56 @@
-"""The CustReg Flask extension: mounts the customer registry into an app and an Admin."""
+"""The CustReg Flask extension: mounts the customer registry into an app and an Admin.
+
+Stand-alone (:func:`custreg_admin.create_app`) the module has the app to itself: its own database,
+login, CSRF protection and ``Admin`` at ``/admin``. Mounted into a host app it shares the app:
+
+* **Database**: ``db=<host's Flask-SQLAlchemy>`` puts the module's tables (all ``custreg_*``) in the
+  host's database through the host's engine; without it the module opens its own database,
+  ``CUSTREG_DATABASE_URL`` (default: ``custreg.db`` in the instance folder). The module's queries
+  always go through its own session, ``custreg_admin.extensions.db.session``.
+* **Who is logged in**: ``user_loader()`` returns the module's notion of the current user (a
+  :class:`custreg_admin.models.User` row, e.g. from :func:`custreg_admin.sync_user`) or ``None``;
+  ``access(user)`` may refuse the module to someone. Without a ``user_loader`` the module uses
+  Flask-Login's ``current_user``: its own login (``/admin/login``) when the app has no
+  ``LoginManager``, else the host's, whose user objects must then look like the module's users.
+  :func:`current_custreg_user` is the one place every view asks.
+* **Names**: endpoints and blueprints ``custreg_*``, templates under ``custreg_admin/``, static
+  files at ``/custreg_admin/static``; menu categories renamed with ``categories``; views under
+  ``url_prefix`` inside the host's ``Admin``.
+* **CSRF**: the host's ``CSRFProtect`` when it has one; else only the module's own endpoints are
+  checked (the host's routes are left as they are).
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask
-from flask_admin import Admin
+from flask import Blueprint, Flask, abort, current_app, g, has_request_context, request
+from flask_admin import Admin, BaseView
 from flask_admin.theme import Bootstrap4Theme
+from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
+from werkzeug.local import LocalProxy
 
-from .config import DEFAULTS
-from .extensions import csrf, db, login_manager, migrate
+from .config import DEFAULTS, sqlalchemy_url
+from .extensions import TABLE_PREFIX, db
+
+log = logging.getLogger(__name__)
 
 EXTENSION_KEY = "custreg_admin"
-MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
+#: The stand-alone base template, and the one used with the module's own Admin and a host login.
+OWN_BASE_TEMPLATE = "custreg_admin/base.html"
+EMBEDDED_BASE_TEMPLATE = "custreg_admin/embedded_base.html"
+#: Wraps a host's base template to add the module's stylesheet (see ``admin/base.py``).
+HOST_BASE_WRAPPER = "custreg_admin/host_base.html"
+#: The module's menu categories, for ``categories={"Customers": "CRM", ...}``.
+CATEGORIES = ("Customers", "Add new", "Projects & billing", "Reports", "Settings")
+
+UserLoader = Callable[[], Any]
+AccessHook = Callable[[Any], bool]
 
 
 @dataclass
@@ -25,46 +60,74 @@ class CustRegState:
     admin: Admin
     url_prefix: str
     views: list[Any] = field(default_factory=list)
+    user_loader: UserLoader | None = None
+    access: AccessHook | None = None
+    #: the module's own login page and Flask-Login manager are in use
+    own_login: bool = True
+    #: "app" (stand-alone: the app's own Flask-SQLAlchemy), "host" (the host's engine), "own"
+    database: str = "app"
+    #: names of the module's blueprints (its views, login, static files)
+    blueprints: set[str] = field(default_factory=set)
 
 
 class CustReg:
-    """Flask extension. ``CustReg(app, admin)`` or ``CustReg().init_app(app, admin)``.
+    """Flask extension. ``CustReg(app, admin)`` or ``CustReg().init_app(app, admin, ...)``.
 
     With a host ``Admin`` the module's views are added there; without one it makes its own at
-    the ``CUSTREG_URL_PREFIX`` (default ``/admin``).
+    ``url_prefix`` (default ``CUSTREG_URL_PREFIX``, ``/admin``). The object keeps nothing about
+    an app: one ``CustReg()`` may be initialised on any number of apps.
     """
 
-    def __init__(self, app: Flask | None = None, admin: Admin | None = None) -> None:
+    def __init__(self, app: Flask | None = None, admin: Admin | None = None, **options) -> None:
         if app is not None:
-            self.init_app(app, admin=admin)
+            self.init_app(app, admin=admin, **options)
 
-    def init_app(self, app: Flask, admin: Admin | None = None) -> None:
+    def init_app(
+        self,
+        app: Flask,
+        admin: Admin | None = None,
+        *,
+        db: SQLAlchemy | None = None,
+        url_prefix: str | None = None,
+        categories: Mapping[str, str] | None = None,
+        user_loader: UserLoader | None = None,
+        access: AccessHook | None = None,
+    ) -> CustRegState:
+        """Mount the customer registry on ``app``.
+
+        :param admin: the host's Flask-Admin ``Admin``; ``None``: the module makes its own.
+        :param db: the host's Flask-SQLAlchemy object (already initialised on ``app``): the
+            module's tables live in its database. ``None``: the module's own database,
+            ``CUSTREG_DATABASE_URL`` (unless ``app`` is the module's own, see ``create_app``).
+        :param url_prefix: with the module's own ``Admin``, its URL (default
+            ``CUSTREG_URL_PREFIX``); with a host ``Admin``, a path inside it for the module's
+            views (``"crm"``: ``/admin/crm/customers/``; default: none).
+        :param categories: new names for the module's menu categories (:data:`CATEGORIES`),
+            e.g. ``{"Customers": "CRM", "Settings": "CRM settings"}``.
+        :param user_loader: ``() -> user | None``: the module's notion of the logged-in user,
+            with ``id`` (a ``custreg_user`` row), ``name``, ``role`` and
+            ``can_view_all_invoices``: a :class:`~custreg_admin.models.User`, e.g. from
+            :func:`custreg_admin.sync_user`. Called at most once per request.
+        :param access: ``(user) -> bool``: whether that user may use the module at all; every
+            view's ``is_accessible`` asks it on top of the view's roles.
+        """
+        if EXTENSION_KEY in app.extensions:
+            raise RuntimeError("custreg_admin is already mounted on this app.")
         for key, value in DEFAULTS.items():
             app.config.setdefault(key, value)
-        url_prefix = app.config["CUSTREG_URL_PREFIX"].rstrip("/") or "/admin"
+        own_admin = admin is None
 
-        if "sqlalchemy" not in app.extensions:
-            db.init_app(app)
+        database = _init_database(app, db)
         _enforce_sqlite_foreign_keys(app)
-        if "csrf" not in app.extensions:
-            csrf.init_app(app)
         if "babel" not in app.extensions:
             from flask_babel import Babel
 
             Babel(app)
-        if "migrate" not in app.extensions:
-            migrate.init_app(
-                app,
-                db,
-                directory=MIGRATIONS_DIR,
-                version_table="custreg_alembic_version",
-                compare_type=True,
-                render_as_batch=True,
-            )
-        _init_login(app, url_prefix)
+        own_login = _init_login(app, user_loader)
 
         from .admin import register_views
         from .admin.auth import auth_blueprint
+        from .admin.formatting import register_filters
         from .admin.home import HomeView
 
         assets = Blueprint(
@@ -75,34 +138,233 @@ class CustReg:
             static_url_path="/custreg_admin/static",
         )
         app.register_blueprint(assets)
-        app.register_blueprint(auth_blueprint, url_prefix=url_prefix)
+        register_filters(app)
 
-        if admin is None:
+        if own_admin:
+            prefix = "/" + (url_prefix or app.config["CUSTREG_URL_PREFIX"] or "").strip("/")
+            if prefix == "/":
+                prefix = "/admin"
             admin = Admin(
                 app,
                 name="Customer registry",
-                url=url_prefix,
-                index_view=HomeView(name="Home", endpoint="custreg_admin_home", url=url_prefix),
-                theme=Bootstrap4Theme(base_template="custreg_admin/base.html", fluid=True),
+                url=prefix,
+                index_view=HomeView(name="Home", endpoint="custreg_admin_home", url=prefix),
+                theme=Bootstrap4Theme(
+                    base_template=OWN_BASE_TEMPLATE if own_login else EMBEDDED_BASE_TEMPLATE,
+                    fluid=True,
+                ),
             )
-        state = CustRegState(admin=admin, url_prefix=url_prefix)
+            home = admin.index_view
+            target = _Mount(admin, categories or {}, "")
+            module_url = prefix
+        else:
+            inner = (url_prefix or "").strip("/")
+            target = _Mount(admin, categories or {}, inner)
+            module_url = admin.url.rstrip("/") + (f"/{inner}" if inner else "")
+        state = CustRegState(
+            admin=admin,  # type: ignore[arg-type]
+            url_prefix=module_url,
+            user_loader=user_loader,
+            access=access,
+            own_login=own_login,
+            database=database,
+        )
         app.extensions[EXTENSION_KEY] = state
-        state.views = register_views(admin)
+        if not own_admin:
+            home = HomeView(
+                name="Dashboard",
+                category="Customers",
+                endpoint="custreg_admin_home",
+                url="dashboard",
+            )
+            target.add_view(home)
+        state.views = register_views(target)  # type: ignore[arg-type]
+        state.blueprints = {view.endpoint for view in [home, *state.views]} | {"custreg_admin"}
+        if own_login:
+            app.register_blueprint(auth_blueprint, url_prefix=module_url)
+            state.blueprints.add(auth_blueprint.name)
+        _init_csrf(app, state)
+        _check_url_clashes(app, state)
+
+        app.context_processor(_template_context)
 
         from .cli import custreg_cli
 
         app.cli.add_command(custreg_cli)
+        return state
 
 
-def _init_login(app: Flask, url_prefix: str) -> None:
-    if "login_manager" in app.__dict__:
-        return
-    login_manager.init_app(app)
-    login_manager.login_view = "custreg_auth.login"
-    login_manager.login_message_category = "info"
-    login_manager.session_protection = "strong"
+class _Mount:
+    """The host's ``Admin`` as ``register_views`` sees it: category names and URLs adapted."""
 
-    @login_manager.user_loader
+    def __init__(self, admin: Admin, categories: Mapping[str, str], url_prefix: str) -> None:
+        self._admin = admin
+        self._categories = dict(categories)
+        self._url_prefix = url_prefix
+
+    def _adapt(self, item: Any) -> Any:
+        category = getattr(item, "category", None)
+        if category:
+            item.category = self._categories.get(category, category)
+        url = getattr(item, "url", None)
+        if isinstance(item, BaseView) and self._url_prefix and url and not url.startswith("/"):
+            item.url = f"{self._url_prefix}/{url}"
+        return item
+
+    def add_view(self, view: BaseView) -> None:
+        self._admin.add_view(self._adapt(view))
+
+    def add_views(self, *views: BaseView) -> None:
+        for view in views:
+            self.add_view(view)
+
+    def add_link(self, link: Any) -> None:
+        self._admin.add_link(self._adapt(link))
+
+    def add_links(self, *links: Any) -> None:
+        for link in links:
+            self.add_link(link)
+
+    def add_category(self, name: str, *args: Any, **kwargs: Any) -> None:
+        self._admin.add_category(self._categories.get(name, name), *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._admin, name)
+
+
+# --- who is logged in ---------------------------------------------------------------------------
+
+_UNSET = object()
+
+
+def custreg_state(app: Flask | None = None) -> CustRegState:
+    """The module's state on ``app`` (default: the current app)."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        return app.extensions[EXTENSION_KEY]
+    except KeyError:
+        raise RuntimeError("custreg_admin is not mounted on this app (CustReg.init_app).") from None
+
+
+def _logged_in_user() -> Any | None:
+    """Whoever is logged in, as the module's user object, active or not (outside a request:
+    nobody; the CLI and services called from host code pass their user, or none, themselves)."""
+    if not has_request_context():
+        return None
+    state = custreg_state()
+    if state.user_loader is not None:
+        user = g.get("_custreg_user", _UNSET)
+        if user is _UNSET:
+            user = g._custreg_user = state.user_loader()
+        return user
+    if getattr(current_app, "login_manager", None) is None:
+        return None
+    from flask_login import current_user
+
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+def current_custreg_user() -> Any | None:
+    """The logged-in user as the module sees them, or ``None``.
+
+    With a ``user_loader``: what it returns (it is called once per request). Without:
+    Flask-Login's ``current_user`` when authenticated. A user whose ``is_active`` is false is
+    nobody here (their requests get 403).
+    """
+    user = _logged_in_user()
+    if user is None or not getattr(user, "is_active", True):
+        return None
+    return user
+
+
+#: :func:`current_custreg_user` as a proxy, for views: ``from ..extension import current_user``
+#: (like Flask-Login's, but the module's user, whoever does the login; ``None`` behind it when
+#: nobody is logged in).
+current_user: Any = LocalProxy(current_custreg_user)
+
+
+def custreg_may_access(roles: tuple[str, ...] | None = None) -> bool:
+    """Whether the current user may use the module (and has one of ``roles``, if given)."""
+    from .services.permissions import has_role
+
+    user = current_custreg_user()
+    if user is None:
+        return False
+    if roles is not None and not has_role(user, roles):
+        return False
+    access = custreg_state().access
+    return access is None or bool(access(user))
+
+
+def custreg_unauthorized():
+    """The answer to a request the current user may not make: 403 when someone is logged in,
+    else the login page of whoever does the login (the module's, or the host's LoginManager)."""
+    from flask import redirect, url_for
+
+    if _logged_in_user() is not None:
+        abort(403)
+    state = custreg_state()
+    if state.own_login:
+        return redirect(url_for("custreg_auth.login", next=request.full_path.rstrip("?")))
+    manager = getattr(current_app, "login_manager", None)
+    if manager is not None:
+        return manager.unauthorized()
+    abort(401)
+
+
+def _template_context() -> dict[str, Any]:
+    return {"custreg_user": LocalProxy(current_custreg_user)}
+
+
+def host_include_name(name: str | None, type_: str, parent_names: Mapping[str, Any]) -> bool:
+    """For a host's Alembic autogenerate: leave the module's tables out.
+
+    ``Migrate(app, db, include_name=custreg_admin.host_include_name)``; else the host's
+    ``flask db migrate`` would want to drop the ``custreg_*`` tables it does not know.
+    """
+    return not (type_ == "table" and (name or "").startswith(TABLE_PREFIX))
+
+
+# --- set-up helpers ------------------------------------------------------------------------------
+
+
+def _init_database(app: Flask, host_db: SQLAlchemy | None) -> str:
+    if app.extensions.get("sqlalchemy") is db and host_db in (None, db):
+        return "app"  # the module's db is the app's own (create_app)
+    if host_db is not None and host_db is not db:
+        db.bind_app(app, share=host_db)
+        return "host"
+    if host_db is db:
+        raise RuntimeError("CustReg.init_app(app, db=db): call db.init_app(app) first.")
+    url = app.config.get("CUSTREG_DATABASE_URL") or (
+        "sqlite:///" + str(Path(app.instance_path) / "custreg.db")
+    )
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    db.bind_app(app, url=sqlalchemy_url(url))
+    return "own"
+
+
+def _init_login(app: Flask, user_loader: UserLoader | None) -> bool:
+    """Set up the module's own login when it is the one to use; returns whether it is."""
+    if user_loader is not None:
+        return False
+    if getattr(app, "login_manager", None) is not None:  # the host's: never replaced
+        log.warning(
+            "custreg_admin: the app has its own LoginManager and no user_loader was given; "
+            "the module takes flask_login.current_user as its user (it needs id, name, role "
+            "and can_view_all_invoices like custreg_admin.models.User)."
+        )
+        return False
+    from flask_login import LoginManager
+
+    manager = LoginManager()
+    manager.init_app(app)
+    manager.login_view = "custreg_auth.login"
+    manager.login_message_category = "info"
+    manager.session_protection = "strong"
+
+    @manager.user_loader
     def load_user(user_id: str):
         from .models import User
 
@@ -111,16 +373,69 @@ def _init_login(app: Flask, url_prefix: str) -> None:
         user = db.session.get(User, int(user_id))
         return user if user is not None and user.is_active else None
 
+    return True
+
+
+def _init_csrf(app: Flask, state: CustRegState) -> None:
+    """The host's CSRFProtect covers the module; without one, protect the module's endpoints."""
+    if "csrf" in app.extensions:
+        return
+    from flask_wtf.csrf import csrf_meta_tag, generate_csrf
+
+    from .extensions import csrf
+
+    app.config.setdefault("WTF_CSRF_ENABLED", True)
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", True)
+    app.config.setdefault("WTF_CSRF_METHODS", {"POST", "PUT", "PATCH", "DELETE"})
+    app.config.setdefault("WTF_CSRF_FIELD_NAME", "csrf_token")
+    app.config.setdefault("WTF_CSRF_HEADERS", ["X-CSRFToken", "X-CSRF-Token"])
+    app.config.setdefault("WTF_CSRF_META_NAME", "csrf-token")
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", 3600)
+    app.config.setdefault("WTF_CSRF_SSL_STRICT", True)
+    app.jinja_env.globals.setdefault("csrf_token", generate_csrf)
+    app.jinja_env.globals.setdefault("csrf_meta_tag", csrf_meta_tag)
+    blueprints = state.blueprints
+
+    @app.before_request
+    def _custreg_csrf_protect() -> None:
+        if request.blueprint not in blueprints or "csrf" in current_app.extensions:
+            return  # not ours, or the host added CSRFProtect after mounting the module
+        if current_app.config["WTF_CSRF_ENABLED"]:
+            csrf.protect()
+
+
+def _check_url_clashes(app: Flask, state: CustRegState) -> None:
+    """Refuse to mount where the host already serves one of the module's URLs."""
+    if state.admin.app is None:
+        return  # the host's Admin registers its views later
+    ours: dict[str, str] = {}
+    theirs: dict[str, str] = {}
+    for rule in app.url_map.iter_rules():
+        owner = rule.endpoint.split(".", 1)[0]
+        (ours if owner in state.blueprints else theirs).setdefault(rule.rule, rule.endpoint)
+    clashes = sorted(set(ours) & set(theirs))
+    if clashes:
+        raise RuntimeError(
+            f"custreg_admin: the app already serves {clashes[0]} ({theirs[clashes[0]]}); "
+            "mount the module with another url_prefix."
+        )
+
+
+def _sqlite_foreign_keys(dbapi_connection, _record) -> None:  # pragma: no cover - trivial
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
 
 def _enforce_sqlite_foreign_keys(app: Flask) -> None:
-    """SQLite checks foreign keys only when asked to, per connection."""
+    """SQLite checks foreign keys only when asked to, per connection (the module relies on them;
+    sharing the host's SQLite engine, the host's connections check them too)."""
     with app.app_context():
         engine = db.engine
-        if engine.dialect.name != "sqlite":
+        if engine.dialect.name != "sqlite" or event.contains(
+            engine, "connect", _sqlite_foreign_keys
+        ):
             return
-
-        @event.listens_for(engine, "connect")
-        def _pragma(dbapi_connection, _record):  # pragma: no cover - trivial
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.close()
+        event.listen(engine, "connect", _sqlite_foreign_keys)
+        if engine.url.database not in (None, "", ":memory:"):
+            engine.dispose()  # pooled connections made before now get the pragma too

@@ -41,6 +41,7 @@ def _pg_schema() -> Iterator[None]:
         with db.engine.begin() as connection:
             connection.execute(text("DROP TABLE IF EXISTS custreg_alembic_version"))
         db.create_all()
+        db.engine.dispose()
     yield
 
 
@@ -56,8 +57,10 @@ def database_url(tmp_path) -> str:
 
 
 @pytest.fixture
-def app_factory(_pg_schema, database_url, tmp_path) -> Callable[..., Flask]:
-    """Build an app on the test database; keyword arguments override config."""
+def app_factory(_pg_schema, database_url, tmp_path) -> Iterator[Callable[..., Flask]]:
+    """Build apps on the test database; keyword arguments override config. Their database
+    connections are closed after the test."""
+    built: list[Flask] = []
 
     def build(**config) -> Flask:
         settings = {
@@ -71,9 +74,14 @@ def app_factory(_pg_schema, database_url, tmp_path) -> Callable[..., Flask]:
         settings.update(config)
         application = create_app(settings)
         application.instance_path = str(tmp_path / "instance")
+        built.append(application)
         return application
 
-    return build
+    yield build
+    for application in built:
+        with application.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 @pytest.fixture
@@ -87,9 +95,6 @@ def app(app_factory) -> Iterator[Flask]:
         seed_defaults()
         db.session.remove()
     yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.fixture

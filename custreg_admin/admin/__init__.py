@@ -21,7 +21,11 @@ from ..models import (
 )
 from .base import ProtectedMenuLink
 from .customers import CustomerView
+from .mass_update import MassUpdateView
+from .moves import MovesView
 from .records import CostView, InvoiceView, ProjectView, ProposalView
+from .registries import RegistriesView
+from .reports import ReportView
 from .settings import (
     CustomerStatusView,
     IndustryView,
@@ -133,6 +137,12 @@ def register_views(admin: Admin) -> list:
             endpoint="custreg_user",
             url="settings/users",
         ),
+        RegistriesView(
+            name="Registries",
+            category=SETTINGS,
+            endpoint="custreg_registries",
+            url="settings/registries",
+        ),
     ]
     admin.add_view(views[0])
     admin.add_link(
@@ -141,4 +151,21 @@ def register_views(admin: Admin) -> list:
         )
     )
     admin.add_views(*views[1:])
+    views.append(MovesView(name="Move and merge", endpoint="custreg_moves", url="customers/moves"))
+    admin.add_view(views[-1])
+    views.append(
+        ReportView(
+            name="Report creation", category="Reports", endpoint="custreg_reports", url="reports"
+        )
+    )
+    admin.add_view(views[-1])
+    views.append(
+        MassUpdateView(
+            name="Mass updates",
+            category=CUSTOMERS,
+            endpoint="custreg_mass_update",
+            url="customers/mass-update",
+        )
+    )
+    admin.add_view(views[-1])
     return views

@@ -1,13 +1,22 @@
-"""What every admin view of the module shares: login required, role checks, defaults."""
+"""What every admin view of the module shares: login required, role checks, defaults.
+
+Who is logged in comes from :func:`custreg_admin.extension.current_custreg_user` (the module's own
+login, or the host's through ``CustReg.init_app(user_loader=..., access=...)``), never from
+Flask-Login directly.
+"""
 
 from __future__ import annotations
 
-from flask import abort, redirect, request, url_for
 from flask_admin import BaseView
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.menu import MenuLink
-from flask_login import current_user
 
+from ..extension import (
+    HOST_BASE_WRAPPER,
+    current_custreg_user,
+    custreg_may_access,
+    custreg_unauthorized,
+)
 from ..services.permissions import has_role
 
 
@@ -17,12 +26,20 @@ class ProtectedMixin:
     allowed_roles: tuple[str, ...] = ("admin", "manager", "user")
 
     def is_accessible(self) -> bool:
-        return bool(current_user.is_authenticated) and has_role(current_user, self.allowed_roles)
+        return custreg_may_access(self.allowed_roles)
 
     def inaccessible_callback(self, name, **kwargs):
-        if current_user.is_authenticated:
-            abort(403)
-        return redirect(url_for("custreg_auth.login", next=request.full_path.rstrip("?")))
+        return custreg_unauthorized()
+
+    def render(self, template, **kwargs):
+        """In a host's ``Admin``, pages extend the host's base template through a wrapper that
+        adds the module's stylesheet (``admin_base_template`` is the host's otherwise)."""
+        base = self.admin.theme.base_template  # type: ignore[attr-defined]
+        if not base.startswith("custreg_admin/"):
+            self._template_args.update(  # type: ignore[attr-defined]
+                admin_base_template=HOST_BASE_WRAPPER, custreg_host_base_template=base
+            )
+        return super().render(template, **kwargs)  # type: ignore[misc]
 
 
 class ProtectedView(ProtectedMixin, BaseView):
@@ -44,7 +61,7 @@ class SettingsModelView(ProtectedModelView):
 
     @property
     def can_create(self) -> bool:  # type: ignore[override]
-        return has_role(current_user, ("admin", "manager"))
+        return has_role(current_custreg_user(), ("admin", "manager"))
 
     can_edit = can_create
     can_delete = can_create
@@ -52,4 +69,4 @@ class SettingsModelView(ProtectedModelView):
 
 class ProtectedMenuLink(MenuLink):
     def is_accessible(self) -> bool:
-        return bool(current_user.is_authenticated)
+        return custreg_may_access()

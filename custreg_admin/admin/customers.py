@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, has_app_context, redirect, request, url_for
+from flask import current_app, flash, has_app_context, jsonify, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.form import rules
 from flask_admin.model.form import InlineFormAdmin
+from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload, undefer
-from wtforms import HiddenField, SelectField
+from wtforms import BooleanField, HiddenField, SelectField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..extensions import db
@@ -26,21 +27,72 @@ from ..models import (
     MarketSegment,
     Project,
     User,
-    customer_segment,
 )
+from ..registries import STATUS_LABELS, RegistryError, RegistryUnavailable
 from ..services import customers as customer_service
 from ..services import projects as project_service
+from ..services import registry_lookup
 from ..services.errors import DomainError, InvalidIdentifier
 from ..services.identifiers import normalise_identifiers
+from ..services.kpi import (
+    ACTIVE_STATES,
+    CustomerFilter,
+    CustomerSet,
+    active_customer_condition,
+    compute_kpis,
+    local_today,
+    prospect_condition,
+)
+from ..services.permissions import sees_all_invoices
 from .base import ProtectedModelView
 from .fields import (
     as_choices,
+    country_choices,
     country_name,
     country_select_choices,
     optional_country_select_choices,
 )
 
 CARD_INVOICE_ROWS = 20
+
+
+class CustomerFieldFilter(sqla_filters.BaseSQLAFilter):
+    """A Summary filter that is one field of the service's :class:`CustomerFilter`.
+
+    The list, the KPI cards and the drill-down links all read the same definition.
+    """
+
+    def __init__(self, field: str, name: str, options, *, numeric: bool = True) -> None:
+        super().__init__(Customer.id, name, options=options)
+        self.field = field
+        self.numeric = numeric
+
+    def clean(self, value):
+        if self.numeric:
+            return int(value)
+        value = str(value).strip()
+        return value.upper() if self.field == "country" else value
+
+    def validate(self, value):
+        return str(value).strip().isdigit() if self.numeric else bool(str(value).strip())
+
+    def customer_filter(self, value) -> CustomerFilter:
+        return CustomerFilter(active_state="all", **{self.field: self.clean(value)})
+
+    def apply(self, query, value, alias=None):
+        return query.filter(CustomerFilter(active_state="all", **{self.field: value}).condition())
+
+    def operation(self):
+        return "equals"
+
+
+REGISTRY_STATUS_OPTIONS = (
+    ("not_active", "Ceased, bankrupt or in liquidation"),
+    ("active", "Active"),
+    ("liquidation", "In liquidation"),
+    ("bankrupt", "Bankrupt"),
+    ("ceased", "Ceased"),
+)
 
 
 class ActiveStateFilter(sqla_filters.BaseSQLAFilter):
@@ -53,35 +105,39 @@ class ActiveStateFilter(sqla_filters.BaseSQLAFilter):
             options=(("active", "Active"), ("inactive", "Inactivated"), ("all", "All")),
         )
 
+    def customer_filter(self, value) -> CustomerFilter:
+        return CustomerFilter(active_state=value)
+
     def apply(self, query, value, alias=None):
-        if value == "inactive":
-            return query.filter(Customer.is_active.is_(False))
-        if value == "all":
-            return query
-        return query.filter(Customer.is_active.is_(True))
+        return query.filter(CustomerFilter(active_state=value).condition())
 
     def operation(self):
         return "is"
 
     def validate(self, value):
-        return value in ("active", "inactive", "all")
+        return value in ACTIVE_STATES
 
 
-class SegmentFilter(sqla_filters.BaseSQLAFilter):
+class KpiFilter(sqla_filters.BaseSQLAFilter):
+    """The customers a KPI card counts: the drill-down target of its link."""
+
+    CONDITIONS = {"active": active_customer_condition, "prospects": prospect_condition}
+
     def __init__(self) -> None:
-        super().__init__(Customer.id, "Market segment", options=_segment_options)
+        super().__init__(
+            Customer.id,
+            "Counted in",
+            options=(("active", "Active customers"), ("prospects", "Prospects in pipeline")),
+        )
 
     def apply(self, query, value, alias=None):
-        members = select(customer_segment.c.customer_id).where(
-            customer_segment.c.segment_id == int(value)
-        )
-        return query.filter(Customer.id.in_(members))
+        return query.filter(self.CONDITIONS[value]())
 
     def operation(self):
-        return "includes"
+        return "KPI"
 
     def validate(self, value):
-        return str(value).isdigit()
+        return value in self.CONDITIONS
 
 
 def _options(model, label=lambda row: str(row), order=None):
@@ -121,6 +177,9 @@ def _segments_formatter(view, context, model, name):
 def _name_formatter(view, context, model, name):
     link = url_for(".details_view", id=model.id)
     badge = "" if model.is_active else ' <span class="badge badge-secondary">inactivated</span>'
+    if model.registry_status and model.registry_status != "active":
+        label = STATUS_LABELS.get(model.registry_status, model.registry_status).lower()
+        badge += f' <span class="badge badge-danger">{escape(label)}</span>'
     return Markup(f'<a href="{escape(link)}">{escape(model.name)}</a>{badge}')
 
 
@@ -137,6 +196,49 @@ class _AlreadyRendered(rules.BaseRule):
 
     def __call__(self, form, form_opts=None, field_args=None):
         return ""
+
+
+class _IndustryOffer(rules.BaseRule):
+    """ "Create this industry" - shown only when a registry record named an unknown industry."""
+
+    @property
+    def visible_fields(self) -> list[str]:
+        return ["create_industry"]
+
+    def __call__(self, form, form_opts=None, field_args=None):
+        suggestion = (form.industry_suggestion.data or "").strip()
+        if not suggestion:
+            return ""
+        code, _, name = suggestion.partition("|")
+        checkbox = form.create_industry(checked=True)
+        text = escape(" ".join(p for p in (code, name) if p))
+        return Markup(
+            '<div class="alert alert-info custreg-industry-offer" data-testid="industry-offer">'
+            f"The registry gives the industry <strong>{text}</strong>, which is not in the "
+            f'settings yet. <label class="mb-0 ml-2">{checkbox} Create it and use it</label>'
+            "</div>"
+        )
+
+
+def _customer_from(prefill: registry_lookup.Prefill) -> Customer:
+    """A transient customer carrying a registry record's values, to fill the create form."""
+    customer = Customer(
+        name=prefill.name,
+        business_id=prefill.business_id,
+        vat_number=prefill.vat_number,
+        country=prefill.country,
+        website=prefill.website,
+        industry_id=prefill.industry_id,
+    )
+    if prefill.industry_id is not None:
+        customer.industry = db.session.get(Industry, prefill.industry_id)
+    customer.addresses = [
+        Address(
+            kind=a.kind, street=a.street, postal_code=a.postal_code, city=a.city, country=a.country
+        )
+        for a in prefill.addresses
+    ]
+    return customer
 
 
 def _not_required(field) -> None:
@@ -180,6 +282,7 @@ class CustomerView(ProtectedModelView):
     """The Summary list, the Add new > Customer form and the customer card."""
 
     list_template = "custreg_admin/customer_list.html"
+    create_template = "custreg_admin/customer_create.html"
     details_template = "custreg_admin/customer_card.html"
 
     column_list = (
@@ -222,12 +325,16 @@ class CustomerView(ProtectedModelView):
     column_searchable_list = ("name", "number", "business_id", "vat_number")
     column_formatters = {"segments": _segments_formatter, "name": _name_formatter}
     column_filters = (
-        sqla_filters.IntEqualFilter(Customer.owner_id, "Account owner", options=_options(User)),
-        sqla_filters.IntEqualFilter(Customer.industry_id, "Industry", options=_options(Industry)),
-        sqla_filters.IntEqualFilter(Customer.status_id, "Status", options=_options(CustomerStatus)),
-        SegmentFilter(),
-        sqla_filters.FilterEqual(Customer.country, "Country", options=_country_options),
+        CustomerFieldFilter("owner_id", "Account owner", _options(User)),
+        CustomerFieldFilter("industry_id", "Industry", _options(Industry)),
+        CustomerFieldFilter("status_id", "Status", _options(CustomerStatus)),
+        CustomerFieldFilter("segment_id", "Market segment", _segment_options),
+        CustomerFieldFilter("country", "Country", _country_options, numeric=False),
         ActiveStateFilter(),
+        CustomerFieldFilter(
+            "registry_status", "Registry status", REGISTRY_STATUS_OPTIONS, numeric=False
+        ),
+        KpiFilter(),
     )
 
     form_columns = (
@@ -247,12 +354,30 @@ class CustomerView(ProtectedModelView):
         "phone",
         "notes",
         "confirm_duplicate",
+        "registry_source",
+        "registry_status",
+        "industry_suggestion",
+        "create_industry",
     )
-    form_extra_fields = {"confirm_duplicate": HiddenField()}
+    form_extra_fields = {
+        "confirm_duplicate": HiddenField(),
+        "registry_source": HiddenField(),
+        "registry_status": HiddenField(),
+        "industry_suggestion": HiddenField(),
+        "create_industry": BooleanField("Create this industry in the settings and use it"),
+    }
     form_create_rules = form_edit_rules = (
         rules.FieldSet(("name", "business_id", "vat_number", "country", "number"), "Company"),
         rules.FieldSet(
-            ("owner", "industry", "status", "invoice_template", "vat_rate", "segments"),
+            (
+                "owner",
+                "industry",
+                _IndustryOffer(),
+                "status",
+                "invoice_template",
+                "vat_rate",
+                "segments",
+            ),
             "Classification and invoicing",
         ),
         rules.FieldSet(("website", "email", "phone", "notes"), "Contact details"),
@@ -260,6 +385,9 @@ class CustomerView(ProtectedModelView):
         rules.FieldSet(("einvoice_addresses",), "Electronic invoicing"),
         rules.FieldSet(("contacts",), "Contacts"),
         _AlreadyRendered("confirm_duplicate"),
+        _AlreadyRendered("registry_source"),
+        _AlreadyRendered("registry_status"),
+        _AlreadyRendered("industry_suggestion"),
     )
     form_overrides = {"country": SelectField}
     form_args = {
@@ -323,11 +451,43 @@ class CustomerView(ProtectedModelView):
     # --- form -------------------------------------------------------------------------------
 
     def create_form(self, obj=None):
+        prefill = self._registry_prefill() if request.method == "GET" else None
+        if prefill is not None:
+            obj = _customer_from(prefill)
         form = super().create_form(obj)
+        if prefill is not None:
+            form.registry_source.data, form.registry_status.data = prefill.source, prefill.status
+            if prefill.industry_missing:
+                form.industry_suggestion.data = (
+                    f"{prefill.industry_code or ''}|{prefill.industry_name or ''}"
+                )
         if request.method == "GET" and not form.country.data:
             form.country.data = current_app.config["CUSTREG_DEFAULT_COUNTRY"]
         _not_required(form.number)  # empty means "the next free number"
         return form
+
+    def _registry_prefill(self) -> registry_lookup.Prefill | None:
+        """The registry record picked with the magnifier (``?registry=ytj&business_id=...``)."""
+        provider_id = request.args.get("registry", "").strip()
+        business_id = request.args.get("business_id", "").strip()
+        if not provider_id or not business_id:
+            return None
+        try:
+            record = registry_lookup.find_record(
+                provider_id, business_id[:40], (request.args.get("q") or "")[:200] or None
+            )
+        except (RegistryError, DomainError) as error:
+            flash(f"{error} You can type the details by hand.", "error")
+            return None
+        prefill = registry_lookup.prefill_from(record)
+        flash(
+            f"Filled from {record.source.upper()}: {record.name} ({record.business_id}). "
+            "Check the details and save; nothing is saved until you do.",
+            "info",
+        )
+        if prefill.status != "active":
+            flash(f"The registry says this company is {record.status_label.lower()}.", "warning")
+        return prefill
 
     def edit_form(self, obj=None):
         form = super().edit_form(obj)
@@ -340,7 +500,11 @@ class CustomerView(ProtectedModelView):
             return valid
         try:
             found = normalise_identifiers(
-                form.country.data, form.business_id.data, form.vat_number.data
+                form.country.data,
+                form.business_id.data,
+                form.vat_number.data,
+                # a registry knows whether the company is VAT-registered: derive nothing then
+                derive_vat=not (form.registry_source.data or "").strip(),
             )
         except InvalidIdentifier as error:
             getattr(form, error.field).errors.append(str(error))
@@ -380,6 +544,14 @@ class CustomerView(ProtectedModelView):
         model.country = (model.country or "").upper() or current_app.config[
             "CUSTREG_DEFAULT_COUNTRY"
         ]
+        source = (form.registry_source.data or "").strip()
+        if source:
+            registry_lookup.mark_fetched(model, source, form.registry_status.data or "active")
+        suggestion = (form.industry_suggestion.data or "").strip()
+        if suggestion and form.create_industry.data and model.industry is None:
+            code, _, name = suggestion.partition("|")
+            with db.session.no_autoflush:
+                model.industry = registry_lookup.create_industry(code, name)
 
     def on_model_delete(self, model):
         customer_service.ensure_deletable(model)
@@ -398,7 +570,83 @@ class CustomerView(ProtectedModelView):
     def render(self, template, **kwargs):
         if template == self.details_template and kwargs.get("model") is not None:
             kwargs.update(self._card_context(kwargs["model"]))
+        elif template == self.list_template:
+            kwargs.update(self._kpi_context())
+        elif template == self.create_template:
+            form = kwargs.get("form")
+            kwargs.update(
+                registry_box_countries=country_choices(),
+                registry_box_country=(
+                    form.country.data if form is not None and form.country.data else None
+                )
+                or current_app.config["CUSTREG_DEFAULT_COUNTRY"],
+                registry_box_registries=registry_lookup.countries_with_registry(),
+            )
         return super().render(template, **kwargs)
+
+    # --- KPI cards ----------------------------------------------------------------------------
+
+    def _customer_set(self, view_args) -> CustomerSet | None:
+        """The list's filters and search as a customer set; None when nothing narrows it."""
+        parts, counted_in, state = [], [], "active"
+        for index, _name, value in view_args.filters or ():
+            flt = self._filters[index]
+            if isinstance(flt, ActiveStateFilter):
+                state = value
+            elif isinstance(flt, KpiFilter):
+                counted_in.append(value)
+            elif isinstance(flt, CustomerFieldFilter):
+                parts.append(flt.customer_filter(value))
+        if view_args.search:
+            parts.append(CustomerFilter(active_state="all", search=view_args.search))
+        if not parts and not counted_in and state == "active":
+            return None
+        parts.append(CustomerFilter(active_state=state))
+        return CustomerSet(parts=tuple(parts), counted_in=tuple(counted_in))
+
+    def _drill_down_url(self, view_args, kpi: str) -> str:
+        index = next(i for i, f in enumerate(self._filters) if isinstance(f, KpiFilter))
+        filters = [
+            f for f in view_args.filters or () if not isinstance(self._filters[f[0]], KpiFilter)
+        ]
+        filters.append((index, self._filters[index].name, kpi))
+        return self._get_list_url(view_args.clone(page=0, filters=filters))
+
+    def get_url(self, endpoint, **kwargs):
+        # ".index_view" means this view's, also when another view builds the link (the home)
+        if endpoint.startswith("."):
+            endpoint = self.endpoint + endpoint
+        return super().get_url(endpoint, **kwargs)
+
+    def kpi_list_url(self, kpi: str, owner_id: int | None = None) -> str:
+        """The Summary list of the customers a KPI counts (optionally one owner's)."""
+        filters = []
+        if owner_id is not None:
+            index = next(
+                i
+                for i, f in enumerate(self._filters)
+                if isinstance(f, CustomerFieldFilter) and f.field == "owner_id"
+            )
+            filters.append((index, self._filters[index].name, str(owner_id)))
+        view_args = self._get_list_extra_args().clone(
+            page=0, filters=filters, search=None, sort=None
+        )
+        return self._drill_down_url(view_args, kpi)
+
+    def _kpi_context(self) -> dict:
+        view_args = self._get_list_extra_args()
+        today = local_today(current_app.config["CUSTREG_TIMEZONE"])
+        totals = compute_kpis(current_user, today)
+        customer_set = self._customer_set(view_args)
+        figures = compute_kpis(current_user, today, customer_set) if customer_set else totals
+        return {
+            "kpi": figures,
+            "kpi_totals": totals if customer_set else None,
+            "kpi_links": {
+                name: self._drill_down_url(view_args, name) for name in ("active", "prospects")
+            },
+            "kpi_sees_all": sees_all_invoices(current_user),
+        }
 
     def _card_context(self, customer: Customer) -> dict:
         invoices = db.session.scalars(
@@ -417,13 +665,113 @@ class CustomerView(ProtectedModelView):
             .options(selectinload(Project.manager))
             .order_by(Project.kind, Project.is_closed, Project.name)
         ).all()
+        registries = registry_lookup.providers_for(customer.country)
         return {
+            "merged_into": project_service.merged_into(customer),
+            "merged_from": project_service.merged_from(customer),
+            "can_refresh": bool(customer.business_id and registries),
+            "registry_label": registries[0].label if registries else None,
+            "status_labels": STATUS_LABELS,
             "projects": [p for p in projects if p.kind == "project"],
             "sales_cases": [p for p in projects if p.kind == "sales_case"],
             "invoices": invoices,
             "invoice_count": invoice_count,
             "country_name": country_name,
         }
+
+    # --- registry lookup ------------------------------------------------------------------------
+
+    @expose("/registry/search/")
+    def registry_search_view(self):
+        """The magnifier: JSON for the form's script, a results page without JavaScript."""
+        country = request.args.get("country") or current_app.config["CUSTREG_DEFAULT_COUNTRY"]
+        country = country.strip().upper()[:2]
+        query = (request.args.get("q") or "").strip()
+        wants_json = request.args.get("format") == "json"
+        results, error, provider, status = [], None, None, 200
+        try:
+            provider, records = registry_lookup.search(country, query)
+        except RegistryUnavailable as exc:
+            error, status = str(exc), 503
+        except (RegistryError, DomainError) as exc:
+            error, status = str(exc), 400
+        else:
+            for record in records:
+                results.append(
+                    {
+                        "name": record.name,
+                        "business_id": record.business_id,
+                        "company_form": record.company_form,
+                        "city": record.city,
+                        "status": record.status,
+                        "status_label": record.status_label,
+                        "use_url": self.get_url(
+                            ".create_view",
+                            registry=record.source,
+                            business_id=record.business_id,
+                            q=query,
+                        ),
+                    }
+                )
+        if wants_json:
+            return jsonify(
+                {
+                    "query": query,
+                    "country": country,
+                    "registry": provider.label if provider else None,
+                    "results": results,
+                    "error": error,
+                }
+            ), status
+        return self.render(
+            "custreg_admin/registry_results.html",
+            query=query,
+            country=country,
+            results=results,
+            error=error,
+            registry=provider.label if provider else None,
+            countries=country_choices(),
+            registry_countries=registry_lookup.countries_with_registry(),
+        )
+
+    @expose("/registry/refresh/", methods=("GET", "POST"))
+    def registry_refresh_view(self):
+        customer = self.get_one(request.values.get("id", ""))
+        if customer is None:
+            flash("That customer does not exist.", "error")
+            return redirect(self.get_url(".index_view"))
+        card = self.get_url(".details_view", id=customer.id)
+        providers = registry_lookup.providers_for(customer.country)
+        if not customer.business_id or not providers:
+            flash(
+                "There is no registry for this customer's country, or it has no business ID.",
+                "error",
+            )
+            return redirect(card)
+        try:
+            record = registry_lookup.find_record(providers[0].id, customer.business_id)
+        except RegistryError as error:
+            flash(str(error), "error")
+            return redirect(card)
+        if request.method == "POST":
+            changed = registry_lookup.apply_refresh(
+                customer, record, set(request.form.getlist("field"))
+            )
+            flash(
+                f"Updated from {providers[0].label}: {', '.join(changed)}."
+                if changed
+                else "Nothing changed; the registry status was recorded.",
+                "success",
+            )
+            return redirect(card)
+        return self.render(
+            "custreg_admin/registry_refresh.html",
+            customer=customer,
+            record=record,
+            registry=providers[0].label,
+            changes=registry_lookup.refresh_changes(customer, record),
+            card_url=card,
+        )
 
     @expose("/inactivate/", methods=("GET", "POST"))
     def inactivate_view(self):
@@ -446,7 +794,7 @@ class CustomerView(ProtectedModelView):
                 else project_service.reactivate_customer
             )
             try:
-                operation(customer)
+                operation(customer, user=current_user._get_current_object())
             except DomainError as error:
                 flash(str(error), "error")
             else:

@@ -1,19 +1,38 @@
-"""The admin home page of the stand-alone app."""
+"""The admin home: a KPI dashboard of the company's and the viewer's own figures."""
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_admin import AdminIndexView, expose
-from sqlalchemy import func, select
+from flask_login import current_user
 
-from ..extensions import db
-from ..models import Customer
+from ..services.kpi import CustomerFilter, billing_by_month, compute_kpis, local_today
+from ..services.permissions import sees_all_invoices
 from .base import ProtectedMixin
+from .charts import month_bars
+from .customers import CustomerView
 
 
 class HomeView(ProtectedMixin, AdminIndexView):
     @expose("/")
     def index(self):
-        customers = db.session.scalar(
-            select(func.count()).select_from(Customer).where(Customer.is_active.is_(True))
+        today = local_today(current_app.config["CUSTREG_TIMEZONE"])
+        own = CustomerFilter(owner_id=current_user.id, active_state="all")
+        months = billing_by_month(current_user, today, months=12)
+        customers = next(v for v in self.admin._views if isinstance(v, CustomerView))
+        links = {kpi: customers.kpi_list_url(kpi) for kpi in ("active", "prospects")}
+        own_links = {
+            kpi: customers.kpi_list_url(kpi, owner_id=current_user.id)
+            for kpi in ("active", "prospects")
+        }
+        return self.render(
+            "custreg_admin/home.html",
+            today=today,
+            kpi=compute_kpis(current_user, today),
+            own_kpi=compute_kpis(current_user, today, own),
+            chart=month_bars(months),
+            months=months,
+            sees_all=sees_all_invoices(current_user),
+            links=links,
+            own_links=own_links,
         )
-        return self.render("custreg_admin/home.html", active_customer_count=customers)

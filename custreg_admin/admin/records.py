@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from flask import flash
 from flask_admin.contrib.sqla import filters as sqla_filters
+from flask_login import current_user
 from wtforms import SelectField
 
 from ..models import SALES_STATUSES, Customer, Invoice, Project
+from ..services import projects as project_service
+from ..services.errors import DomainError
 from .base import ProtectedModelView
 from .fields import as_choices
 
 
 class ProjectView(ProtectedModelView):
+    """Projects and sales cases. A changed customer goes through the service's rule: only while
+    the project has no invoices and no proposals."""
     column_list = (
         "customer",
         "name",
@@ -46,6 +52,16 @@ class ProjectView(ProtectedModelView):
         },
     }
     form_ajax_refs = {"customer": {"fields": (Customer.name,), "page_size": 20}}
+
+    def on_model_change(self, form, model, is_created):
+        if not is_created:  # a changed customer goes through the rule, with history
+            project_service.apply_customer_change(model, user=current_user._get_current_object())
+
+    def handle_view_exception(self, exc):
+        if isinstance(exc, DomainError):
+            flash(str(exc), "error")
+            return True
+        return super().handle_view_exception(exc)
 
 
 class ProposalView(ProtectedModelView):

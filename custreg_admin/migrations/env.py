@@ -1,8 +1,11 @@
 """Alembic environment of custreg-admin.
 
-Runs inside a Flask app (``flask custreg init-db`` or Flask-Migrate's ``flask db``). It only
-ever looks at the module's own tables (``custreg_*``) and keeps its revision in
-``custreg_alembic_version``, so it can share a database with a host app's tables and migrations.
+Runs inside a Flask app: ``flask custreg init-db`` (``services.setup.upgrade_schema``, with the
+module's own Alembic configuration, whatever ``Migrate`` the app has) or, on the stand-alone app,
+Flask-Migrate's ``flask db``. The connection is the module's ``db.engine``: the host's engine when
+the host passed its ``db``, else the module's own database. It only ever looks at the module's
+own tables (``custreg_*``) and keeps its revision in ``custreg_alembic_version``, so it shares a
+database with a host app's tables and the host's own migrations (``alembic_version``).
 """
 
 import logging
@@ -11,13 +14,10 @@ from alembic import context
 from flask import current_app
 
 from custreg_admin import models  # noqa: F401  (registers every table on the metadata)
-from custreg_admin.extensions import db
+from custreg_admin.extensions import TABLE_PREFIX, VERSION_TABLE, db
 
 logger = logging.getLogger("alembic.env")
 config = context.config
-
-VERSION_TABLE = "custreg_alembic_version"
-TABLE_PREFIX = "custreg_"
 
 
 def include_name(name, type_, parent_names):
@@ -34,7 +34,7 @@ def _configure_args() -> dict:
         "compare_type": True,
         "render_as_batch": True,
     }
-    migrate_state = current_app.extensions.get("migrate")
+    migrate_state = current_app.extensions.get("migrate")  # the host's Migrate is not ours
     if migrate_state is not None and getattr(migrate_state, "db", None) is db:
         for key, value in migrate_state.configure_args.items():
             args.setdefault(key, value)

@@ -1,7 +1,10 @@
 """SQLAlchemy models of the customer registry; every table is prefixed ``custreg_``."""
 
 from .customer import ADDRESS_KINDS, Address, Contact, Customer, EInvoiceAddress, customer_segment
+from .history import EVENT_KINDS, CustomerEvent
+from .mass_update import MassUpdateBatch, MassUpdateChange
 from .project import PROJECT_KINDS, SALES_STATUSES, Cost, Invoice, Project, Proposal
+from .report import SavedReport
 from .settings import (
     CustomerStatus,
     Industry,
@@ -14,6 +17,7 @@ from .user import ROLES, User
 
 __all__ = [
     "ADDRESS_KINDS",
+    "EVENT_KINDS",
     "PROJECT_KINDS",
     "ROLES",
     "SALES_STATUSES",
@@ -21,6 +25,7 @@ __all__ = [
     "Contact",
     "Cost",
     "Customer",
+    "CustomerEvent",
     "CustomerStatus",
     "EInvoiceAddress",
     "Industry",
@@ -28,8 +33,11 @@ __all__ = [
     "InvoiceStatus",
     "InvoiceTemplate",
     "MarketSegment",
+    "MassUpdateBatch",
+    "MassUpdateChange",
     "Project",
     "Proposal",
+    "SavedReport",
     "User",
     "VatRate",
     "customer_segment",

@@ -132,6 +132,8 @@ class Customer(db.Model):
     notes: Mapped[str | None] = mapped_column(Text)
     registry_source: Mapped[str | None] = mapped_column(String(50))
     registry_fetched_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: The company's state at the last registry fetch: active, liquidation, bankrupt, ceased.
+    registry_status: Mapped[str | None] = mapped_column(String(20), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime, server_default=func.now(), onupdate=func.now()

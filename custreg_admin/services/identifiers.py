@@ -72,12 +72,17 @@ def _message(country: str, what: str, value: str, error: ValidationError) -> str
 
 
 def normalise_identifiers(
-    country: str | None, business_id: str | None, vat_number: str | None
+    country: str | None,
+    business_id: str | None,
+    vat_number: str | None,
+    *,
+    derive_vat: bool = True,
 ) -> Identifiers:
     """Validate and normalise a business ID and a VAT number for ``country``.
 
     For FI and NO, each is written in its standard form, and a missing one is derived from the
-    other when that is possible. Raises :class:`InvalidIdentifier` naming the field at fault.
+    other (the VAT number only with ``derive_vat``: a registry that says a company is not
+    VAT-registered knows better). Raises :class:`InvalidIdentifier` naming the field at fault.
     """
     country = (country or "").strip().upper()
     business_id, vat_number = _clean(business_id), _clean(vat_number)
@@ -109,7 +114,7 @@ def normalise_identifiers(
         )
     if vat_number and not business_id:
         business_id = _business_id_of_vat(country, vat_number)
-    if business_id and not vat_number:
+    if business_id and not vat_number and derive_vat:
         vat_number = _vat_of_business_id(country, business_id)
     return Identifiers(business_id, vat_number)
 

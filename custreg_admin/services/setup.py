@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import select
 
-from ..extensions import db
+from ..extensions import MIGRATIONS_DIR, db
 from ..models import CustomerStatus, InvoiceStatus, InvoiceTemplate, VatRate
 
 DEFAULT_CUSTOMER_STATUSES = ("Active", "Passive")
@@ -31,11 +32,20 @@ DEFAULT_VAT_RATES = (
 DEFAULT_INVOICE_TEMPLATES = (("Standard", "fi"), ("Standard EN", "en"), ("Standard NO", "nb"))
 
 
-def upgrade_schema() -> None:
-    """Bring the database to the newest migration (Alembic through Flask-Migrate)."""
-    from flask_migrate import upgrade
+def upgrade_schema(revision: str = "head") -> None:
+    """Bring the module's tables to the newest migration (in an app context).
 
-    upgrade(directory=current_app.extensions["migrate"].directory)
+    Runs the module's own Alembic scripts with their own configuration, whatever Flask-Migrate
+    set-up the app has (a host's ``Migrate`` points at the host's scripts): the module's tables
+    and its version table ``custreg_alembic_version`` only.
+    """
+    from alembic import command
+    from alembic.config import Config
+
+    current_app._get_current_object()  # an app context is required: fail early and clearly
+    config = Config(str(Path(MIGRATIONS_DIR) / "alembic.ini"))
+    config.set_main_option("script_location", MIGRATIONS_DIR)
+    command.upgrade(config, revision)
 
 
 def seed_defaults() -> int:

@@ -1,0 +1,150 @@
+"""``python -m bench [--customers N] [--database-url URL] [--quick] [--rebuild]``.
+
+Builds (or reuses) a database of N demo customers with :func:`custreg_admin.demo.generate`
+(10 invoices per customer), runs every case in :data:`CASES`, prints one row per case (its
+median, the baseline's median in the same run, the ratio) and writes ``bench/results.json``.
+
+Without ``--database-url`` the data lives in a SQLite file in the system's temporary folder,
+one per size, kept for the next run. A database that already holds exactly N customers is
+reused; other data is only ever dropped with ``--rebuild``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import func, inspect, select
+
+from custreg_admin import create_app
+from custreg_admin.extensions import db
+from custreg_admin.models import Customer, Invoice
+from custreg_admin.services.kpi import local_today
+
+from . import kpi, mass_update
+from .common import BenchEnv, CaseResult
+
+CASES: list[Callable[[BenchEnv], CaseResult]] = [*kpi.CASES, *mass_update.CASES]
+
+RESULTS = Path(__file__).with_name("results.json")
+DEFAULT_CUSTOMERS = 100_000
+QUICK_CUSTOMERS = 2_000
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--customers", type=int, help=f"default {DEFAULT_CUSTOMERS:,}")
+    parser.add_argument("--database-url", help="default: a SQLite file in the temp folder")
+    parser.add_argument(
+        "--quick", action="store_true", help=f"{QUICK_CUSTOMERS:,} customers, 3 runs"
+    )
+    parser.add_argument("--runs", type=int, help="timed runs per measurement (default 5)")
+    parser.add_argument("--rebuild", action="store_true", help="drop and rebuild the data")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    return parser.parse_args(argv)
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def prepare_data(customers: int, *, seed: int, rebuild: bool) -> None:
+    """Make sure the database holds exactly ``customers`` demo customers."""
+    from custreg_admin.demo import generate
+
+    has_schema = inspect(db.engine).has_table(Customer.__tablename__)
+    if has_schema and not rebuild:
+        existing = _count(Customer)
+        if existing == customers:
+            print(f"Reusing {existing:,} customers, {_count(Invoice):,} invoices.", flush=True)
+            return
+        if existing:
+            sys.exit(
+                f"The database holds {existing:,} customers, not {customers:,}: "
+                "use --rebuild to drop the custreg tables and build the data again."
+            )
+    if rebuild and has_schema:
+        db.drop_all()
+    db.create_all()
+    print(f"Generating {customers:,} customers (seed {seed})...", flush=True)
+    started, done = time.perf_counter(), 0
+
+    def progress(count: int) -> None:
+        nonlocal done
+        done += count
+        if done % 20_000 < count or done == customers:
+            elapsed = time.perf_counter() - started
+            print(f"  {done:,} customers, {elapsed:.0f} s", flush=True)
+
+    summary = generate(customers, seed=seed, progress=progress)
+    print(summary.describe(), flush=True)
+    if db.engine.dialect.name in ("sqlite", "postgresql"):
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql("ANALYZE")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
+    customers = args.customers or (QUICK_CUSTOMERS if args.quick else DEFAULT_CUSTOMERS)
+    runs = args.runs or (3 if args.quick else 5)
+    url = args.database_url or (
+        f"sqlite:///{Path(tempfile.gettempdir()) / f'custreg-bench-{customers}.db'}"
+    )
+    app = create_app(
+        {"CUSTREG_DATABASE_URL": url, "CUSTREG_SECRET_KEY": "bench", "CUSTREG_REGISTRIES": ""}
+    )
+    results: list[CaseResult] = []
+    with app.app_context():
+        prepare_data(customers, seed=args.seed, rebuild=args.rebuild)
+        env = BenchEnv(
+            app=app,
+            today=local_today(app.config["CUSTREG_TIMEZONE"]),
+            runs=runs,
+            customers=_count(Customer),
+            invoices=_count(Invoice),
+        )
+        db.session.commit()
+        dialect = db.engine.dialect.name
+        print(
+            f"\n{dialect}, {env.customers:,} customers, {env.invoices:,} invoices, "
+            f"today {env.today}, median of {runs} runs\n"
+        )
+        header = f"{'case':<36} {'median ms':>10} {'baseline ms':>12} {'ratio':>7}  same"
+        print(header)
+        print("-" * len(header))
+        for case in CASES:
+            result = case(env)
+            results.append(result)
+            print(
+                f"{result.case:<36} {result.median_ms:>10.1f} {result.baseline_median_ms:>12.1f}"
+                f" {result.ratio:>7.2f}  {'yes' if result.same_result else 'NO'}",
+                flush=True,
+            )
+            if not result.same_result:
+                print(f"    module:   {result.result}\n    baseline: {result.baseline_result}")
+    report = {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "database": dialect,
+        "database_url": app.config["SQLALCHEMY_DATABASE_URI"].split("@")[-1],
+        "python": platform.python_version(),
+        "customers": env.customers,
+        "invoices": env.invoices,
+        "today": env.today.isoformat(),
+        "runs": runs,
+        "cases": [result.as_dict() for result in results],
+    }
+    args.results.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nWrote {args.results}")
+    return 0 if all(result.same_result for result in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,355 @@
+"""Export cases: a Customers report of every customer as CSV and as XLSX.
+
+Each streams the report (:func:`custreg_admin.services.reports.iter_rows`) through
+:mod:`custreg_admin.services.export` and is timed beside, in the same run on the same rows:
+
+* ``csv``: a raw DB-API cursor (sqlite3 / psycopg) on one hand-written SELECT with ``csv.writer``;
+  and Flask-Admin's stock CSV export (a plain ``ModelView`` with ``can_export``) of the same
+  columns, requested through a test client;
+* ``xlsx``: the same cursor into a raw openpyxl write-only workbook; and Flask-Admin's stock
+  ``xlsx`` export (tablib; every row in memory), when tablib is installed.
+
+The columns are what both sides can show alike: number, name, business ID, country, account
+owner, industry, status, e-mail, phone; every customer, by name. ``result`` holds the row count
+and the peak memory of one extra, untimed run of each side (peak RSS growth of a forked child,
+Linux only), so that the figures of the issue ("peak memory of each") come out of the same run.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask
+from openpyxl import Workbook
+
+from custreg_admin.extensions import db
+from custreg_admin.models import Customer, User
+from custreg_admin.services.export import csv_chunks, xlsx_file
+from custreg_admin.services.reports import iter_rows, make_spec
+
+from .common import BenchEnv, CaseResult, median, timed
+
+COLUMNS = [
+    "number",
+    "name",
+    "business_id",
+    "country",
+    "owner",
+    "industry",
+    "status",
+    "email",
+    "phone",
+]
+
+RAW_SQL = """
+SELECT c.number, c.name, c.business_id, c.country, u.name, i.name, s.name, c.email, c.phone
+  FROM custreg_customer c
+  LEFT JOIN custreg_user u ON u.id = c.owner_id
+  LEFT JOIN custreg_industry i ON i.id = c.industry_id
+  LEFT JOIN custreg_customer_status s ON s.id = c.status_id
+ ORDER BY lower(c.name), c.id
+"""
+
+
+class _Sink:
+    """Where a download goes: counted, not kept."""
+
+    def __init__(self) -> None:
+        self.size = 0
+
+    def write(self, data: Any) -> Any:
+        self.size += len(data)
+        return data
+
+
+def _viewer() -> User:
+    admin = db.session.query(User).filter(User.role == "admin").order_by(User.id).first()
+    if admin is None:
+        admin = User(email="bench-admin@example.com", name="Bench admin", role="admin")
+    else:
+        db.session.expunge(admin)
+    return admin
+
+
+def _spec(env: BenchEnv):
+    return make_spec(
+        "customers",
+        COLUMNS,
+        {"active_state": "all"},
+        "name",
+        viewer=_viewer(),
+        today=env.today,
+    )
+
+
+def _raw_rows(chunk: int = 2000):
+    connection = db.engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute(RAW_SQL)
+        while rows := cursor.fetchmany(chunk):
+            yield from rows
+        cursor.close()
+    finally:
+        connection.close()
+
+
+# --------------------------------------------------------------------------- the sides
+
+
+Outcome = dict[str, int | None]
+
+
+class _Counted:
+    """Counts the rows that pass through."""
+
+    def __init__(self, rows) -> None:
+        self.rows, self.count = rows, 0
+
+    def __iter__(self):
+        for row in self.rows:
+            self.count += 1
+            yield row
+
+
+def module_csv(env: BenchEnv) -> Callable[[], Outcome]:
+    spec = _spec(env)
+
+    def run() -> Outcome:
+        rows = _Counted(iter_rows(spec))
+        size = sum(len(chunk) for chunk in csv_chunks(rows, spec.column_defs, delimiter=","))
+        return {"bytes": size, "rows": rows.count}
+
+    return run
+
+
+def raw_csv(env: BenchEnv) -> Callable[[], Outcome]:
+    def run() -> Outcome:
+        sink = _Sink()
+        writer = csv.writer(sink)
+        writer.writerow(COLUMNS)
+        rows = _Counted(_raw_rows())
+        for row in rows:
+            writer.writerow(row)
+        return {"bytes": sink.size, "rows": rows.count}
+
+    return run
+
+
+def module_xlsx(env: BenchEnv) -> Callable[[], Outcome]:
+    spec = _spec(env)
+
+    def run() -> Outcome:
+        rows = _Counted(iter_rows(spec))
+        with xlsx_file(rows, spec.column_defs, sheet_name="Customers") as workbook:
+            return {"bytes": workbook.seek(0, os.SEEK_END), "rows": rows.count}
+
+    return run
+
+
+def raw_xlsx(env: BenchEnv) -> Callable[[], Outcome]:
+    def run() -> Outcome:
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet("Customers")
+        sheet.append(COLUMNS)
+        rows = _Counted(_raw_rows())
+        for row in rows:
+            sheet.append(row)
+        with tempfile.TemporaryFile() as target:
+            workbook.save(target)
+            return {"bytes": target.tell(), "rows": rows.count}
+
+    return run
+
+
+_STOCK: dict[int, Flask] = {}
+
+
+def _stock_app(env: BenchEnv) -> Flask:
+    """An app on the same database with a stock Flask-Admin ModelView that exports."""
+    if id(env.app) in _STOCK:
+        return _STOCK[id(env.app)]
+    from flask_admin import Admin
+    from flask_admin.contrib.sqla import ModelView
+
+    from custreg_admin import create_app
+
+    class StockCustomerView(ModelView):
+        can_export = True
+        export_types = ["csv", "xlsx"]
+        export_max_rows = 0  # all rows
+        column_list = COLUMNS
+        column_select_related_list = (Customer.owner, Customer.industry, Customer.status)
+        column_default_sort = "name"
+
+    app = create_app(
+        {
+            "CUSTREG_DATABASE_URL": env.app.config["CUSTREG_DATABASE_URL"],
+            "CUSTREG_SECRET_KEY": "bench",
+            "CUSTREG_REGISTRIES": "",
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+    admin = Admin(app, name="stock", url="/stock", endpoint="stock")
+    admin.add_view(StockCustomerView(Customer, db, endpoint="stock_customers"))
+    _STOCK[id(env.app)] = app
+    return app
+
+
+def stock_export(env: BenchEnv, export_type: str) -> Callable[[], Outcome]:
+    app = _stock_app(env)
+    client = app.test_client()
+
+    def run() -> Outcome:
+        response = client.get(f"/stock/stock_customers/export/{export_type}/")
+        if response.status_code != 200:
+            raise RuntimeError(f"stock {export_type} export answered {response.status_code}")
+        data = response.data
+        rows = data.count(b"\r\n") - 1 if export_type == "csv" else None
+        return {"bytes": len(data), "rows": rows}
+
+    return run
+
+
+def _tablib_installed() -> bool:
+    try:
+        import tablib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------- memory
+
+
+def peak_rss_growth_kib(function: Callable[[], Any]) -> int | None:
+    """Peak resident memory that one run of ``function`` adds, in KiB (a forked child).
+
+    Linux only (``/proc/self/clear_refs`` resets the peak); None elsewhere.
+    """
+    if not hasattr(os, "fork") or not os.path.exists("/proc/self/clear_refs"):
+        return None
+    db.session.rollback()
+    db.session.close()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: fresh connections, peak reset, one run
+        code = 0
+        try:
+            os.close(read)
+            db.engine.dispose(close=False)
+            for stock in _STOCK.values():
+                with stock.app_context():
+                    db.engine.dispose(close=False)
+
+            def status(key: str) -> int:
+                with open("/proc/self/status") as handle:
+                    for line in handle:
+                        if line.startswith(key + ":"):
+                            return int(line.split()[1])
+                return 0
+
+            with open("/proc/self/clear_refs", "w") as handle:
+                handle.write("5")
+            before = status("VmRSS")
+            function()
+            os.write(write, json.dumps(status("VmHWM") - before).encode())
+        except BaseException:  # noqa: BLE001 - report nothing, exit
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        answer = pipe.read()
+    os.waitpid(pid, 0)
+    return json.loads(answer) if answer else None
+
+
+# --------------------------------------------------------------------------- the cases
+
+
+def _case(
+    name: str,
+    env: BenchEnv,
+    module: Callable[[], Outcome],
+    baseline: Callable[[], Outcome],
+    runs: int,
+) -> CaseResult:
+    times, result = timed(module, runs)
+    baseline_times, baseline_result = timed(baseline, runs)
+    result = {**result, "peak_rss_growth_kib": peak_rss_growth_kib(module)}
+    baseline_result = {**baseline_result, "peak_rss_growth_kib": peak_rss_growth_kib(baseline)}
+    counts = (result["rows"], baseline_result["rows"])
+    return CaseResult(
+        case=name,
+        median_ms=round(median(times), 1),
+        baseline_median_ms=round(median(baseline_times), 1),
+        runs_ms=[round(t, 1) for t in times],
+        baseline_runs_ms=[round(t, 1) for t in baseline_times],
+        same_result=bool(result["bytes"] and baseline_result["bytes"])
+        and (None in counts or counts[0] == counts[1]),
+        result=result,
+        baseline_result=baseline_result,
+    )
+
+
+def _runs(env: BenchEnv) -> int:
+    return max(1, min(env.runs, 3))  # a 100,000-row workbook takes a while
+
+
+def csv_vs_raw(env: BenchEnv) -> CaseResult:
+    return _case(
+        f"export csv: {env.customers:,} rows vs raw csv",
+        env,
+        module_csv(env),
+        raw_csv(env),
+        _runs(env),
+    )
+
+
+def csv_vs_stock(env: BenchEnv) -> CaseResult:
+    return _case(
+        "export csv: vs Flask-Admin stock",
+        env,
+        module_csv(env),
+        stock_export(env, "csv"),
+        _runs(env),
+    )
+
+
+def xlsx_vs_raw(env: BenchEnv) -> CaseResult:
+    return _case(
+        f"export xlsx: {env.customers:,} rows vs raw openpyxl",
+        env,
+        module_xlsx(env),
+        raw_xlsx(env),
+        _runs(env),
+    )
+
+
+def xlsx_vs_stock(env: BenchEnv) -> CaseResult:
+    if not _tablib_installed():
+        return CaseResult(
+            case="export xlsx: vs Flask-Admin stock (no tablib)",
+            median_ms=0.0,
+            baseline_median_ms=0.0,
+            runs_ms=[],
+            baseline_runs_ms=[],
+            same_result=True,
+            result={"skipped": "tablib is not installed (pip install 'flask-admin[export]')"},
+        )
+    return _case(
+        "export xlsx: vs Flask-Admin stock",
+        env,
+        module_xlsx(env),
+        stock_export(env, "xlsx"),
+        _runs(env),
+    )
+
+
+CASES = [csv_vs_raw, csv_vs_stock, xlsx_vs_raw, xlsx_vs_stock]

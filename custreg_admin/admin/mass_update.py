@@ -1,0 +1,421 @@
+"""Customers > Mass updates: choose an action and its value, confirm, apply; history and undo.
+
+Thin: the selection, counts, preview, apply and undo are :mod:`custreg_admin.services.mass_update`.
+
+The URL contract (endpoint ``custreg_mass_update``, mounted at ``customers/mass-update``):
+
+* ``GET /?ids=1,2,3`` (ticked rows; ``ids`` may also repeat), ``GET /?spec=<JSON>`` ("all N
+  matching": the URL-encoded JSON of :meth:`CustomerSet.to_spec`) or ``GET /?report=<query>``
+  (every customer of a Customers report: the report's URL-encoded query string), each with an
+  optional ``action=`` (a key of :data:`~custreg_admin.services.mass_update.ACTIONS`) and
+  ``return_url=`` (a path in this site; the Summary list when missing). Without a selection the
+  page is the history.
+* ``POST /from-report/``: the reports page's hook (``customer_ids``, ``all_matching=1``,
+  ``report_query``); it redirects to the page above.
+* ``POST /preview/`` shows the confirmation with a signed token carrying the frozen ids;
+  ``POST /apply/`` applies that token; ``GET /history/``, ``GET /batch/<id>/`` and
+  ``GET``/``POST /batch/<id>/undo/``.
+
+Every POST carries the CSRF token (Flask-WTF checks it app-wide). The frozen selection travels
+signed with the app's secret key (itsdangerous, with a time limit), bound to the user, with a
+key that lets it apply once.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import UTC
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+from zoneinfo import ZoneInfo
+
+from flask import current_app, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_login import current_user
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from werkzeug.routing import BuildError
+
+from ..extensions import db
+from ..models import MarketSegment, MassUpdateBatch, User, VatRate
+from ..services import mass_update as service
+from ..services.errors import DomainError
+from ..services.permissions import has_role
+from .base import ProtectedView
+
+TOKEN_SALT = "custreg-mass-update"
+TOKEN_MAX_AGE = 2 * 60 * 60  # seconds a confirmation page stays valid
+CLEAR = "none"  # the value form's "(none) - clear the industry"
+HISTORY_PAGE_SIZE = 50
+CHANGES_PAGE_SIZE = 50
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt=TOKEN_SALT)
+
+
+def _local_time(at) -> str:
+    if at is None:
+        return ""
+    zone = ZoneInfo(current_app.config.get("CUSTREG_TIMEZONE") or "Europe/Helsinki")
+    return at.replace(tzinfo=UTC).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def _plural(count: int, word: str, plural: str | None = None) -> str:
+    return f"{count} {word if count == 1 else plural or word + 's'}"
+
+
+def _summary_url() -> str:
+    return url_for("custreg_customer.index_view")
+
+
+def _safe_return(url: str | None) -> str:
+    """A return address on this site (a path), else the Summary list."""
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    if not url.startswith("/") or url.startswith("//") or "\\" in url:
+        return _summary_url()
+    if parts.scheme or parts.netloc:
+        return _summary_url()
+    return url
+
+
+# --- selection in requests ------------------------------------------------------------------
+
+
+def _ids_from(values) -> list[str]:
+    return [part for value in values.getlist("ids") for part in value.split(",") if part.strip()]
+
+
+def _report_selection(query: str) -> service.Selection:
+    values = dict(parse_qsl(query or "", keep_blank_values=True))
+    if "type" not in values:
+        raise service.InvalidSelection(
+            "The report could not be read; open the report's preview and select again."
+        )
+    filters = {key[2:]: value for key, value in values.items() if key.startswith("f_")}
+    return service.Selection.of_report(values["type"], filters)
+
+
+def _selection_from(values) -> service.Selection | None:
+    """The selection a request names (``ids``, ``spec`` or ``report``); None when none.
+
+    Raises :class:`~custreg_admin.services.mass_update.InvalidSelection` for what cannot be read.
+    """
+    if values.get("spec"):
+        selection = service.Selection.of_spec(values.get("spec"))
+    elif values.get("report"):
+        selection = _report_selection(values.get("report"))
+    elif "ids" in values:
+        selection = service.Selection.of_ids(_ids_from(values))
+    else:
+        return None
+    return selection.only_own() if values.get("own_only") == "1" else selection
+
+
+def _selection_params(selection: service.Selection) -> dict[str, str]:
+    """Request values that give the selection back (hidden fields, links)."""
+    if selection.ids is not None:
+        params = {"ids": ",".join(str(i) for i in selection.ids)}
+    elif selection.spec is not None:
+        params = {"spec": json.dumps(selection.spec, separators=(",", ":"))}
+    else:
+        report = selection.report or {}
+        query = {"type": report.get("type") or "customers"}
+        query.update({f"f_{k}": v for k, v in (report.get("filters") or {}).items()})
+        params = {"report": urlencode(query)}
+    if selection.own_only:
+        params["own_only"] = "1"
+    return params
+
+
+# --- values ---------------------------------------------------------------------------------
+
+
+def _choices(action: service.Action | None) -> list[tuple[str, str]]:
+    """(id, label) of the values an action offers."""
+    if action is None:
+        return []
+    model = action.model
+    if model is User:
+        query = select(User).where(User.is_active.is_(True)).order_by(User.name)
+    elif model is VatRate:
+        query = select(VatRate).order_by(VatRate.country, VatRate.percent.desc(), VatRate.name)
+    elif model is MarketSegment:
+        query = select(MarketSegment).options(selectinload(MarketSegment.parent))
+    else:
+        query = select(model).order_by(model.name)
+    rows = [(str(row.id), str(row)) for row in db.session.scalars(query)]
+    if model is MarketSegment:
+        rows.sort(key=lambda row: row[1].lower())
+    return rows
+
+
+def _value_from(action: str | None, form) -> Any:
+    found = service.ACTIONS.get(action or "")
+    if found is not None and found.is_segments:
+        return form.getlist("value")
+    value = form.get("value")
+    if found is not None and found.clearable and value == CLEAR:
+        return None
+    return value
+
+
+class MassUpdateView(ProtectedView):
+    """Endpoint ``custreg_mass_update``; see the module docs for its URLs."""
+
+    def render(self, template, **kwargs):
+        kwargs.setdefault("actions", service.ACTIONS)
+        kwargs.setdefault("local_time", _local_time)
+        kwargs.setdefault("summary_url", _summary_url())
+        return super().render(template, **kwargs)
+
+    def _choose_url(self, selection, action: str | None, return_url: str, **extra) -> str:
+        params = _selection_params(selection)
+        if action:
+            params["action"] = action
+        params["return_url"] = return_url
+        params.update(extra)
+        return self.get_url(".index", **params)
+
+    # --- 1. choose the action and its value --------------------------------------------------
+
+    @expose("/")
+    def index(self):
+        return_url = _safe_return(request.args.get("return_url"))
+        try:
+            selection = _selection_from(request.args)
+        except DomainError as error:
+            flash(str(error), "error")
+            return redirect(return_url)
+        if selection is None:
+            return redirect(self.get_url(".history"))
+        try:
+            count, mine = service.count_selection(_user(), selection)
+            label = service.describe_selection(selection)
+        except DomainError as error:
+            flash(str(error), "error")
+            return redirect(return_url)
+        action = service.ACTIONS.get(request.args.get("action", ""))
+        return self.render(
+            "custreg_admin/mass_update/choose.html",
+            selection_params=_selection_params(selection),
+            selection_label=label,
+            count=count,
+            mine=mine,
+            action=action,
+            choices=_choices(action),
+            chosen=set(request.args.getlist("value")),
+            return_url=return_url,
+            action_url=lambda key: self._choose_url(selection, key, return_url),
+        )
+
+    @expose("/from-report/", methods=("POST",))
+    def from_report(self):
+        """The Customers report's selection form (see :mod:`custreg_admin.admin.reports`)."""
+        query = request.form.get("report_query", "")
+        try:
+            return_url = url_for("custreg_reports.build_view") + ("?" + query if query else "")
+        except BuildError:
+            return_url = _summary_url()
+        if request.form.get("all_matching") == "1":
+            params = {"report": query}
+        else:
+            ids = request.form.getlist("customer_ids")
+            if not ids:
+                flash("Tick at least one row, or choose all matching rows.", "error")
+                return redirect(return_url)
+            params = {"ids": ",".join(ids)}
+        return redirect(self.get_url(".index", return_url=return_url, **params))
+
+    # --- 2. confirmation ----------------------------------------------------------------------
+
+    @expose("/preview/", methods=("POST",))
+    def preview(self):
+        form = request.form
+        return_url = _safe_return(form.get("return_url"))
+        action = form.get("action", "")
+        try:
+            selection = _selection_from(form)
+        except DomainError as error:
+            flash(str(error), "error")
+            return redirect(return_url)
+        if selection is None:
+            flash("Select the customers to update first.", "error")
+            return redirect(return_url)
+        value = _value_from(action, form)
+        try:
+            plan = service.plan(_user(), selection, action, value)
+        except DomainError as error:
+            flash(str(error), "error")
+            return redirect(self._choose_url(selection, action, return_url))
+        key = secrets.token_urlsafe(16)
+        token = _serializer().dumps(
+            {
+                "u": _user().id,
+                "a": plan.action.key,
+                "v": plan.value.raw(plan.action),
+                "s": selection.as_json(),
+                "i": service.pack_ids(plan.ids),
+                "k": key,
+            }
+        )
+        values = [str(v) for v in plan.value.ids] or [CLEAR]
+        return self.render(
+            "custreg_admin/mass_update/confirm.html",
+            plan=plan,
+            token=token,
+            return_url=return_url,
+            selection_params=_selection_params(selection),
+            own_params=_selection_params(selection.only_own()),
+            values=values,
+            back_url=self._choose_url(selection, plan.action.key, return_url, value=values),
+        )
+
+    # --- 3. apply -----------------------------------------------------------------------------
+
+    @expose("/apply/", methods=("POST",))
+    def apply_view(self):
+        return_url = _safe_return(request.form.get("return_url"))
+        try:
+            data = _serializer().loads(request.form.get("token", ""), max_age=TOKEN_MAX_AGE)
+            if not isinstance(data, dict) or data.get("u") != _user().id:
+                raise BadSignature("not this user's confirmation")
+            ids = service.unpack_ids(data["i"])
+            selection = service.Selection.from_json(data["s"])
+            action, value, key = data["a"], data["v"], data["k"]
+        except (BadSignature, KeyError, TypeError, DomainError):
+            flash(
+                "This confirmation is no longer valid (it has expired or was altered); nothing "
+                "was changed. Select the customers and review the mass update again.",
+                "error",
+            )
+            return redirect(return_url)
+        try:
+            batch = service.apply(
+                _user(), ids, action, value, selection=selection, plan_key=str(key)
+            )
+        except service.AlreadyApplied as error:
+            flash(str(error), "warning")
+            if error.batch_id:
+                return redirect(self.get_url(".batch_view", batch_id=error.batch_id))
+            return redirect(return_url)
+        except DomainError as error:
+            flash(str(error), "error")
+            return redirect(self._choose_url(selection, action, return_url))
+        message = Markup("{} updated.").format(_plural(batch.changed_count, "customer"))
+        if batch.unchanged_count:
+            message += Markup(" {} already had that value.").format(
+                _plural(batch.unchanged_count, "customer")
+            )
+        link = self.get_url(".batch_view", batch_id=batch.id)
+        message += Markup(' <a href="{}">See the changes or undo them</a>.').format(link)
+        flash(message, "success")
+        return redirect(return_url)
+
+    # --- 4. history, batch, undo --------------------------------------------------------------
+
+    @expose("/history/")
+    def history(self):
+        page = request.args.get("page", "0")
+        page = int(page) if page.isdigit() else 0
+        rows, total = service.batches(page=page, per_page=HISTORY_PAGE_SIZE)
+        return self.render(
+            "custreg_admin/mass_update/history.html",
+            batches=rows,
+            total=total,
+            page=page,
+            pages=max(1, -(-total // HISTORY_PAGE_SIZE)),
+            may_undo=self._may_undo,
+        )
+
+    def _may_undo(self, batch: MassUpdateBatch) -> bool:
+        if batch.undo_of_id is not None or batch.undone_at is not None:
+            return False
+        if not batch.changed_count:
+            return False
+        user = _user()
+        return has_role(user, ("admin", "manager")) or batch.user_id == user.id
+
+    def _batch(self, batch_id: int) -> MassUpdateBatch | None:
+        batch = db.session.get(MassUpdateBatch, batch_id)
+        if batch is None:
+            flash("That mass update does not exist.", "error")
+        return batch
+
+    @expose("/batch/<int:batch_id>/")
+    def batch_view(self, batch_id: int):
+        batch = self._batch(batch_id)
+        if batch is None:
+            return redirect(self.get_url(".history"))
+        page = request.args.get("page", "0")
+        page = int(page) if page.isdigit() else 0
+        skipped_only = request.args.get("skipped") == "1"
+        changes, total = service.batch_changes(
+            batch, page=page, per_page=CHANGES_PAGE_SIZE, skipped_only=skipped_only
+        )
+        undone_by = None
+        if batch.undone_at is not None:
+            undone_by = db.session.scalar(
+                select(MassUpdateBatch)
+                .where(MassUpdateBatch.undo_of_id == batch.id)
+                .order_by(MassUpdateBatch.id.desc())
+                .limit(1)
+            )
+        return self.render(
+            "custreg_admin/mass_update/batch.html",
+            batch=batch,
+            action=service.ACTIONS.get(batch.action),
+            changes=changes,
+            total=total,
+            page=page,
+            pages=max(1, -(-total // CHANGES_PAGE_SIZE)),
+            skipped_only=skipped_only,
+            may_undo=self._may_undo(batch),
+            undo_batch=undone_by,
+        )
+
+    @expose("/batch/<int:batch_id>/undo/", methods=("GET", "POST"))
+    def undo_view(self, batch_id: int):
+        batch = self._batch(batch_id)
+        if batch is None:
+            return redirect(self.get_url(".history"))
+        batch_url = self.get_url(".batch_view", batch_id=batch.id)
+        if request.method == "POST":
+            try:
+                done = service.undo(_user(), batch.id)
+            except DomainError as error:
+                flash(str(error), "error")
+                return redirect(batch_url)
+            message = f"Mass update #{batch_id} undone: {_plural(done.changed_count, 'customer')}"
+            message += " restored."
+            if done.skipped_count:
+                message += (
+                    f" {_plural(done.skipped_count, 'customer')} skipped; they are listed below"
+                    " with the reason."
+                )
+            flash(message, "success" if not done.skipped_count else "warning")
+            return redirect(
+                self.get_url(
+                    ".batch_view", batch_id=done.id, skipped="1" if done.skipped_count else None
+                )
+            )
+        try:
+            undo_plan = service.plan_undo(_user(), batch.id)
+        except DomainError as error:
+            flash(str(error), "error")
+            return redirect(batch_url)
+        return self.render(
+            "custreg_admin/mass_update/undo.html",
+            batch=batch,
+            action=service.ACTIONS.get(batch.action),
+            undo_plan=undo_plan,
+            batch_url=batch_url,
+        )

@@ -1,0 +1,282 @@
+"""Moving projects to another customer, merging a duplicate customer, a customer's history.
+
+Reached from the customer card's Actions menu; not in the main menu. Every page works as plain
+HTML forms: a GET form picks (search, choose, review), a POST with CSRF token changes, and only
+after a confirmation page. ``static/moves.js`` adds search-as-you-type where JavaScript runs.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+from zoneinfo import ZoneInfo
+
+from flask import current_app, flash, jsonify, redirect, request, url_for
+from flask_admin import expose
+from flask_login import current_user
+from markupsafe import Markup, escape
+
+from ..extensions import db
+from ..models import Customer
+from ..services import projects as project_service
+from ..services.errors import DomainError
+from .base import ProtectedView
+from .fields import country_name
+
+HISTORY_PAGE_SIZE = 50
+SEARCH_LIMIT = 20
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def _customer(value) -> Customer | None:
+    value = str(value or "")
+    return db.session.get(Customer, int(value)) if value.isdigit() else None
+
+
+def _ids(values) -> list[int]:
+    return sorted({int(v) for v in values if str(v).isdigit()})
+
+
+def _card_url(customer: Customer) -> str:
+    return url_for("custreg_customer.details_view", id=customer.id)
+
+
+def _card_link(customer: Customer) -> Markup:
+    return Markup(
+        f'<a href="{escape(_card_url(customer))}">{escape(customer.number)} '
+        f"{escape(customer.name)}</a>"
+    )
+
+
+def _local_time(at) -> str:
+    if at is None:
+        return ""
+    zone = ZoneInfo(current_app.config.get("CUSTREG_TIMEZONE") or "Europe/Helsinki")
+    return at.replace(tzinfo=UTC).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def _candidate(customer: Customer) -> dict:
+    bits = [b for b in (customer.business_id, customer.vat_number, customer.country) if b]
+    return {
+        "id": customer.id,
+        "label": f"{customer.number} {customer.name}",
+        "detail": " · ".join(bits),
+    }
+
+
+class MovesView(ProtectedView):
+    """Endpoint ``custreg_moves``: /customers/moves/projects/, /merge/, /history/, /search/."""
+
+    def is_visible(self) -> bool:
+        return False
+
+    @property
+    def extra_js(self) -> list[str]:  # type: ignore[override]
+        return [url_for("custreg_admin.static", filename="moves.js")]
+
+    def render(self, template, **kwargs):
+        kwargs.setdefault("card_url", _card_url)
+        return super().render(template, **kwargs)
+
+    def _missing(self):
+        flash("That customer does not exist.", "error")
+        return redirect(url_for("custreg_customer.index_view"))
+
+    @expose("/")
+    def index(self):
+        return redirect(url_for("custreg_customer.index_view"))
+
+    @expose("/search/")
+    def search(self):
+        """Customers a move or a merge can go to, as JSON for search-as-you-type."""
+        exclude = request.args.get("exclude", "")
+        found = project_service.find_customers(
+            request.args.get("q", ""),
+            exclude_id=int(exclude) if exclude.isdigit() else None,
+            limit=SEARCH_LIMIT,
+        )
+        return jsonify(results=[_candidate(c) for c in found])
+
+    # --- move projects ----------------------------------------------------------------------
+
+    @expose("/projects/", methods=("GET", "POST"))
+    def projects(self):
+        source = _customer(request.values.get("id"))
+        if source is None:
+            return self._missing()
+        if request.method == "POST":
+            return self._move(source)
+        checks = project_service.project_checks(source)
+        chosen = set(_ids(request.args.getlist("project")))
+        target = _customer(request.args.get("target"))
+        query = request.args.get("q", "").strip()
+        if request.args.get("action") == "review":
+            problem = self._move_problem(source, target, chosen, checks)
+            if problem is None:
+                return self.render(
+                    "custreg_admin/moves/projects_confirm.html",
+                    source=source,
+                    target=target,
+                    projects=[c for c in checks if c.id in chosen],
+                    back_url=self.get_url(
+                        ".projects", id=source.id, target=target.id, project=sorted(chosen), q=query
+                    ),
+                )
+            flash(problem, "error")
+        candidates = (
+            project_service.find_customers(query, exclude_id=source.id, limit=SEARCH_LIMIT)
+            if query
+            else []
+        )
+        if target is not None and target.id != source.id and target not in candidates:
+            candidates.insert(0, target)
+        return self.render(
+            "custreg_admin/moves/projects.html",
+            source=source,
+            checks=checks,
+            chosen=chosen,
+            target=target,
+            query=query,
+            candidates=[_candidate(c) for c in candidates],
+            searched=bool(query),
+        )
+
+    @staticmethod
+    def _move_problem(source, target, chosen, checks) -> str | None:
+        by_id = {c.id: c for c in checks}
+        if not chosen or not chosen <= set(by_id):
+            return "Choose at least one project of this customer to move."
+        blocked = [by_id[i] for i in sorted(chosen) if not by_id[i].can_move]
+        if blocked:
+            return "; ".join(f'"{c.name}" cannot move: it has {c.blockers}' for c in blocked) + "."
+        if target is None:
+            return "Choose the customer the projects move to."
+        if target.id == source.id:
+            return "Choose another customer: the projects already belong to this one."
+        if not target.is_active:
+            return f"{target.number} {target.name} is inactivated; choose an active customer."
+        return None
+
+    def _move(self, source: Customer):
+        target = _customer(request.form.get("target"))
+        ids = _ids(request.form.getlist("project"))
+        try:
+            moved = project_service.move_projects(source, target, ids, user=_user())
+        except DomainError as error:
+            flash(str(error), "error")
+            back = {"id": source.id, "project": ids, "action": "edit"}
+            if target is not None:
+                back["target"] = target.id
+            return redirect(self.get_url(".projects", **back))
+        if len(moved) == 1:
+            message = Markup("Moved project “{}” to {}.").format(moved[0], _card_link(target))
+        else:
+            message = Markup("Moved {} projects to {}: {}.").format(
+                len(moved), _card_link(target), ", ".join(f"“{n}”" for n in moved)
+            )
+        flash(message, "success")
+        return redirect(_card_url(source))
+
+    # --- merge ------------------------------------------------------------------------------
+
+    @expose("/merge/", methods=("GET", "POST"))
+    def merge(self):
+        duplicate = _customer(request.values.get("id"))
+        if duplicate is None:
+            return self._missing()
+        if request.method == "POST":
+            return self._merge(duplicate)
+        keep = _customer(request.args.get("keep"))
+        query = request.args.get("q", "").strip()
+        if request.args.get("action") == "preview":
+            if keep is None:
+                flash("Choose the customer to keep.", "error")
+            else:
+                try:
+                    plan = project_service.plan_merge(duplicate, keep)
+                except DomainError as error:
+                    flash(str(error), "error")
+                else:
+                    return self.render(
+                        "custreg_admin/moves/merge_preview.html",
+                        duplicate=duplicate,
+                        keep=keep,
+                        plan=plan,
+                        country_name=country_name,
+                        back_url=self.get_url(".merge", id=duplicate.id, keep=keep.id, q=query),
+                    )
+        suggested = project_service.likely_duplicates(duplicate)
+        candidates = (
+            project_service.find_customers(query, exclude_id=duplicate.id, limit=SEARCH_LIMIT)
+            if query
+            else []
+        )
+        if keep is not None and keep.id != duplicate.id and keep not in candidates + suggested:
+            candidates.insert(0, keep)
+        return self.render(
+            "custreg_admin/moves/merge.html",
+            duplicate=duplicate,
+            keep=keep,
+            query=query,
+            suggested=[_candidate(c) for c in suggested],
+            candidates=[_candidate(c) for c in candidates],
+            searched=bool(query),
+            merged_into=project_service.merged_into(duplicate),
+        )
+
+    def _merge(self, duplicate: Customer):
+        keep = _customer(request.form.get("keep"))
+        choices = {
+            name: request.form[f"field-{name}"]
+            for name, _, _ in project_service.MERGE_FIELDS
+            if f"field-{name}" in request.form
+        }
+        try:
+            plan = project_service.merge_customers(
+                duplicate,
+                keep,
+                choices,
+                user=_user(),
+                plan_token=request.form.get("token") or None,
+            )
+        except DomainError as error:
+            flash(str(error), "error")
+            if keep is None:
+                return redirect(self.get_url(".merge", id=duplicate.id))
+            return redirect(self.get_url(".merge", id=duplicate.id, keep=keep.id, action="preview"))
+        stayed = ""
+        if plan.blocked_projects or plan.invoice_count:
+            stayed = " What could not move stays on the inactivated card."
+        flash(
+            Markup("Merged {} into this customer and inactivated it.{}").format(
+                _card_link(duplicate), stayed
+            ),
+            "success",
+        )
+        return redirect(_card_url(keep))
+
+    # --- history ----------------------------------------------------------------------------
+
+    @expose("/history/")
+    def history(self):
+        customer = _customer(request.args.get("id"))
+        if customer is None:
+            return self._missing()
+        page = request.args.get("page", "0")
+        page = int(page) if page.isdigit() else 0
+        events, total = project_service.customer_history(
+            customer, page=page, per_page=HISTORY_PAGE_SIZE
+        )
+        return self.render(
+            "custreg_admin/moves/history.html",
+            customer=customer,
+            events=events,
+            total=total,
+            page=page,
+            pages=max(1, -(-total // HISTORY_PAGE_SIZE)),
+            local_time=_local_time,
+            merged_into=project_service.merged_into(customer),
+            merged_from=project_service.merged_from(customer),
+        )

@@ -1,0 +1,408 @@
+"""Reports > Report creation > Customers: the report list, the builder, downloads.
+
+Thin: requests are parsed into a :class:`~custreg_admin.services.reports.ReportSpec` here, the
+services build and run the SQL (:mod:`~custreg_admin.services.reports`), keep saved reports
+(:mod:`~custreg_admin.services.saved_reports`) and write the files
+(:mod:`~custreg_admin.services.export`).
+
+A report definition travels in the query string, so a preview page, its paging links and its
+download links all describe the same report: ``type``, ``columns`` (repeated, in order),
+``f_<filter id>``, ``sort`` and ``desc=1``, ``delimiter``, and ``report`` (a saved report's id;
+alone it loads that report's definition). :func:`definition_from` reads them back.
+
+Hook for mass updates: when an endpoint named :attr:`ReportView.mass_update_endpoint` exists,
+the preview of a Customers report gets a checkbox per row and posts to it ``customer_ids`` (the
+ticked customers), ``all_matching=1`` when the user chose every matching row, and ``report_query``
+(the report's query string). That view rebuilds the report with :func:`definition_from` on
+``werkzeug.urls.url_decode(report_query)`` and takes
+:func:`custreg_admin.services.reports.customer_ids` of its spec as the "all matching" selection.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_admin import expose
+from flask_login import current_user
+
+from ..models import SavedReport
+from ..services import saved_reports as saved_service
+from ..services.errors import DomainError, PermissionDenied
+from ..services.export import (
+    CSV_MEDIA_TYPE,
+    XLSX_MEDIA_TYPE,
+    content_disposition,
+    csv_chunks,
+    export_filename,
+    file_chunks,
+    xlsx_file,
+)
+from ..services.reports import (
+    REPORT_TYPES,
+    InvalidReport,
+    ReportSpec,
+    count_rows,
+    default_delimiter,
+    filter_choices,
+    iter_rows,
+    make_spec,
+    page,
+)
+from .base import ProtectedView
+from .fields import country_name
+
+PAGE_SIZES = (20, 50, 100)
+AREA = "Customers"  # Reports > Report creation > Customers
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A report as the request gives it: the spec, the CSV delimiter, the saved report."""
+
+    spec: ReportSpec
+    delimiter: str
+    saved: SavedReport | None
+
+    def params(self, **extra: Any) -> dict[str, Any]:
+        """Query-string arguments that give this report back (see the module docs)."""
+        spec = self.spec
+        params: dict[str, Any] = {
+            "type": spec.report_type,
+            "columns": list(spec.columns),
+            "sort": spec.sort,
+            "desc": "1" if spec.descending else None,
+            "delimiter": self.delimiter,
+        }
+        params.update({f"f_{key}": value for key, value in spec.filter_strings().items()})
+        if self.saved is not None:
+            params["report"] = self.saved.id
+        params.update(extra)
+        return {key: value for key, value in params.items() if value is not None}
+
+    @property
+    def modified(self) -> bool:
+        """Differs from the saved report it was opened from."""
+        if self.saved is None:
+            return False
+        stored = saved_service.spec_of(self.saved, self.spec.viewer, self.spec.today)
+        return (
+            stored.report_type,
+            stored.columns,
+            dict(stored.filters),
+            stored.sort_key,
+            self.saved.csv_delimiter or self.delimiter,
+        ) != (
+            self.spec.report_type,
+            self.spec.columns,
+            dict(self.spec.filters),
+            self.spec.sort_key,
+            self.delimiter,
+        )
+
+
+def _viewer() -> Any:
+    return current_user._get_current_object()
+
+
+def user_locale() -> str | None:
+    """The user's locale setting, else the browser's first language."""
+    locale = getattr(current_user, "locale", None)
+    if locale:
+        return locale
+    return request.accept_languages.best
+
+
+def definition_from(values, viewer: Any, *, columns: list[str] | None = None) -> Definition:
+    """Read a report definition from request values (query string or form).
+
+    Raises :class:`InvalidReport` for what does not make a report, and
+    :class:`~custreg_admin.services.saved_reports.ReportNotFound` for a saved report the viewer
+    may not read.
+    """
+    saved = None
+    if values.get("report"):
+        saved = saved_service.readable_report(values.get("report"), viewer)
+    if saved is not None and "type" not in values:
+        spec = saved_service.spec_of(saved, viewer)
+        delimiter = saved.csv_delimiter
+    else:
+        type_id = values.get("type") or "customers"
+        kind = REPORT_TYPES.get(type_id)
+        if kind is None:
+            raise InvalidReport(f"There is no report type {type_id!r}.")
+        filters = {
+            item.id: values.get(f"f_{item.id}") for item in kind.filters if f"f_{item.id}" in values
+        }
+        sort = values.get("sort") or None
+        if sort and values.get("desc") == "1":
+            sort = f"-{sort}"
+        spec = make_spec(
+            type_id,
+            values.getlist("columns") if columns is None else columns,
+            filters,
+            sort,
+            viewer=viewer,
+        )
+        delimiter = values.get("delimiter")
+    if delimiter not in (";", ","):
+        delimiter = default_delimiter(user_locale())
+    return Definition(spec=spec, delimiter=delimiter, saved=saved)
+
+
+def _moved(columns: list[str], move: str) -> list[str]:
+    """Apply an up/down/remove button of the column list (the no-JavaScript path)."""
+    what, _, column_id = move.partition(":")
+    if column_id not in columns:
+        return columns
+    columns = list(columns)
+    index = columns.index(column_id)
+    if what == "remove":
+        del columns[index]
+    elif what == "up" and index > 0:
+        columns[index - 1], columns[index] = columns[index], columns[index - 1]
+    elif what == "down" and index < len(columns) - 1:
+        columns[index + 1], columns[index] = columns[index], columns[index + 1]
+    return columns
+
+
+def _primed(rows):
+    """Start the query now (errors become a proper error response), stream the rest later."""
+    rows = iter(rows)
+    first = next(rows, None)
+    return rows if first is None else itertools.chain((first,), rows)
+
+
+class ReportView(ProtectedView):
+    """Reports > Report creation: report list, builder with preview, downloads."""
+
+    #: endpoint of the mass update's entry from a report; the preview offers row selection
+    #: when it exists (see the module docs)
+    mass_update_endpoint = "custreg_mass_update.from_report"
+
+    # --- pages ------------------------------------------------------------------------------
+
+    @expose("/")
+    def index(self):
+        mine, shared = saved_service.reports_for(_viewer())
+        return self.render(
+            "custreg_admin/reports/index.html",
+            area=AREA,
+            mine=mine,
+            shared=shared,
+            report_types=REPORT_TYPES,
+            column_labels=saved_service.column_labels,
+        )
+
+    @expose("/build/", methods=("GET", "POST"))
+    def build_view(self):
+        if request.method == "POST":
+            return self._build_post()
+        try:
+            definition = definition_from(request.args, _viewer())
+        except saved_service.ReportNotFound:
+            abort(404)
+        except InvalidReport as error:
+            flash(f"{error} The report was reset.", "error")
+            return redirect(self.get_url(".build_view", type=_known_type(request.args)))
+        return self._render_builder(definition)
+
+    @expose("/download/<fmt>/")
+    def download_view(self, fmt: str):
+        if fmt not in ("csv", "xlsx"):
+            abort(404)
+        try:
+            definition = definition_from(request.args, _viewer())
+        except saved_service.ReportNotFound:
+            abort(404)
+        except InvalidReport as error:
+            abort(400, description=str(error))
+        spec = definition.spec
+        name = definition.saved.name if definition.saved is not None else spec.type.label
+        filename = export_filename(name, spec.today, fmt)
+        headers = {
+            "Content-Disposition": content_disposition(filename),
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        }
+        columns = spec.column_defs
+        if fmt == "csv":
+            chunks = csv_chunks(_primed(iter_rows(spec)), columns, delimiter=definition.delimiter)
+            return Response(stream_with_context(chunks), mimetype=CSV_MEDIA_TYPE, headers=headers)
+        workbook = xlsx_file(iter_rows(spec), columns, sheet_name=name)
+        headers["Content-Length"] = str(workbook.seek(0, 2))
+        workbook.seek(0)
+        return Response(file_chunks(workbook), mimetype=XLSX_MEDIA_TYPE, headers=headers)
+
+    @expose("/saved/<int:report_id>/<action>/", methods=("POST",))
+    def saved_action_view(self, report_id: int, action: str):
+        viewer = _viewer()
+        back = self.get_url(".index")
+        try:
+            if action == "rename":
+                report = saved_service.rename_report(viewer, report_id, request.form.get("name"))
+                flash(f"Report renamed to {report.name!r}.", "success")
+            elif action == "copy":
+                report = saved_service.copy_report(viewer, report_id, request.form.get("name"))
+                flash(f"Copied to your report {report.name!r}.", "success")
+                back = self.get_url(".build_view", report=report.id)
+            elif action in ("share", "unshare"):
+                report = saved_service.set_shared(viewer, report_id, action == "share")
+                state = "now shared with everyone" if report.is_shared else "now yours only"
+                flash(f"Report {report.name!r} is {state}.", "success")
+            elif action == "delete":
+                name = saved_service.delete_report(viewer, report_id)
+                flash(f"Report {name!r} deleted.", "success")
+            else:
+                abort(404)
+        except saved_service.ReportNotFound:
+            abort(404)
+        except PermissionDenied:
+            abort(403)
+        except DomainError as error:
+            flash(str(error), "error")
+        return redirect(back)
+
+    # --- the builder ------------------------------------------------------------------------
+
+    def _build_post(self):
+        form = request.form
+        viewer = _viewer()
+        columns = list(dict.fromkeys(form.getlist("columns") + form.getlist("add_columns")))
+        if form.get("move"):
+            columns = _moved(columns, form["move"])
+        try:
+            definition = definition_from(form, viewer, columns=columns)
+        except saved_service.ReportNotFound:
+            abort(404)
+        except InvalidReport as error:
+            flash(str(error), "error")
+            return redirect(self.get_url(".build_view", type=_known_type(form)))
+
+        action = form.get("action", "preview")
+        saved = definition.saved
+        try:
+            if action == "save" and saved is not None:
+                saved = saved_service.update_report(
+                    viewer, saved.id, definition.spec, delimiter=definition.delimiter
+                )
+                flash(f"Report {saved.name!r} saved.", "success")
+                return redirect(self.get_url(".build_view", report=saved.id))
+            if action in ("save", "save_as"):
+                name = form.get("name" if action == "save" else "new_name")
+                saved = saved_service.create_report(
+                    viewer, name, definition.spec, delimiter=definition.delimiter
+                )
+                flash(f"Report {saved.name!r} saved to your reports.", "success")
+                return redirect(self.get_url(".build_view", report=saved.id))
+        except saved_service.ReportNotFound:
+            abort(404)
+        except PermissionDenied:
+            abort(403)
+        except DomainError as error:
+            flash(str(error), "error")
+        page_size = form.get("page_size", type=int)
+        extra = {"page_size": page_size if page_size in PAGE_SIZES else None}
+        return redirect(self.get_url(".build_view", **definition.params(**extra)))
+
+    def _mass_update_url(self, definition: Definition) -> str | None:
+        endpoint = self.mass_update_endpoint
+        if definition.spec.report_type != "customers" or not endpoint:
+            return None
+        if endpoint not in current_app.view_functions:
+            return None
+        return url_for(endpoint)
+
+    def _render_builder(self, definition: Definition):
+        spec = definition.spec
+        kind = spec.type
+        page_size = request.args.get("page_size", type=int)
+        page_size = page_size if page_size in PAGE_SIZES else PAGE_SIZES[0]
+        total = count_rows(spec)
+        pages = max(1, math.ceil(total / page_size))
+        page_no = min(max(request.args.get("page", 1, type=int), 1), pages)
+        mass_update_url = self._mass_update_url(definition)
+        rows = page(spec, page_no, page_size, with_customer_ids=mass_update_url is not None)
+
+        choices = filter_choices(kind.id)
+        if "country" in choices:
+            choices["country"] = [(code, country_name(code)) for code, _ in choices["country"]]
+        params = definition.params()
+        if page_size != PAGE_SIZES[0]:
+            params["page_size"] = page_size
+
+        def url(**changes: Any) -> str:
+            merged = {**params, **changes}
+            return self.get_url(".build_view", **{k: v for k, v in merged.items() if v is not None})
+
+        def sort_url(column_id: str) -> str:
+            descending = column_id == spec.sort and not spec.descending
+            return url(sort=column_id, desc="1" if descending else None, page=None)
+
+        saved = definition.saved
+        viewer_id = getattr(_viewer(), "id", None)
+        return self.render(
+            "custreg_admin/reports/builder.html",
+            area=AREA,
+            kind=kind,
+            report_types=REPORT_TYPES,
+            spec=spec,
+            definition=definition,
+            saved=saved,
+            is_owner=saved is not None and saved.owner_id == viewer_id,
+            modified=definition.modified,
+            selected=spec.column_defs,
+            available=[
+                (group, [c for c in columns if c.id not in spec.columns])
+                for group, columns in kind.groups
+            ],
+            choices=choices,
+            rows=rows,
+            total=total,
+            total_label=f"{total:,}".replace(",", "\u202f")
+            + f" {kind.row_noun}{'' if total == 1 else 's'}",
+            page_no=page_no,
+            pages=pages,
+            page_size=page_size,
+            page_sizes=PAGE_SIZES,
+            url=url,
+            sort_url=sort_url,
+            download_urls={
+                "xlsx": self.get_url(".download_view", fmt="xlsx", **definition.params()),
+                "csv": self.get_url(".download_view", fmt="csv", **definition.params()),
+            },
+            mass_update_url=mass_update_url,
+            report_query=urlencode(definition.params(), doseq=True),
+            format_cell=format_cell,
+        )
+
+
+def _known_type(values) -> str:
+    type_id = values.get("type")
+    return type_id if type_id in REPORT_TYPES else "customers"
+
+
+def format_cell(value: Any, kind: str) -> str:
+    """A preview cell: money with two decimals and thin thousands spaces, dates ISO."""
+    if value is None:
+        return ""
+    if kind == "money":
+        return f"{value:,.2f}".replace(",", "\u202f")
+    if kind == "bool":
+        return "Yes" if value else "No"
+    if kind == "date":
+        return value.isoformat()
+    return str(value)

@@ -1,0 +1,60 @@
+"""The module's user record for a user of a host app (``CustReg.init_app(user_loader=...)``).
+
+A host that does its own login maps each of its users to a row of ``custreg_user``: the account
+owner record that customers, projects and saved reports point at, with the role and invoice
+permission the module checks. :func:`sync_user` finds that row by e-mail address (creating it the
+first time) and brings its name, role and permission up to date with what the host says.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import ROLES, User
+from .errors import DomainError
+from .users import find_by_email
+
+
+def sync_user(
+    email: str,
+    name: str | None = None,
+    role: str = "user",
+    can_view_all_invoices: bool = False,
+) -> User:
+    """The ``custreg_user`` row for the host user with this e-mail address, as the host says.
+
+    Made when missing (with no password: it cannot log in on the module's own login page), else
+    updated when the name, role or permission differ; commits only when something changed. The
+    row's ``is_active`` stays as the module's administrators set it (an inactive row denies the
+    module to that user: :func:`custreg_admin.current_custreg_user` treats it as nobody).
+    """
+    email = (email or "").strip().lower()
+    if not email or "@" not in email:
+        raise DomainError("An e-mail address is required.")
+    if role not in ROLES:
+        raise DomainError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
+    name = (name or "").strip() or email
+    user = find_by_email(email)
+    if user is None:
+        user = User(email=email, name=name, role=role, is_active=True, password_hash="")
+        user.can_view_all_invoices = can_view_all_invoices
+        db.session.add(user)
+        try:
+            db.session.commit()
+        except IntegrityError:  # made by a concurrent request meanwhile
+            db.session.rollback()
+            user = find_by_email(email)
+            if user is None:
+                raise
+        else:
+            return user
+    wanted = {"name": name, "role": role, "can_view_all_invoices": bool(can_view_all_invoices)}
+    changed = False
+    for attribute, value in wanted.items():
+        if getattr(user, attribute) != value:
+            setattr(user, attribute, value)
+            changed = True
+    if changed:
+        db.session.commit()
+    return user

@@ -1,0 +1,279 @@
+"""Looking companies up in the installed public registries and mapping them to customer cards.
+
+The views call these; the providers come from the plugins (``custreg_admin.registries``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import Customer, Industry
+from ..registries import CompanyRecord, RegistryError, RegistryProvider, loaded_providers
+from .errors import DomainError, InvalidIdentifier
+from .identifiers import normalise_identifiers
+
+MAX_QUERY_LENGTH = 200
+
+
+class NoRegistry(DomainError):
+    """No registry is installed for the country."""
+
+
+@dataclass(frozen=True)
+class AddressPrefill:
+    kind: str
+    street: str | None
+    postal_code: str | None
+    city: str | None
+    country: str | None
+
+
+@dataclass(frozen=True)
+class Prefill:
+    """What a registry record puts into the customer form."""
+
+    source: str
+    status: str
+    name: str
+    country: str
+    business_id: str | None
+    vat_number: str | None
+    website: str | None
+    addresses: tuple[AddressPrefill, ...]
+    industry_id: int | None
+    industry_code: str | None = None
+    industry_name: str | None = None
+    #: The registry's industry is not among the settings; the user may create it.
+    industry_missing: bool = False
+    company_form: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        return {
+            "source": self.source,
+            "status": self.status,
+            "name": self.name,
+            "country": self.country,
+            "business_id": self.business_id,
+            "vat_number": self.vat_number,
+            "website": self.website,
+            "addresses": [a.__dict__ for a in self.addresses],
+            "industry_id": self.industry_id,
+            "industry_code": self.industry_code,
+            "industry_name": self.industry_name,
+            "industry_missing": self.industry_missing,
+            "company_form": self.company_form,
+        }
+
+
+def providers_for(country: str) -> list[RegistryProvider]:
+    return loaded_providers().for_country((country or "").upper())
+
+
+def countries_with_registry() -> dict[str, str]:
+    """Country code -> label of the registry that serves it."""
+    found: dict[str, str] = {}
+    for provider in loaded_providers().providers.values():
+        found.setdefault(provider.country, provider.label)
+    return found
+
+
+def provider_by_id(provider_id: str) -> RegistryProvider:
+    provider = loaded_providers().providers.get(provider_id)
+    if provider is None:
+        raise NoRegistry(f"The registry {provider_id!r} is not installed.")
+    return provider
+
+
+def search(
+    country: str, query: str, *, limit: int = 20
+) -> tuple[RegistryProvider, list[CompanyRecord]]:
+    """Search the country's registry. Raises NoRegistry, RegistryError (RegistryUnavailable)."""
+    query = " ".join((query or "").split())
+    if not query:
+        raise DomainError("Type a company name or a business ID to search for.")
+    if len(query) > MAX_QUERY_LENGTH:
+        raise DomainError(f"The search is too long (at most {MAX_QUERY_LENGTH} characters).")
+    providers = providers_for(country)
+    if not providers:
+        raise NoRegistry(
+            f"No business registry is installed for {country or 'this country'}; "
+            "type the customer's details by hand."
+        )
+    provider = providers[0]
+    return provider, provider.search(query, limit=limit)
+
+
+def find_record(provider_id: str, business_id: str, query: str | None = None) -> CompanyRecord:
+    """The registry's current record of one business ID.
+
+    ``query`` is the search the user picked it from: asked again first (the provider's cache
+    answers it), then the business ID itself.
+    """
+    provider = provider_by_id(provider_id)
+    wanted = business_id.replace(" ", "").upper()
+    for attempt in (query, business_id):
+        if not attempt:
+            continue
+        for record in provider.search(attempt, limit=100 if attempt == query else 5):
+            if record.business_id.replace(" ", "").upper() == wanted:
+                return record
+    raise RegistryError(f"{provider.label} has no company with business ID {business_id}.")
+
+
+def match_industry(code: str | None, names: list[str]) -> Industry | None:
+    """An existing industry with the registry's code, else with one of its names."""
+    if code:
+        found = db.session.scalar(select(Industry).where(Industry.code == code).limit(1))
+        if found is not None:
+            return found
+    wanted = [n.strip().lower() for n in names if n and n.strip()]
+    if wanted:
+        return db.session.scalar(
+            select(Industry).where(func.lower(Industry.name).in_(wanted)).limit(1)
+        )
+    return None
+
+
+def prefill_from(record: CompanyRecord) -> Prefill:
+    try:
+        ids = normalise_identifiers(record.country, record.business_id, record.vat_number)
+        business_id, vat_number = ids.business_id, record.vat_number and ids.vat_number
+    except InvalidIdentifier:
+        business_id, vat_number = record.business_id, record.vat_number
+    names = [record.industry_name or "", *record.industry_names.values()]
+    industry = match_industry(record.industry_code, names)
+    addresses = tuple(
+        AddressPrefill(
+            kind=a.kind,
+            street=", ".join(p for p in (f"c/o {a.care_of}" if a.care_of else None, a.street) if p)
+            or None,
+            postal_code=a.postal_code,
+            city=a.city,
+            country=(a.country or record.country),
+        )
+        for a in record.addresses
+        if a.kind in ("visiting", "postal")
+    )
+    return Prefill(
+        source=record.source,
+        status=record.status,
+        name=record.name,
+        country=record.country,
+        business_id=business_id,
+        vat_number=vat_number or None,
+        website=record.website,
+        addresses=addresses,
+        industry_id=industry.id if industry is not None else None,
+        industry_code=record.industry_code,
+        industry_name=record.industry_name,
+        industry_missing=industry is None and bool(record.industry_code or record.industry_name),
+        company_form=record.company_form,
+    )
+
+
+def create_industry(code: str | None, name: str | None) -> Industry:
+    """The industry offered by a registry record: the existing one, or a new one."""
+    existing = match_industry(code, [name or ""])
+    if existing is not None:
+        return existing
+    if not (name or code):
+        raise DomainError("The registry gave no industry to create.")
+    industry = Industry(code=code or None, name=(name or code or "").strip()[:200])
+    db.session.add(industry)
+    db.session.flush()
+    return industry
+
+
+def mark_fetched(customer: Customer, source: str, status: str) -> None:
+    customer.registry_source = source
+    customer.registry_status = status
+    customer.registry_fetched_at = datetime.now(UTC).replace(tzinfo=None)
+
+
+# --- refresh from registry -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    label: str
+    current: str | None
+    registry: str | None
+
+    @property
+    def differs(self) -> bool:
+        return (self.current or "").strip() != (self.registry or "").strip()
+
+
+def _address_text(street, postal_code, city) -> str | None:
+    text = ", ".join(p for p in (street, " ".join(x for x in (postal_code, city) if x)) if p)
+    return text or None
+
+
+def refresh_changes(customer: Customer, record: CompanyRecord) -> list[FieldChange]:
+    """The card's values beside the registry's, field by field (only what the registry knows)."""
+    prefill = prefill_from(record)
+    changes = [
+        FieldChange("name", "Name", customer.name, prefill.name),
+        FieldChange("vat_number", "VAT number", customer.vat_number, prefill.vat_number),
+        FieldChange("website", "Website", customer.website, prefill.website),
+    ]
+    if prefill.industry_code or prefill.industry_name:
+        changes.append(
+            FieldChange(
+                "industry",
+                "Industry",
+                str(customer.industry) if customer.industry else None,
+                " ".join(p for p in (prefill.industry_code, prefill.industry_name) if p),
+            )
+        )
+    for address in prefill.addresses:
+        current = customer.address_of(address.kind)
+        changes.append(
+            FieldChange(
+                f"address_{address.kind}",
+                f"{address.kind.capitalize()} address",
+                _address_text(current.street, current.postal_code, current.city)
+                if current
+                else None,
+                _address_text(address.street, address.postal_code, address.city),
+            )
+        )
+    return changes
+
+
+def apply_refresh(customer: Customer, record: CompanyRecord, fields: set[str]) -> list[str]:
+    """Take the ticked fields from the registry record; returns the labels changed."""
+    from ..models import Address
+
+    prefill = prefill_from(record)
+    done: list[str] = []
+    for change in refresh_changes(customer, record):
+        if change.field not in fields or not change.differs:
+            continue
+        if change.field in ("name", "vat_number", "website"):
+            setattr(customer, change.field, getattr(prefill, change.field))
+        elif change.field == "industry":
+            customer.industry = (
+                db.session.get(Industry, prefill.industry_id)
+                if prefill.industry_id
+                else create_industry(prefill.industry_code, prefill.industry_name)
+            )
+        elif change.field.startswith("address_"):
+            kind = change.field.removeprefix("address_")
+            new = next(a for a in prefill.addresses if a.kind == kind)
+            current = customer.address_of(kind)
+            if current is None:
+                current = Address(kind=kind)
+                customer.addresses.append(current)
+            current.street, current.postal_code = new.street, new.postal_code
+            current.city, current.country = new.city, new.country
+        done.append(change.label)
+    mark_fetched(customer, record.source, record.status)
+    db.session.commit()
+    return done

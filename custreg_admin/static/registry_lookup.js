@@ -1,0 +1,113 @@
+/* The registry magnifier on Add new > Customer: live results with keyboard use.
+   Without this script the box is a plain GET form that opens a results page. */
+(function () {
+  "use strict";
+  var box = document.querySelector(".custreg-registry-box");
+  if (!box || !window.fetch) { return; }
+  var input = box.querySelector("#registry-q");
+  var country = box.querySelector("#registry-country");
+  var list = box.querySelector("#registry-results");
+  var message = box.querySelector("#registry-message");
+  var active = -1;
+  var items = [];
+
+  function say(text, isError) {
+    message.textContent = text;
+    message.className = "small " + (isError ? "text-danger" : "text-muted");
+  }
+
+  function close() {
+    list.hidden = true;
+    input.setAttribute("aria-expanded", "false");
+    input.removeAttribute("aria-activedescendant");
+    active = -1;
+  }
+
+  function highlight(index) {
+    items.forEach(function (item, i) {
+      item.classList.toggle("active", i === index);
+      item.setAttribute("aria-selected", i === index ? "true" : "false");
+    });
+    active = index;
+    if (index >= 0) {
+      input.setAttribute("aria-activedescendant", items[index].id);
+      items[index].scrollIntoView({block: "nearest"});
+    }
+  }
+
+  function pick(index) {
+    if (index >= 0 && items[index]) { window.location.href = items[index].dataset.url; }
+  }
+
+  function render(data) {
+    list.innerHTML = "";
+    items = [];
+    (data.results || []).forEach(function (r, i) {
+      var li = document.createElement("li");
+      li.id = "registry-option-" + i;
+      li.className = "list-group-item list-group-item-action";
+      li.setAttribute("role", "option");
+      li.dataset.url = r.use_url;
+      var title = document.createElement("div");
+      title.className = "d-flex justify-content-between";
+      var name = document.createElement("strong");
+      name.textContent = r.name;
+      var status = document.createElement("span");
+      status.className = "badge " + (r.status === "active" ? "badge-success" : "badge-danger");
+      status.textContent = r.status_label;
+      title.appendChild(name);
+      title.appendChild(status);
+      var details = document.createElement("small");
+      details.className = "text-muted";
+      details.textContent = [r.business_id, r.company_form, r.city].filter(Boolean).join(" · ");
+      li.appendChild(title);
+      li.appendChild(details);
+      li.addEventListener("mousedown", function (event) { event.preventDefault(); pick(i); });
+      list.appendChild(li);
+      items.push(li);
+    });
+    if (items.length) {
+      list.hidden = false;
+      input.setAttribute("aria-expanded", "true");
+      highlight(0);
+      say(items.length + " found in " + data.registry + ". Arrow keys choose, Enter picks.", false);
+    } else {
+      close();
+      say("No company matched “" + data.query + "” in " + data.registry + ".", false);
+    }
+  }
+
+  function search() {
+    var query = input.value.trim();
+    if (!query) { say("Type a company name or a business ID.", true); return; }
+    var url = box.dataset.searchUrl + "?format=json&country=" + encodeURIComponent(country.value) +
+      "&q=" + encodeURIComponent(query);
+    say("Searching…", false);
+    fetch(url, {headers: {"Accept": "application/json"}, credentials: "same-origin"})
+      .then(function (response) { return response.json(); })
+      .then(function (data) {
+        if (data.error) { close(); say(data.error + " You can type the details by hand.", true); }
+        else { render(data); }
+      })
+      .catch(function () {
+        close();
+        say("The search did not get through. You can type the details by hand.", true);
+      });
+  }
+
+  box.addEventListener("submit", function (event) { event.preventDefault(); search(); });
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "ArrowDown" && items.length) {
+      event.preventDefault(); highlight(Math.min(active + 1, items.length - 1));
+    } else if (event.key === "ArrowUp" && items.length) {
+      event.preventDefault(); highlight(Math.max(active - 1, 0));
+    } else if (event.key === "Enter") {
+      event.preventDefault();
+      if (!list.hidden && active >= 0) { pick(active); } else { search(); }
+    } else if (event.key === "Escape") {
+      close();
+    }
+  });
+  input.addEventListener("input", close);
+  input.addEventListener("blur", function () { window.setTimeout(close, 150); });
+}());
