@@ -7,17 +7,25 @@ PORT ?= 5000
 DEMO_CUSTOMERS ?= 300
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-sqlite test-postgres lint bench install install-dev clean
+PROJECT_FILES := pyproject.toml plugins/registry_ytj/pyproject.toml plugins/registry_bizweb/pyproject.toml
+
+.PHONY: run test lint bench install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-install: $(BIN)/python
+# Installs again only when a pyproject.toml changed.
+$(VENV)/.installed: $(PROJECT_FILES) | $(BIN)/python
 	$(BIN)/pip install --quiet -e . -e plugins/registry_ytj -e plugins/registry_bizweb
+	touch $@
 
-install-dev: $(BIN)/python
+$(VENV)/.installed-dev: $(PROJECT_FILES) | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]' -e plugins/registry_ytj -e plugins/registry_bizweb
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
 
 run: install
 	$(BIN)/flask --app wsgi custreg init-db
