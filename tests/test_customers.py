@@ -520,3 +520,29 @@ def test_summary_statement_count_does_not_grow_with_page_size(app, admin_client,
     assert len(_names(admin_client, "?page_size=100")) == 100
     assert small == large
     assert small <= 12
+
+
+def test_summary_leads_to_mass_update_for_ticked_rows_and_for_all_matching(
+    app, admin_client, listed
+):
+    from urllib.parse import parse_qs, urlsplit
+
+    page = admin_client.get("/admin/customers/?search=oy").get_data(as_text=True)
+    link = re.search(r'data-testid="select-all">\s*<a href="([^"]+)">Select all 2 customers', page)
+    assert link, "the select-all link names the match count"
+    query = parse_qs(urlsplit(link.group(1).replace("&amp;", "&")).query)
+    spec = __import__("json").loads(query["spec"][0])
+    assert {"search": "oy", "active_state": "all"} in spec["parts"]
+    chosen = admin_client.get(link.group(1).replace("&amp;", "&"))
+    assert chosen.status_code == 200
+
+    token = csrf_token(admin_client, "/admin/customers/")
+    with app.app_context():
+        ids = [str(i) for i in db.session.scalars(select(Customer.id).limit(2))]
+    response = admin_client.post(
+        "/admin/customers/action/",
+        data={"action": "mass_update", "rowid": ids, "csrf_token": token},
+    )
+    assert response.status_code == 302
+    assert "/admin/customers/mass-update/" in response.headers["Location"]
+    assert "ids=" + ",".join(ids) in response.headers["Location"]

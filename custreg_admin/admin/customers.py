@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import current_app, flash, has_app_context, jsonify, redirect, request, url_for
 from flask_admin import expose
+from flask_admin.actions import action
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.form import rules
 from flask_admin.model.form import InlineFormAdmin
@@ -633,6 +636,25 @@ class CustomerView(ProtectedModelView):
         )
         return self._drill_down_url(view_args, kpi)
 
+    @action("mass_update", "Mass update…")
+    def action_mass_update(self, ids):
+        """Ticked rows go to the mass-update pages (which check permissions and CSRF again)."""
+        return redirect(
+            url_for(
+                "custreg_mass_update.index",
+                ids=",".join(ids),
+                return_url=request.referrer or self.get_url(".index_view"),
+            )
+        )
+
+    def _mass_update_all_url(self, view_args) -> str:
+        customer_set = self._customer_set(view_args) or CustomerSet(parts=(CustomerFilter(),))
+        return url_for(
+            "custreg_mass_update.index",
+            spec=json.dumps(customer_set.to_spec(), separators=(",", ":")),
+            return_url=self._get_list_url(view_args),
+        )
+
     def _kpi_context(self) -> dict:
         view_args = self._get_list_extra_args()
         today = local_today(current_app.config["CUSTREG_TIMEZONE"])
@@ -640,6 +662,7 @@ class CustomerView(ProtectedModelView):
         customer_set = self._customer_set(view_args)
         figures = compute_kpis(current_user, today, customer_set) if customer_set else totals
         return {
+            "mass_update_all_url": self._mass_update_all_url(view_args),
             "kpi": figures,
             "kpi_totals": totals if customer_set else None,
             "kpi_links": {
