@@ -17,6 +17,7 @@ from .fields import as_choices
 class ProjectView(ProtectedModelView):
     """Projects and sales cases. A changed customer goes through the service's rule: only while
     the project has no invoices and no proposals."""
+
     column_list = (
         "customer",
         "name",
