@@ -28,10 +28,10 @@ from custreg_admin.extensions import db
 from custreg_admin.models import Customer, Invoice
 from custreg_admin.services.kpi import local_today
 
-from . import kpi, mass_update
+from . import exports, kpi, mass_update
 from .common import BenchEnv, CaseResult
 
-CASES: list[Callable[[BenchEnv], CaseResult]] = [*kpi.CASES, *mass_update.CASES]
+CASES: list[Callable[[BenchEnv], CaseResult]] = [*kpi.CASES, *mass_update.CASES, *exports.CASES]
 
 RESULTS = Path(__file__).with_name("results.json")
 DEFAULT_CUSTOMERS = 100_000
@@ -59,9 +59,15 @@ def _count(model) -> int:
 def prepare_data(customers: int, *, seed: int, rebuild: bool) -> None:
     """Make sure the database holds exactly ``customers`` demo customers."""
     from custreg_admin.demo import generate
+    from custreg_admin.services.setup import upgrade_schema
 
-    has_schema = inspect(db.engine).has_table(Customer.__tablename__)
+    tables = inspect(db.engine)
+    has_schema = tables.has_table(Customer.__tablename__)
+    if has_schema and not rebuild and not tables.has_table("custreg_alembic_version"):
+        sys.exit("The bench database predates migrations: use --rebuild.")
     if has_schema and not rebuild:
+        upgrade_schema()  # data built with an older schema gets the new columns
+
         existing = _count(Customer)
         if existing == customers:
             print(f"Reusing {existing:,} customers, {_count(Invoice):,} invoices.", flush=True)
@@ -73,7 +79,9 @@ def prepare_data(customers: int, *, seed: int, rebuild: bool) -> None:
             )
     if rebuild and has_schema:
         db.drop_all()
-    db.create_all()
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql("DROP TABLE IF EXISTS custreg_alembic_version")
+    upgrade_schema()
     print(f"Generating {customers:,} customers (seed {seed})...", flush=True)
     started, done = time.perf_counter(), 0
 

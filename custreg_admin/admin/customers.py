@@ -10,13 +10,13 @@ from flask_admin.actions import action
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.form import rules
 from flask_admin.model.form import InlineFormAdmin
-from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload, undefer
 from wtforms import BooleanField, HiddenField, SelectField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from ..extension import current_user
 from ..extensions import db
 from ..models import (
     ADDRESS_KINDS,

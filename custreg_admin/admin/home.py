@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_admin import AdminIndexView, expose
-from flask_login import current_user
 
+from ..extension import current_user
 from ..services.kpi import CustomerFilter, billing_by_month, compute_kpis, local_today
 from ..services.permissions import sees_all_invoices
 from .base import ProtectedMixin

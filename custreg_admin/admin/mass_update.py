@@ -32,13 +32,13 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, flash, redirect, request, url_for
 from flask_admin import expose
-from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
 
+from ..extension import current_user
 from ..extensions import db
 from ..models import MarketSegment, MassUpdateBatch, User, VatRate
 from ..services import mass_update as service

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, flash, jsonify, redirect, request, url_for
 from flask_admin import expose
-from flask_login import current_user
 from markupsafe import Markup, escape
 
+from ..extension import current_user
 from ..extensions import db
 from ..models import Customer
 from ..services import projects as project_service

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import flash
 from flask_admin.contrib.sqla import filters as sqla_filters
-from flask_login import current_user
 from wtforms import SelectField
 
+from ..extension import current_user
 from ..models import SALES_STATUSES, Customer, Invoice, Project
 from ..services import projects as project_service
 from ..services.errors import DomainError

@@ -37,8 +37,8 @@ from flask import (
     url_for,
 )
 from flask_admin import expose
-from flask_login import current_user
 
+from ..extension import current_user
 from ..models import SavedReport
 from ..services import saved_reports as saved_service
 from ..services.errors import DomainError, PermissionDenied

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask import flash
-from flask_login import current_user
 from wtforms import PasswordField, SelectField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
+from ..extension import current_user
 from ..models import ROLES
 from ..services.errors import DomainError
 from .base import ProtectedModelView, SettingsModelView
