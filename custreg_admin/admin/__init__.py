@@ -40,6 +40,7 @@ CUSTOMERS = "Customers"
 ADD_NEW = "Add new"
 PROJECTS = "Projects & billing"
 SETTINGS = "Settings"
+REPORTS = "Reports"
 
 
 def register_views(admin: Admin) -> list:
@@ -144,28 +145,26 @@ def register_views(admin: Admin) -> list:
             url="settings/registries",
         ),
     ]
-    admin.add_view(views[0])
-    admin.add_link(
-        ProtectedMenuLink(
-            name="Customer", endpoint="custreg_customer.create_view", category=ADD_NEW
-        )
-    )
-    admin.add_views(*views[1:])
-    views.append(MovesView(name="Move and merge", endpoint="custreg_moves", url="customers/moves"))
-    admin.add_view(views[-1])
-    views.append(
-        ReportView(
-            name="Report creation", category="Reports", endpoint="custreg_reports", url="reports"
-        )
-    )
-    admin.add_view(views[-1])
-    views.append(
+    customers = views[0]
+    customer_tools = [
         MassUpdateView(
             name="Mass updates",
             category=CUSTOMERS,
             endpoint="custreg_mass_update",
             url="customers/mass-update",
+        ),
+        MovesView(name="Move and merge", endpoint="custreg_moves", url="customers/moves"),
+    ]
+    records, settings = views[1:5], views[5:]
+    reports = ReportView(
+        name="Report creation", category=REPORTS, endpoint="custreg_reports", url="reports"
+    )
+    # menu order: Customers, Add new, Projects & billing, Reports, Settings
+    admin.add_views(customers, *customer_tools)
+    admin.add_link(
+        ProtectedMenuLink(
+            name="Customer", endpoint="custreg_customer.create_view", category=ADD_NEW
         )
     )
-    admin.add_view(views[-1])
-    return views
+    admin.add_views(*records, reports, *settings)
+    return [customers, *customer_tools, *records, reports, *settings]
