@@ -27,7 +27,7 @@ import json
 import secrets
 from datetime import UTC
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from flask import current_app, flash, redirect, request, url_for
@@ -77,12 +77,17 @@ def _summary_url() -> str:
 
 
 def _safe_return(url: str | None) -> str:
-    """A return address on this site (a path), else the Summary list."""
+    """A return address on this site, as a path: a path as it is, a full URL of this host (a
+    ``Referer``) as its path and query; anything else gives the Summary list."""
     url = (url or "").strip()
-    parts = urlsplit(url)
-    if not url.startswith("/") or url.startswith("//") or "\\" in url:
+    if "\\" in url:
         return _summary_url()
+    parts = urlsplit(url)
     if parts.scheme or parts.netloc:
+        if parts.scheme not in ("http", "https") or parts.netloc != request.host:
+            return _summary_url()
+        url = urlunsplit(("", "", parts.path or "/", parts.query, ""))
+    if not url.startswith("/") or url.startswith("//"):
         return _summary_url()
     return url
 
