@@ -163,3 +163,33 @@ def test_local_today_is_used_for_the_periods(app):
     from datetime import datetime
 
     assert local_today("Europe/Helsinki", datetime(2026, 12, 31, 22, 30)) == date(2027, 1, 1)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"parts": [{"search": 5}]},
+        {"parts": [{"owner_id": "1"}]},
+        {"parts": [{"owner_id": True}]},
+        {"parts": [{"active_state": "sometimes"}]},
+        {"parts": [{"no_such_field": 1}]},
+        {"counted_in": [["active"]]},
+        {"counted_in": ["nonsense"]},
+        ["not", "an", "object"],
+    ],
+)
+def test_forged_customer_set_specs_are_refused(spec):
+    from custreg_admin.services.kpi import CustomerSet
+
+    with pytest.raises(ValueError):
+        CustomerSet.from_spec(spec)
+
+
+def test_customer_set_spec_round_trip():
+    from custreg_admin.services.kpi import CustomerSet
+
+    original = CustomerSet(
+        parts=(CustomerFilter(owner_id=3, search="oy"), CustomerFilter(active_state="all")),
+        counted_in=("prospects",),
+    )
+    assert CustomerSet.from_spec(original.to_spec()) == original

@@ -528,10 +528,14 @@ class CustomerSet:
             if not isinstance(part, dict) or set(part) - known:
                 raise ValueError(f"unknown customer filter: {part!r}")
             for key in ("owner_id", "industry_id", "status_id", "segment_id"):
-                if part.get(key) is not None and not isinstance(part[key], int):
+                value = part.get(key)
+                if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
                     raise ValueError(f"{key} must be a number")
+            for key in ("country", "active_state", "search", "registry_status"):
+                if part.get(key) is not None and not isinstance(part[key], str):
+                    raise ValueError(f"{key} must be text")
             parts.append(CustomerFilter(**part))
         counted_in = spec.get("counted_in") or []
-        if not isinstance(counted_in, list):
-            raise ValueError("counted_in must be a list")
+        if not isinstance(counted_in, list) or not all(isinstance(c, str) for c in counted_in):
+            raise ValueError("counted_in must be a list of names")
         return cls(parts=tuple(parts), counted_in=tuple(counted_in))
