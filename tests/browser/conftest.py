@@ -6,7 +6,8 @@
   ``CUSTREG_TEST_DATABASE_URL`` (schema from the top-level ``_pg_schema``). ``app`` (overriding
   the top-level one, so ``make_user`` and ``ctx`` work on the served database) empties it and
   seeds the default settings before each test. The registry plugins are the fake of
-  :mod:`tests.browser.fake_registry`. A test during which a request raised on the server fails.
+  :mod:`tests.browser.fake_registry`. A test during which a request raised on the server, or
+  after which a request still runs, fails.
 * ``browser``: one Chromium (Debian's ``/usr/bin/chromium``, never a downloaded one) for the
   package; the tests skip, saying why, when it is missing.
 * ``context`` / ``page``: a fresh browser context per test, its base URL the server's. An
@@ -31,7 +32,6 @@ import pytest
 from flask import Flask
 from sqlalchemy import text
 from werkzeug.serving import WSGIRequestHandler, make_server
-from werkzeug.wsgi import ClosingIterator
 
 from custreg_admin import create_app, registries
 from custreg_admin.extensions import db
@@ -54,6 +54,7 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = "test-artifacts"
 TIMEOUT_MS = 15_000  # any single wait; the pages answer in well under a second
+IDLE_TIMEOUT = 30  # seconds the server may take to finish its requests after a test
 
 
 # --- reports on the item, for the screenshot on failure -----------------------------------------
@@ -76,42 +77,59 @@ def pytest_collection_modifyitems(config, items):
 # --- the app on a real server -------------------------------------------------------------------
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """No access log on stderr; failures are recorded by :class:`_Tracker`."""
-
-    def log(self, type: str, message: str, *args) -> None:
-        pass
-
-
 class _Tracker:
-    """WSGI middleware: counts requests in flight (to stop only when idle) and keeps the
-    traceback of every exception a request raised."""
+    """The requests the server is handling (to stop only when idle, and to say which one did
+    not finish) and the traceback of every exception the app raised on a request."""
 
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-        self.active = 0
+    def __init__(self) -> None:
+        self.in_flight: dict[int, str] = {}
         self.errors: list[str] = []
         self._idle = threading.Condition()
 
-    def __call__(self, environ, start_response):
+    def started(self, key: int, request: str) -> None:
         with self._idle:
-            self.active += 1
-        try:
-            body = self.app(environ, start_response)
-        except BaseException:
-            self.errors.append(f"{environ.get('PATH_INFO')}: {traceback.format_exc()}")
-            self._done()
-            raise
-        return ClosingIterator(body, [self._done])
+            self.in_flight[key] = request
 
-    def _done(self) -> None:
+    def finished(self, key: int) -> None:
         with self._idle:
-            self.active -= 1
+            self.in_flight.pop(key, None)
             self._idle.notify_all()
 
-    def wait_idle(self, timeout: float = 10) -> bool:
+    def wait_idle(self, timeout: float) -> list[str]:
+        """Wait until no request is in flight; the ones still running after ``timeout``."""
         with self._idle:
-            return self._idle.wait_for(lambda: self.active == 0, timeout)
+            self._idle.wait_for(lambda: not self.in_flight, timeout)
+            return list(self.in_flight.values())
+
+    def recording_errors(self, app: Flask):
+        """``app`` as a WSGI callable that records what it raises (TESTING propagates it)."""
+
+        def wsgi(environ, start_response):
+            try:
+                return app(environ, start_response)
+            except BaseException:
+                request = f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')}"
+                self.errors.append(f"{request}: {traceback.format_exc()}")
+                raise
+
+        return wsgi
+
+
+class _Handler(WSGIRequestHandler):
+    """Tells the server's tracker when a request starts and ends (also when the browser drops
+    the connection, where werkzeug may skip the response's ``close()``); no access log."""
+
+    def run_wsgi(self) -> None:
+        tracker: _Tracker = self.server.tracker  # type: ignore[attr-defined]
+        key = id(self)
+        tracker.started(key, f"{self.command} {self.path}")
+        try:
+            super().run_wsgi()
+        finally:
+            tracker.finished(key)
+
+    def log(self, type: str, message: str, *args) -> None:
+        pass
 
 
 @dataclass
@@ -158,14 +176,21 @@ def _served(_pg_schema, tmp_path_factory) -> Iterator[LiveServer]:
             patch.setattr(registries, "discover_entry_points", fake_registry.entry_points)
             loaded = registries.loaded_providers(application)
         assert list(loaded.providers) == ["fake"], loaded
-    tracker = _Tracker(application)
-    server = make_server("127.0.0.1", 0, tracker, threaded=True, request_handler=_QuietHandler)
+    tracker = _Tracker()
+    server = make_server(
+        "127.0.0.1",
+        0,
+        tracker.recording_errors(application),
+        threaded=True,
+        request_handler=_Handler,
+    )
+    server.tracker = tracker
     thread = threading.Thread(target=server.serve_forever, name="custreg-live-server", daemon=True)
     thread.start()
     try:
         yield LiveServer(application, f"http://127.0.0.1:{server.server_port}", tracker)
     finally:
-        tracker.wait_idle()
+        tracker.wait_idle(IDLE_TIMEOUT)
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
@@ -179,7 +204,7 @@ def _served(_pg_schema, tmp_path_factory) -> Iterator[LiveServer]:
 def app(_served) -> Iterator[Flask]:
     """The served app, on an emptied database with the default settings (overrides the
     top-level ``app``, so ``make_user`` and ``ctx`` work on the served database)."""
-    _served.tracker.wait_idle()
+    _served.tracker.wait_idle(IDLE_TIMEOUT)
     with _served.app.app_context():
         _empty_tables()
         seed_defaults()
@@ -193,7 +218,9 @@ def live_server(app, _served) -> Iterator[LiveServer]:
     """The server of ``app``; the test fails when a request raised on the server."""
     _served.tracker.errors.clear()
     yield _served
-    _served.tracker.wait_idle()
+    running = _served.tracker.wait_idle(IDLE_TIMEOUT)
+    if running:
+        pytest.fail(f"Requests still running {IDLE_TIMEOUT} s after the test: {running}")
     if _served.tracker.errors:
         errors, _served.tracker.errors = _served.tracker.errors, []
         pytest.fail("The server failed on a request:\n" + "\n".join(errors))
