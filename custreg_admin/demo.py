@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
 from sqlalchemy import Table, func, insert, select, text
@@ -51,6 +50,7 @@ from .models import (
     customer_segment,
 )
 from .services.customers import FIRST_CUSTOMER_NUMBER, next_customer_number
+from .services.kpi import local_today
 from .services.setup import seed_defaults
 
 __all__ = [
@@ -1212,14 +1212,6 @@ class _Generator:
 # --------------------------------------------------------------------------------------------
 
 
-def _local_today() -> date:
-    try:
-        zone = ZoneInfo(current_app.config.get("CUSTREG_TIMEZONE") or "Europe/Helsinki")
-    except (ZoneInfoNotFoundError, ValueError):
-        return date.today()
-    return datetime.now(zone).date()
-
-
 _TABLES = (
     ("customer", Customer.__table__),
     ("address", Address.__table__),
@@ -1309,7 +1301,7 @@ def generate(
     if chunk_size < 1:
         raise ValueError("chunk_size must be positive")
     started = time.perf_counter()
-    today = today or _local_today()
+    today = today or local_today(current_app.config["CUSTREG_TIMEZONE"])
     summary = DemoSummary(seed=seed)
     refs = _settings_refs(customers, summary)
 

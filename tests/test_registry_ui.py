@@ -19,51 +19,17 @@ from custreg_admin import registries
 from custreg_admin.extensions import db
 from custreg_admin.models import Customer, Industry
 from custreg_admin.registries import (
-    ENTRY_POINT_GROUP,
-    CompanyRecord,
-    RegistryAddress,
     RegistryProvider,
-    RegistryUnavailable,
 )
 
+from .fake_registry import ACME, GONE, FakeRegistry, entry_point
 from .helpers import csrf_token
 
-ACME = CompanyRecord(
-    source="fake",
-    country="FI",
-    business_id="0112038-9",
-    name="Acme Oyj",
-    vat_number="FI01120389",
-    company_form="Osakeyhtiö",
-    addresses=(
-        RegistryAddress("visiting", "Karakaari 7", "02610", "ESPOO", "FI"),
-        RegistryAddress("postal", "PL 226", "00045", "NOKIA GROUP", "FI", care_of="Talous"),
-    ),
-    industry_code="26300",
-    industry_name="Viestintälaitteiden valmistus",
-    website="www.acme.example",
-)
-GONE = CompanyRecord(
-    source="fake", country="FI", business_id="1572860-0", name="Gone Oy", status="bankrupt"
-)
 
+class FakeProvider(FakeRegistry):
+    """The fake registry with a bankrupt company beside Acme."""
 
-class FakeProvider(RegistryProvider):
-    id = "fake"
-    country = "FI"
-    label = "Fake Finnish registry"
-    records = [ACME, GONE]
-    down = False
-    calls: list[str] = []
-
-    def search(self, query, *, limit=20):
-        FakeProvider.calls.append(query)
-        if FakeProvider.down:
-            raise RegistryUnavailable("The fake registry did not answer in time. Try again.")
-        q = query.replace("-", "").replace(" ", "").upper().removeprefix("FI").lower()
-        return [
-            r for r in self.records if q in r.name.lower() or q == r.business_id.replace("-", "")
-        ][:limit]
+    records = (ACME, GONE)
 
 
 class BrokenProvider(RegistryProvider):
@@ -79,7 +45,7 @@ class BrokenProvider(RegistryProvider):
 
 
 def _ep(name: str, attribute: str) -> EntryPoint:
-    return EntryPoint(name=name, value=f"{__name__}:{attribute}", group=ENTRY_POINT_GROUP)
+    return entry_point(name, __name__, attribute)
 
 
 @pytest.fixture

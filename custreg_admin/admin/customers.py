@@ -11,12 +11,11 @@ from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.form import rules
 from flask_admin.model.form import InlineFormAdmin
 from markupsafe import Markup, escape
-from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload, undefer
 from wtforms import BooleanField, HiddenField, SelectField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from ..extension import current_user
+from ..extension import current_custreg_user, current_user
 from ..extensions import db
 from ..models import (
     ADDRESS_KINDS,
@@ -26,15 +25,11 @@ from ..models import (
     CustomerStatus,
     EInvoiceAddress,
     Industry,
-    Invoice,
-    MarketSegment,
-    Project,
-    User,
 )
 from ..registries import STATUS_LABELS, RegistryError, RegistryUnavailable
 from ..services import customers as customer_service
+from ..services import lookups, registry_lookup
 from ..services import projects as project_service
-from ..services import registry_lookup
 from ..services.errors import DomainError, InvalidIdentifier
 from ..services.identifiers import normalise_identifiers
 from ..services.kpi import (
@@ -143,34 +138,18 @@ class KpiFilter(sqla_filters.BaseSQLAFilter):
         return value in self.CONDITIONS
 
 
-def _options(model, label=lambda row: str(row), order=None):
-    def load():
-        if not has_app_context():  # Flask-Admin asks once at start-up; lists load per request
-            return []
-        rows = db.session.scalars(
-            select(model).order_by(order if order is not None else model.name)
-        )
-        return [(str(row.id), label(row)) for row in rows]
+def _per_request(load):
+    """Filter choices read from the database; Flask-Admin asks once at start-up (no app
+    context, no choices) and the list view asks again per request."""
 
-    return load
+    def choices():
+        return load() if has_app_context() else []
+
+    return choices
 
 
-def _segment_options():
-    if not has_app_context():
-        return []
-    rows = db.session.scalars(
-        select(MarketSegment)
-        .options(selectinload(MarketSegment.parent))
-        .order_by(MarketSegment.name)
-    )
-    return [(str(row.id), str(row)) for row in rows]
-
-
-def _country_options():
-    if not has_app_context():
-        return []
-    codes = db.session.scalars(select(Customer.country).distinct().order_by(Customer.country))
-    return [(code, country_name(code)) for code in codes if code]
+def _country_choices() -> list[tuple[str, str]]:
+    return [(code, country_name(code)) for code in lookups.customer_countries()]
 
 
 def _segments_formatter(view, context, model, name):
@@ -328,11 +307,15 @@ class CustomerView(ProtectedModelView):
     column_searchable_list = ("name", "number", "business_id", "vat_number")
     column_formatters = {"segments": _segments_formatter, "name": _name_formatter}
     column_filters = (
-        CustomerFieldFilter("owner_id", "Account owner", _options(User)),
-        CustomerFieldFilter("industry_id", "Industry", _options(Industry)),
-        CustomerFieldFilter("status_id", "Status", _options(CustomerStatus)),
-        CustomerFieldFilter("segment_id", "Market segment", _segment_options),
-        CustomerFieldFilter("country", "Country", _country_options, numeric=False),
+        CustomerFieldFilter("owner_id", "Account owner", _per_request(lookups.user_choices)),
+        CustomerFieldFilter(
+            "industry_id", "Industry", _per_request(lambda: lookups.named_choices(Industry))
+        ),
+        CustomerFieldFilter(
+            "status_id", "Status", _per_request(lambda: lookups.named_choices(CustomerStatus))
+        ),
+        CustomerFieldFilter("segment_id", "Market segment", _per_request(lookups.segment_choices)),
+        CustomerFieldFilter("country", "Country", _per_request(_country_choices), numeric=False),
         ActiveStateFilter(),
         CustomerFieldFilter(
             "registry_status", "Registry status", REGISTRY_STATUS_OPTIONS, numeric=False
@@ -408,11 +391,7 @@ class CustomerView(ProtectedModelView):
             "description": "FI01120389, NO923609016MVA; derived from the business ID when empty.",
         },
         "country": {"choices": country_select_choices},
-        "owner": {
-            "query_factory": lambda: db.session.scalars(
-                select(User).where(User.is_active.is_(True)).order_by(User.name)
-            ).all()
-        },
+        "owner": {"query_factory": lookups.active_users},
         "website": {"validators": [Optional(), Length(max=300)]},
         "email": {"validators": [Optional(), Length(max=254)]},
         "phone": {"validators": [Optional(), Length(max=50)]},
@@ -672,22 +651,7 @@ class CustomerView(ProtectedModelView):
         }
 
     def _card_context(self, customer: Customer) -> dict:
-        invoices = db.session.scalars(
-            select(Invoice)
-            .where(Invoice.customer_id == customer.id)
-            .options(selectinload(Invoice.status), selectinload(Invoice.project))
-            .order_by(Invoice.date.desc(), Invoice.id.desc())
-            .limit(CARD_INVOICE_ROWS)
-        ).all()
-        invoice_count = db.session.scalar(
-            select(func.count()).select_from(Invoice).where(Invoice.customer_id == customer.id)
-        )
-        projects = db.session.scalars(
-            select(Project)
-            .where(Project.customer_id == customer.id)
-            .options(selectinload(Project.manager))
-            .order_by(Project.kind, Project.is_closed, Project.name)
-        ).all()
+        records = customer_service.card_records(customer, invoice_rows=CARD_INVOICE_ROWS)
         registries = registry_lookup.providers_for(customer.country)
         return {
             "merged_into": project_service.merged_into(customer),
@@ -695,10 +659,10 @@ class CustomerView(ProtectedModelView):
             "can_refresh": bool(customer.business_id and registries),
             "registry_label": registries[0].label if registries else None,
             "status_labels": STATUS_LABELS,
-            "projects": [p for p in projects if p.kind == "project"],
-            "sales_cases": [p for p in projects if p.kind == "sales_case"],
-            "invoices": invoices,
-            "invoice_count": invoice_count,
+            "projects": records.projects,
+            "sales_cases": records.sales_cases,
+            "invoices": records.invoices,
+            "invoice_count": records.invoice_count,
             "country_name": country_name,
         }
 
@@ -817,7 +781,7 @@ class CustomerView(ProtectedModelView):
                 else project_service.reactivate_customer
             )
             try:
-                operation(customer, user=current_user._get_current_object())
+                operation(customer, user=current_custreg_user())
             except DomainError as error:
                 flash(str(error), "error")
             else:
@@ -829,6 +793,4 @@ class CustomerView(ProtectedModelView):
         )
 
     def get_one(self, id):
-        if not str(id).isdigit():
-            return None
-        return db.session.get(Customer, int(id))
+        return customer_service.get_customer(id)

@@ -35,12 +35,12 @@ from flask_admin import expose
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from markupsafe import Markup
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
 
-from ..extension import current_user
+from ..extension import current_custreg_user
 from ..extensions import db
 from ..models import MarketSegment, MassUpdateBatch, User, VatRate
+from ..services import lookups
 from ..services import mass_update as service
 from ..services.errors import DomainError
 from ..services.permissions import has_role
@@ -51,10 +51,6 @@ TOKEN_MAX_AGE = 2 * 60 * 60  # seconds a confirmation page stays valid
 CLEAR = "none"  # the value form's "(none) - clear the industry"
 HISTORY_PAGE_SIZE = 50
 CHANGES_PAGE_SIZE = 50
-
-
-def _user():
-    return current_user._get_current_object()
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -148,19 +144,13 @@ def _choices(action: service.Action | None) -> list[tuple[str, str]]:
     """(id, label) of the values an action offers."""
     if action is None:
         return []
-    model = action.model
-    if model is User:
-        query = select(User).where(User.is_active.is_(True)).order_by(User.name)
-    elif model is VatRate:
-        query = select(VatRate).order_by(VatRate.country, VatRate.percent.desc(), VatRate.name)
-    elif model is MarketSegment:
-        query = select(MarketSegment).options(selectinload(MarketSegment.parent))
-    else:
-        query = select(model).order_by(model.name)
-    rows = [(str(row.id), str(row)) for row in db.session.scalars(query)]
-    if model is MarketSegment:
-        rows.sort(key=lambda row: row[1].lower())
-    return rows
+    if action.model is User:
+        return lookups.user_choices(active_only=True)
+    if action.model is VatRate:
+        return lookups.vat_rate_choices()
+    if action.model is MarketSegment:
+        return lookups.segment_choices()
+    return lookups.named_choices(action.model)
 
 
 def _value_from(action: str | None, form) -> Any:
@@ -203,7 +193,7 @@ class MassUpdateView(ProtectedView):
         if selection is None:
             return redirect(self.get_url(".history"))
         try:
-            count, mine = service.count_selection(_user(), selection)
+            count, mine = service.count_selection(current_custreg_user(), selection)
             label = service.describe_selection(selection)
         except DomainError as error:
             flash(str(error), "error")
@@ -257,14 +247,14 @@ class MassUpdateView(ProtectedView):
             return redirect(return_url)
         value = _value_from(action, form)
         try:
-            plan = service.plan(_user(), selection, action, value)
+            plan = service.plan(current_custreg_user(), selection, action, value)
         except DomainError as error:
             flash(str(error), "error")
             return redirect(self._choose_url(selection, action, return_url))
         key = secrets.token_urlsafe(16)
         token = _serializer().dumps(
             {
-                "u": _user().id,
+                "u": current_custreg_user().id,
                 "a": plan.action.key,
                 "v": plan.value.raw(plan.action),
                 "s": selection.as_json(),
@@ -291,7 +281,7 @@ class MassUpdateView(ProtectedView):
         return_url = _safe_return(request.form.get("return_url"))
         try:
             data = _serializer().loads(request.form.get("token", ""), max_age=TOKEN_MAX_AGE)
-            if not isinstance(data, dict) or data.get("u") != _user().id:
+            if not isinstance(data, dict) or data.get("u") != current_custreg_user().id:
                 raise BadSignature("not this user's confirmation")
             ids = service.unpack_ids(data["i"])
             selection = service.Selection.from_json(data["s"])
@@ -305,7 +295,7 @@ class MassUpdateView(ProtectedView):
             return redirect(return_url)
         try:
             batch = service.apply(
-                _user(), ids, action, value, selection=selection, plan_key=str(key)
+                current_custreg_user(), ids, action, value, selection=selection, plan_key=str(key)
             )
         except service.AlreadyApplied as error:
             flash(str(error), "warning")
@@ -346,7 +336,7 @@ class MassUpdateView(ProtectedView):
             return False
         if not batch.changed_count:
             return False
-        user = _user()
+        user = current_custreg_user()
         return has_role(user, ("admin", "manager")) or batch.user_id == user.id
 
     def _batch(self, batch_id: int) -> MassUpdateBatch | None:
@@ -395,7 +385,7 @@ class MassUpdateView(ProtectedView):
         batch_url = self.get_url(".batch_view", batch_id=batch.id)
         if request.method == "POST":
             try:
-                done = service.undo(_user(), batch.id)
+                done = service.undo(current_custreg_user(), batch.id)
             except DomainError as error:
                 flash(str(error), "error")
                 return redirect(batch_url)
@@ -413,7 +403,7 @@ class MassUpdateView(ProtectedView):
                 )
             )
         try:
-            undo_plan = service.plan_undo(_user(), batch.id)
+            undo_plan = service.plan_undo(current_custreg_user(), batch.id)
         except DomainError as error:
             flash(str(error), "error")
             return redirect(batch_url)

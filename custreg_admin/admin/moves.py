@@ -14,9 +14,9 @@ from flask import current_app, flash, jsonify, redirect, request, url_for
 from flask_admin import expose
 from markupsafe import Markup, escape
 
-from ..extension import current_user
-from ..extensions import db
+from ..extension import current_custreg_user
 from ..models import Customer
+from ..services import customers as customer_service
 from ..services import projects as project_service
 from ..services.errors import DomainError
 from .base import ProtectedView
@@ -24,15 +24,6 @@ from .fields import country_name
 
 HISTORY_PAGE_SIZE = 50
 SEARCH_LIMIT = 20
-
-
-def _user():
-    return current_user._get_current_object()
-
-
-def _customer(value) -> Customer | None:
-    value = str(value or "")
-    return db.session.get(Customer, int(value)) if value.isdigit() else None
 
 
 def _ids(values) -> list[int]:
@@ -103,14 +94,14 @@ class MovesView(ProtectedView):
 
     @expose("/projects/", methods=("GET", "POST"))
     def projects(self):
-        source = _customer(request.values.get("id"))
+        source = customer_service.get_customer(request.values.get("id"))
         if source is None:
             return self._missing()
         if request.method == "POST":
             return self._move(source)
         checks = project_service.project_checks(source)
         chosen = set(_ids(request.args.getlist("project")))
-        target = _customer(request.args.get("target"))
+        target = customer_service.get_customer(request.args.get("target"))
         query = request.args.get("q", "").strip()
         if request.args.get("action") == "review":
             problem = self._move_problem(source, target, chosen, checks)
@@ -160,10 +151,10 @@ class MovesView(ProtectedView):
         return None
 
     def _move(self, source: Customer):
-        target = _customer(request.form.get("target"))
+        target = customer_service.get_customer(request.form.get("target"))
         ids = _ids(request.form.getlist("project"))
         try:
-            moved = project_service.move_projects(source, target, ids, user=_user())
+            moved = project_service.move_projects(source, target, ids, user=current_custreg_user())
         except DomainError as error:
             flash(str(error), "error")
             back = {"id": source.id, "project": ids, "action": "edit"}
@@ -183,12 +174,12 @@ class MovesView(ProtectedView):
 
     @expose("/merge/", methods=("GET", "POST"))
     def merge(self):
-        duplicate = _customer(request.values.get("id"))
+        duplicate = customer_service.get_customer(request.values.get("id"))
         if duplicate is None:
             return self._missing()
         if request.method == "POST":
             return self._merge(duplicate)
-        keep = _customer(request.args.get("keep"))
+        keep = customer_service.get_customer(request.args.get("keep"))
         query = request.args.get("q", "").strip()
         if request.args.get("action") == "preview":
             if keep is None:
@@ -227,7 +218,7 @@ class MovesView(ProtectedView):
         )
 
     def _merge(self, duplicate: Customer):
-        keep = _customer(request.form.get("keep"))
+        keep = customer_service.get_customer(request.form.get("keep"))
         choices = {
             name: request.form[f"field-{name}"]
             for name, _, _ in project_service.MERGE_FIELDS
@@ -238,7 +229,7 @@ class MovesView(ProtectedView):
                 duplicate,
                 keep,
                 choices,
-                user=_user(),
+                user=current_custreg_user(),
                 plan_token=request.form.get("token") or None,
             )
         except DomainError as error:
@@ -261,7 +252,7 @@ class MovesView(ProtectedView):
 
     @expose("/history/")
     def history(self):
-        customer = _customer(request.args.get("id"))
+        customer = customer_service.get_customer(request.args.get("id"))
         if customer is None:
             return self._missing()
         page = request.args.get("page", "0")

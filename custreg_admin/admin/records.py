@@ -6,7 +6,7 @@ from flask import flash
 from flask_admin.contrib.sqla import filters as sqla_filters
 from wtforms import SelectField
 
-from ..extension import current_user
+from ..extension import current_custreg_user
 from ..models import SALES_STATUSES, Customer, Invoice, Project
 from ..services import projects as project_service
 from ..services.errors import DomainError
@@ -56,7 +56,7 @@ class ProjectView(ProtectedModelView):
 
     def on_model_change(self, form, model, is_created):
         if not is_created:  # a changed customer goes through the rule, with history
-            project_service.apply_customer_change(model, user=current_user._get_current_object())
+            project_service.apply_customer_change(model, user=current_custreg_user())
 
     def handle_view_exception(self, exc):
         if isinstance(exc, DomainError):

@@ -38,7 +38,7 @@ from flask import (
 )
 from flask_admin import expose
 
-from ..extension import current_user
+from ..extension import current_custreg_user
 from ..models import SavedReport
 from ..services import saved_reports as saved_service
 from ..services.errors import DomainError, PermissionDenied
@@ -114,13 +114,9 @@ class Definition:
         )
 
 
-def _viewer() -> Any:
-    return current_user._get_current_object()
-
-
 def user_locale() -> str | None:
     """The user's locale setting, else the browser's first language."""
-    locale = getattr(current_user, "locale", None)
+    locale = getattr(current_custreg_user(), "locale", None)
     if locale:
         return locale
     return request.accept_languages.best
@@ -197,7 +193,7 @@ class ReportView(ProtectedView):
 
     @expose("/")
     def index(self):
-        mine, shared = saved_service.reports_for(_viewer())
+        mine, shared = saved_service.reports_for(current_custreg_user())
         return self.render(
             "custreg_admin/reports/index.html",
             area=AREA,
@@ -212,7 +208,7 @@ class ReportView(ProtectedView):
         if request.method == "POST":
             return self._build_post()
         try:
-            definition = definition_from(request.args, _viewer())
+            definition = definition_from(request.args, current_custreg_user())
         except saved_service.ReportNotFound:
             abort(404)
         except InvalidReport as error:
@@ -225,7 +221,7 @@ class ReportView(ProtectedView):
         if fmt not in ("csv", "xlsx"):
             abort(404)
         try:
-            definition = definition_from(request.args, _viewer())
+            definition = definition_from(request.args, current_custreg_user())
         except saved_service.ReportNotFound:
             abort(404)
         except InvalidReport as error:
@@ -249,7 +245,7 @@ class ReportView(ProtectedView):
 
     @expose("/saved/<int:report_id>/<action>/", methods=("POST",))
     def saved_action_view(self, report_id: int, action: str):
-        viewer = _viewer()
+        viewer = current_custreg_user()
         back = self.get_url(".index")
         try:
             if action == "rename":
@@ -280,7 +276,7 @@ class ReportView(ProtectedView):
 
     def _build_post(self):
         form = request.form
-        viewer = _viewer()
+        viewer = current_custreg_user()
         columns = list(dict.fromkeys(form.getlist("columns") + form.getlist("add_columns")))
         if form.get("move"):
             columns = _moved(columns, form["move"])
@@ -353,7 +349,7 @@ class ReportView(ProtectedView):
             return url(sort=column_id, desc="1" if descending else None, page=None)
 
         saved = definition.saved
-        viewer_id = getattr(_viewer(), "id", None)
+        viewer_id = getattr(current_custreg_user(), "id", None)
         return self.render(
             "custreg_admin/reports/builder.html",
             area=AREA,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Customer, Invoice, Project, Proposal
@@ -94,3 +97,45 @@ def search_condition(text: str):
         by_id = or_(Customer.business_id.in_(variants), Customer.vat_number.in_(variants))
         condition = by_id if condition is None else or_(condition, by_id)
     return condition
+
+
+def get_customer(raw_id) -> Customer | None:
+    """The customer with this id as a request gives it (text), or None for anything else."""
+    value = str(raw_id or "").strip()
+    return db.session.get(Customer, int(value)) if value.isdigit() else None
+
+
+@dataclass(frozen=True)
+class CardRecords:
+    """What the customer card lists besides the customer's own rows."""
+
+    projects: list[Project]
+    sales_cases: list[Project]
+    invoices: list[Invoice]  # the newest, at most ``invoice_rows``
+    invoice_count: int
+
+
+def card_records(customer: Customer, *, invoice_rows: int = 20) -> CardRecords:
+    """The card's projects, sales cases and newest invoices, in three statements."""
+    invoices = db.session.scalars(
+        select(Invoice)
+        .where(Invoice.customer_id == customer.id)
+        .options(selectinload(Invoice.status), selectinload(Invoice.project))
+        .order_by(Invoice.date.desc(), Invoice.id.desc())
+        .limit(invoice_rows)
+    ).all()
+    invoice_count = db.session.scalar(
+        select(func.count()).select_from(Invoice).where(Invoice.customer_id == customer.id)
+    )
+    work = db.session.scalars(
+        select(Project)
+        .where(Project.customer_id == customer.id)
+        .options(selectinload(Project.manager))
+        .order_by(Project.kind, Project.is_closed, Project.name)
+    ).all()
+    return CardRecords(
+        projects=[p for p in work if p.kind == "project"],
+        sales_cases=[p for p in work if p.kind == "sales_case"],
+        invoices=list(invoices),
+        invoice_count=invoice_count or 0,
+    )

@@ -828,26 +828,24 @@ def _move_merge_projects(session, duplicate, keep, plan) -> None:
     _guarded_move(session, duplicate.id, keep.id, [p.id for p in plan.projects])
 
 
-def _move_contacts(session, duplicate, keep, plan) -> None:
-    ids = [c.id for c in plan.contacts]
+def _move_rows(session, model, rows, duplicate, keep) -> None:
+    """Re-point rows of a customer's child table (contacts, addresses) to the kept customer."""
+    ids = [row.id for row in rows]
     if ids:
         session.execute(
-            update(Contact)
-            .where(Contact.id.in_(ids), Contact.customer_id == duplicate.id)
+            update(model)
+            .where(model.id.in_(ids), model.customer_id == duplicate.id)
             .values(customer_id=keep.id)
             .execution_options(synchronize_session=False)
         )
+
+
+def _move_contacts(session, duplicate, keep, plan) -> None:
+    _move_rows(session, Contact, plan.contacts, duplicate, keep)
 
 
 def _move_addresses(session, duplicate, keep, plan) -> None:
-    ids = [a.id for a in plan.addresses]
-    if ids:
-        session.execute(
-            update(Address)
-            .where(Address.id.in_(ids), Address.customer_id == duplicate.id)
-            .values(customer_id=keep.id)
-            .execution_options(synchronize_session=False)
-        )
+    _move_rows(session, Address, plan.addresses, duplicate, keep)
 
 
 def _move_einvoice_addresses(session, duplicate, keep, plan) -> None:

@@ -80,6 +80,7 @@ from ..models import (
     VatRate,
     customer_segment,
 )
+from . import lookups
 from .errors import DomainError
 from .kpi import invoice_counts_as_billing, local_today
 from .permissions import sees_all_invoices
@@ -714,33 +715,15 @@ def _billing_bound(*, at_least: bool) -> Callable[[QueryContext, Decimal], Colum
 
 
 def _load_users() -> list[tuple[str, str]]:
-    rows = db.session.execute(select(User.id, User.name, User.is_active).order_by(User.name))
-    return [("none", "(no owner)")] + [
-        (str(uid), name if active else f"{name} (inactive)") for uid, name, active in rows
-    ]
+    return [("none", "(no owner)"), *lookups.user_choices()]
 
 
-def _load(model, label: Callable[[Any], str] = str) -> Callable[[], list[tuple[str, str]]]:
-    def load() -> list[tuple[str, str]]:
-        rows = db.session.scalars(select(model).order_by(model.name))
-        return [(str(row.id), label(row)) for row in rows]
-
-    return load
-
-
-def _load_segments() -> list[tuple[str, str]]:
-    parent = aliased(MarketSegment)
-    rows = db.session.execute(
-        select(MarketSegment.id, MarketSegment.name, parent.name)
-        .outerjoin(parent, parent.id == MarketSegment.parent_id)
-        .order_by(func.coalesce(parent.name, MarketSegment.name), MarketSegment.name)
-    )
-    return [(str(sid), f"{up} / {name}" if up else name) for sid, name, up in rows]
+def _load(model) -> Callable[[], list[tuple[str, str]]]:
+    return lambda: lookups.named_choices(model)
 
 
 def _load_countries() -> list[tuple[str, str]]:
-    codes = db.session.scalars(select(Customer.country).distinct().order_by(Customer.country))
-    return [(code, code) for code in codes if code]
+    return [(code, code) for code in lookups.customer_countries()]
 
 
 ACTIVE_STATE_CHOICES = (("active", "Active"), ("inactive", "Inactivated"), ("all", "All"))
@@ -780,7 +763,7 @@ def _customer_filters(*, email_column, email_label: str) -> tuple[ReportFilter, 
             "choice",
             _segment_condition,
             parse=_parse_id,
-            load_choices=_load_segments,
+            load_choices=lookups.segment_choices,
         ),
         ReportFilter(
             "country",

@@ -6,7 +6,7 @@
   ``CUSTREG_TEST_DATABASE_URL`` (schema from the top-level ``_pg_schema``). ``app`` (overriding
   the top-level one, so ``make_user`` and ``ctx`` work on the served database) empties it and
   seeds the default settings before each test. The registry plugins are the fake of
-  :mod:`tests.browser.fake_registry`. A test during which a request raised on the server, or
+  :mod:`tests.fake_registry`. A test during which a request raised on the server, or
   after which a request still runs, fails.
 * ``browser``: one Chromium (Debian's ``/usr/bin/chromium``, never a downloaded one) for the
   package; the tests skip, saying why, when it is missing.
@@ -38,8 +38,8 @@ from custreg_admin.extensions import db
 from custreg_admin.services.kpi import local_today
 from custreg_admin.services.setup import seed_defaults
 
+from .. import fake_registry
 from ..helpers import PASSWORD
-from . import fake_registry
 
 PG_URL = os.environ.get("CUSTREG_TEST_DATABASE_URL")
 CHROMIUM = Path("/usr/bin/chromium")

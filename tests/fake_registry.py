@@ -1,7 +1,9 @@
 """A fake Finnish business registry, registered through the plugin entry-point hook.
 
-The browser tests never reach a real registry: :func:`entry_points` stands in for
-``custreg_admin.registries.discover_entry_points`` and names :class:`FakeRegistry`.
+Tests never reach a real registry: :func:`entry_points` stands in for
+``custreg_admin.registries.discover_entry_points`` and names :class:`FakeRegistry` (or a
+subclass of it with other records). ``FakeRegistry.down`` makes every search fail as an
+unreachable registry would; ``FakeRegistry.calls`` lists the queries asked.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from custreg_admin.registries import (
     CompanyRecord,
     RegistryAddress,
     RegistryProvider,
+    RegistryUnavailable,
 )
 
 ACME = CompanyRecord(
@@ -24,7 +27,7 @@ ACME = CompanyRecord(
     company_form="Osakeyhtiö",
     addresses=(
         RegistryAddress("visiting", "Karakaari 7", "02610", "ESPOO", "FI"),
-        RegistryAddress("postal", "PL 226", "00045", "NOKIA GROUP", "FI"),
+        RegistryAddress("postal", "PL 226", "00045", "NOKIA GROUP", "FI", care_of="Talous"),
     ),
     industry_code="26300",
     industry_name="Viestintälaitteiden valmistus",
@@ -45,13 +48,23 @@ ACME_LOGISTICS = CompanyRecord(
 )
 
 
+GONE = CompanyRecord(
+    source="fake", country="FI", business_id="1572860-0", name="Gone Oy", status="bankrupt"
+)
+
+
 class FakeRegistry(RegistryProvider):
     id = "fake"
     country = "FI"
     label = "Fake Finnish registry"
-    records = (ACME, ACME_LOGISTICS)
+    records: tuple[CompanyRecord, ...] = (ACME, ACME_LOGISTICS)
+    down = False
+    calls: list[str] = []
 
     def search(self, query, *, limit=20):
+        type(self).calls.append(query)
+        if type(self).down:
+            raise RegistryUnavailable("The fake registry did not answer in time. Try again.")
         q = query.replace("-", "").replace(" ", "").upper().removeprefix("FI").lower()
         return [
             record
@@ -60,5 +73,9 @@ class FakeRegistry(RegistryProvider):
         ][:limit]
 
 
+def entry_point(name: str, module: str, attribute: str) -> EntryPoint:
+    return EntryPoint(name=name, value=f"{module}:{attribute}", group=ENTRY_POINT_GROUP)
+
+
 def entry_points() -> list[EntryPoint]:
-    return [EntryPoint(name="fake", value=f"{__name__}:FakeRegistry", group=ENTRY_POINT_GROUP)]
+    return [entry_point("fake", __name__, "FakeRegistry")]

@@ -1,0 +1,63 @@
+"""The choice lists that filters, forms and reports offer: settings rows, users, countries.
+
+One place for each list, so the Summary filters, the mass-update forms and the report builder
+show the same rows in the same order.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
+
+from ..extensions import db
+from ..models import Customer, MarketSegment, User, VatRate
+
+Choice = tuple[str, str]
+
+
+def named_choices(model) -> list[Choice]:
+    """``(id, str(row))`` of a settings list (industries, statuses, templates), by name."""
+    return [
+        (str(row.id), str(row)) for row in db.session.scalars(select(model).order_by(model.name))
+    ]
+
+
+def active_users() -> list[User]:
+    """Users who can own customers now, by name."""
+    return list(
+        db.session.scalars(select(User).where(User.is_active.is_(True)).order_by(User.name))
+    )
+
+
+def user_choices(*, active_only: bool = False) -> list[Choice]:
+    """``(id, name)`` of users by name; inactive ones marked, or left out with ``active_only``."""
+    query = select(User.id, User.name, User.is_active).order_by(User.name)
+    if active_only:
+        query = query.where(User.is_active.is_(True))
+    return [
+        (str(uid), name if active else f"{name} (inactive)")
+        for uid, name, active in db.session.execute(query)
+    ]
+
+
+def segment_choices() -> list[Choice]:
+    """``(id, "Parent / Child")`` of the market segments, grouped under their parents."""
+    parent = aliased(MarketSegment)
+    rows = db.session.execute(
+        select(MarketSegment.id, MarketSegment.name, parent.name)
+        .outerjoin(parent, parent.id == MarketSegment.parent_id)
+        .order_by(func.coalesce(parent.name, MarketSegment.name), MarketSegment.name)
+    )
+    return [(str(sid), f"{up} / {name}" if up else name) for sid, name, up in rows]
+
+
+def vat_rate_choices() -> list[Choice]:
+    """VAT rates by country, highest percent first."""
+    query = select(VatRate).order_by(VatRate.country, VatRate.percent.desc(), VatRate.name)
+    return [(str(row.id), str(row)) for row in db.session.scalars(query)]
+
+
+def customer_countries() -> list[str]:
+    """The country codes the customers have, in order."""
+    codes = db.session.scalars(select(Customer.country).distinct().order_by(Customer.country))
+    return [code for code in codes if code]
