@@ -270,11 +270,13 @@ def test_card_shows_everything_on_the_customer(app, admin_client, make_user):
         assert expected in page, expected
 
 
-def test_card_of_a_missing_customer_redirects_with_a_message(admin_client):
-    response = admin_client.get("/admin/customers/details/?id=999999", follow_redirects=True)
-    assert response.status_code == 200
-    response = admin_client.get("/admin/customers/details/?id=abc", follow_redirects=True)
-    assert response.status_code == 200
+@pytest.mark.parametrize("raw_id", ["999999", "abc", "-1"])
+def test_card_of_a_missing_customer_redirects_with_a_message(admin_client, raw_id):
+    response = admin_client.get(f"/admin/customers/details/?id={raw_id}")
+    assert response.status_code == 302
+    assert response.headers["Location"].split("?")[0].endswith("/admin/customers/")
+    page = admin_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Record does not exist." in page
 
 
 def test_inactivate_asks_first_then_hides_from_summary_and_reactivates(app, admin_client):

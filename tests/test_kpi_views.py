@@ -159,7 +159,7 @@ def test_dashboard_shows_company_and_own_figures_and_the_chart(app, client, data
     assert months[-1][0] == data["today"].replace(day=1)
 
 
-def test_local_today_is_used_for_the_periods(app):
+def test_local_today_is_the_date_in_the_configured_timezone(app):
     from datetime import datetime
 
     assert local_today("Europe/Helsinki", datetime(2026, 12, 31, 22, 30)) == date(2027, 1, 1)

@@ -22,6 +22,7 @@ from custreg_admin.registries import (
     RegistryError,
     RegistryUnavailable,
 )
+from custreg_admin.registries.testing import provider_factory
 
 DATA = Path(__file__).parent / "data"
 BASE = "/enhetsregisteret/api"
@@ -37,24 +38,8 @@ def load(name: str):
 @pytest.fixture
 def make_provider(httpserver):
     """Build BizwebProviders against the local server; quick retries, no cache unless asked."""
-    made: list[BizwebProvider] = []
-
-    def make(**config) -> BizwebProvider:
-        settings = {
-            "CUSTREG_BIZWEB_BASE_URL": httpserver.url_for(BASE),
-            "CUSTREG_REGISTRY_TIMEOUT": 3.0,
-            "CUSTREG_REGISTRY_CACHE_SECONDS": 0,
-            "CUSTREG_REGISTRY_RETRIES": 2,
-            "CUSTREG_REGISTRY_BACKOFF": 0,
-        }
-        settings.update(config)
-        provider = BizwebProvider(settings)
-        made.append(provider)
-        return provider
-
-    yield make
-    for provider in made:
-        provider.close()
+    with provider_factory(BizwebProvider, CUSTREG_BIZWEB_BASE_URL=httpserver.url_for(BASE)) as make:
+        yield make
 
 
 @pytest.fixture

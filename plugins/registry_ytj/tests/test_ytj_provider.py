@@ -28,6 +28,7 @@ from custreg_admin.registries import (
     RegistryError,
     RegistryUnavailable,
 )
+from custreg_admin.registries.testing import provider_factory
 
 DATA = Path(__file__).parent / "data"
 BASE = "/opendata-ytj-api/v3"
@@ -45,24 +46,8 @@ def raw(name: str) -> str:
 @pytest.fixture
 def make_provider(httpserver):
     """Build YtjProviders against the local server; quick retries, no cache unless asked."""
-    made: list[YtjProvider] = []
-
-    def make(**config) -> YtjProvider:
-        settings = {
-            "CUSTREG_YTJ_BASE_URL": httpserver.url_for(BASE),
-            "CUSTREG_REGISTRY_TIMEOUT": 3.0,
-            "CUSTREG_REGISTRY_CACHE_SECONDS": 0,
-            "CUSTREG_REGISTRY_RETRIES": 2,
-            "CUSTREG_REGISTRY_BACKOFF": 0,
-        }
-        settings.update(config)
-        provider = YtjProvider(settings)
-        made.append(provider)
-        return provider
-
-    yield make
-    for provider in made:
-        provider.close()
+    with provider_factory(YtjProvider, CUSTREG_YTJ_BASE_URL=httpserver.url_for(BASE)) as make:
+        yield make
 
 
 @pytest.fixture
