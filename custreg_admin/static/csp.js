@@ -1,8 +1,8 @@
 /* Flask-Admin's templates carry a few inline event handlers (onclick="...") and
  * href="javascript:void(0)" links. Under the module's Content-Security-Policy (script-src with a
- * nonce, no 'unsafe-inline') browsers refuse to run them. This file, loaded with the nonce, does
- * their work instead: a click is caught on its way down (capture phase), the handler attribute is
- * removed before the browser would compile it, and the same call is made from here. */
+ * nonce, no 'unsafe-inline') browsers refuse both. On the module's pages the server renames those
+ * attributes to data-custreg-onclick (custreg_admin/security.py); this file, loaded with the
+ * nonce, does their work: the known calls of Flask-Admin's own scripts, nothing else. */
 (function () {
   "use strict";
 
@@ -11,10 +11,9 @@
     return match ? match[1].replace(/\\(.)/g, "$1") : null;
   }
 
-  function takeOver(element, event) {
-    var code = element.getAttribute("onclick") || "";
+  function run(element, event) {
+    var code = element.getAttribute("data-custreg-onclick") || "";
     var value;
-    element.removeAttribute("onclick");
     if ((value = quoted(code, "faHelpers\\.safeConfirm")) !== null) {
       if (!window.confirm(value)) {
         event.preventDefault();
@@ -32,8 +31,8 @@
       }
     } else if (/^\s*return false;?\s*$/.test(code)) {
       event.preventDefault();
-    } else {
-      element.setAttribute("onclick", code); // unknown: leave it as it was
+    } else if (window.console) {
+      window.console.warn("custreg_admin: no replacement for onclick=" + code);
     }
   }
 
@@ -44,13 +43,13 @@
       if (!target) {
         return;
       }
-      var handler = target.closest("[onclick]");
-      if (handler) {
-        takeOver(handler, event);
-      }
       var link = target.closest('a[href^="javascript:"]');
       if (link) {
         event.preventDefault(); // "javascript:void(0)": a link that only runs a handler
+      }
+      var handler = target.closest("[data-custreg-onclick]");
+      if (handler) {
+        run(handler, event);
       }
     },
     true
