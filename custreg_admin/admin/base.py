@@ -8,6 +8,8 @@ Flask-Login directly.
 from __future__ import annotations
 
 from flask_admin import BaseView
+from flask_admin.actions import action
+from flask_admin.babel import lazy_gettext
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.menu import MenuLink
 
@@ -47,6 +49,8 @@ class ProtectedView(ProtectedMixin, BaseView):
 
 
 class ProtectedModelView(ProtectedMixin, ModelView):
+    """A model view of the module; ids from requests are integers before they reach SQL."""
+
     page_size = 20
     can_set_page_size = True
     page_size_options = (20, 50, 100, 500)
@@ -54,6 +58,17 @@ class ProtectedModelView(ProtectedMixin, ModelView):
     details_modal = False
     edit_modal = False
     create_modal = False
+
+    @action(
+        "delete",
+        lazy_gettext("Delete"),
+        lazy_gettext("Are you sure you want to delete selected records?"),
+    )
+    def action_delete(self, ids):
+        """Flask-Admin's, with the ticked ids as integers: it binds them as text, which
+        PostgreSQL refuses to compare with an integer key (a 500 instead of a deletion).
+        Anything that is not a plain number is left out."""
+        return super().action_delete([int(i) for i in ids if str(i).strip().isdigit()])
 
 
 class SettingsModelView(ProtectedModelView):
