@@ -189,7 +189,9 @@ class CustReg:
             state.blueprints.add(auth_blueprint.name)
             state.login_throttle = LoginThrottle(app)
         _init_csrf(app, state)
-        from .security import csp_policy, init_csp
+        from .security import csp_policy, init_csp, init_input_checks
+
+        init_input_checks(app, state.blueprints)
 
         init_csp(app, admin, state.blueprints, csp_policy(app, own_admin=own_admin))
         _check_url_clashes(app, state)

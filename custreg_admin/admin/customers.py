@@ -32,6 +32,7 @@ from ..services import lookups, registry_lookup
 from ..services import projects as project_service
 from ..services.errors import DomainError, InvalidIdentifier
 from ..services.identifiers import normalise_identifiers
+from ..services.ids import parse_id
 from ..services.kpi import (
     ACTIVE_STATES,
     CustomerFilter,
@@ -67,12 +68,12 @@ class CustomerFieldFilter(sqla_filters.BaseSQLAFilter):
 
     def clean(self, value):
         if self.numeric:
-            return int(value)
+            return parse_id(value)
         value = str(value).strip()
         return value.upper() if self.field == "country" else value
 
     def validate(self, value):
-        return str(value).strip().isdigit() if self.numeric else bool(str(value).strip())
+        return parse_id(value) is not None if self.numeric else bool(str(value).strip())
 
     def customer_filter(self, value) -> CustomerFilter:
         return CustomerFilter(active_state="all", **{self.field: self.clean(value)})

@@ -10,6 +10,7 @@ from ..extension import current_custreg_user
 from ..models import SALES_STATUSES, Customer, Invoice, Project
 from ..services import projects as project_service
 from ..services.errors import DomainError
+from ..services.ids import parse_id
 from ..services.permissions import visible_costs, visible_invoices
 from .base import ProtectedModelView
 from .fields import as_choices
@@ -89,10 +90,10 @@ class _VisibleRowsMixin:
         return super().get_count_query().filter(self.visible(current_custreg_user()))
 
     def get_one(self, id):
-        if not str(id or "").strip().isdigit():
+        row_id = parse_id(id)
+        if row_id is None:
             return None
-        model = self.model
-        return self.get_query().filter(model.id == int(str(id).strip())).one_or_none()
+        return self.get_query().filter(self.model.id == row_id).one_or_none()
 
 
 class InvoiceView(_VisibleRowsMixin, ProtectedModelView):

@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..models import Customer, Invoice, Project, Proposal
 from .errors import DomainError
+from .ids import parse_id
 from .permissions import visible_invoices
 
 FIRST_CUSTOMER_NUMBER = 1001
@@ -104,8 +105,8 @@ def search_condition(text: str):
 
 def get_customer(raw_id) -> Customer | None:
     """The customer with this id as a request gives it (text), or None for anything else."""
-    value = str(raw_id or "").strip()
-    return db.session.get(Customer, int(value)) if value.isdigit() else None
+    value = parse_id(raw_id)
+    return None if value is None else db.session.get(Customer, value)
 
 
 _SYSTEM: Any = object()
