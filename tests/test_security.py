@@ -125,6 +125,14 @@ def test_an_old_hash_is_upgraded_at_the_next_login(app, client, make_user):
 # --- next= ---------------------------------------------------------------------------------------
 
 
+def _log_in_with_next(client, user, target: str):
+    token = csrf_token(client)
+    return client.post(
+        "/admin/login",
+        data={"email": user.email, "password": PASSWORD, "csrf_token": token, "next": target},
+    )
+
+
 @pytest.mark.parametrize(
     "target",
     [
@@ -143,12 +151,7 @@ def test_an_old_hash_is_upgraded_at_the_next_login(app, client, make_user):
     ],
 )
 def test_login_next_never_leaves_the_site(client, make_user, target):
-    user = make_user()
-    token = csrf_token(client)
-    response = client.post(
-        "/admin/login",
-        data={"email": user.email, "password": PASSWORD, "csrf_token": token, "next": target},
-    )
+    response = _log_in_with_next(client, make_user(), target)
     assert response.status_code == 302
     location = response.headers["Location"]
     parts = urlsplit(location)
@@ -161,13 +164,8 @@ def test_login_next_never_leaves_the_site(client, make_user, target):
 
 
 def test_login_next_keeps_a_same_site_path_with_query(client, make_user):
-    user = make_user()
-    token = csrf_token(client)
     target = "/admin/customers/?search=Acme&page=2"
-    response = client.post(
-        "/admin/login",
-        data={"email": user.email, "password": PASSWORD, "csrf_token": token, "next": target},
-    )
+    response = _log_in_with_next(client, make_user(), target)
     assert response.headers["Location"] == target
 
 
