@@ -138,6 +138,36 @@ def _user(a: Attempt):
     return a.post("/admin/settings/users/new/", data), _stored(User, User.name)
 
 
+def _settings_lists(a: Attempt):
+    return [
+        a.post("/admin/settings/customer-statuses/new/", {"name": a.value}),
+        a.post("/admin/settings/invoice-templates/new/", {"name": a.value, "language": a.value}),
+        a.post("/admin/settings/market-segments/new/", {"name": "Segment", "parent": a.value}),
+        a.post(
+            "/admin/settings/invoice-statuses/new/", {"name": a.value, "counts_as_sent": a.value}
+        ),
+    ], None
+
+
+def _project_and_proposal(a: Attempt):
+    data = {
+        "customer": a.ids["customer"],
+        "name": a.value,
+        "kind": a.value,
+        "sales_status": a.value,
+        "manager": a.value,
+    }
+    responses = [
+        a.post("/admin/projects/new/", data),
+        a.post(f"/admin/projects/edit/?id={a.ids['project']}", data),
+        a.post(
+            "/admin/proposals/new/",
+            {"project": a.ids["project"], "number": a.value, "total": a.value},
+        ),
+    ]
+    return responses, None
+
+
 def _invoice(a: Attempt):
     data = {
         "customer": a.ids["customer"],
@@ -265,6 +295,8 @@ TARGETS = {
     "industry": _industry,
     "VAT rate": _vat_rate,
     "user": _user,
+    "settings lists": _settings_lists,
+    "project and proposal": _project_and_proposal,
     "invoice": _invoice,
     "cost": _cost,
     "list action ids": _list_action,
