@@ -27,6 +27,9 @@ $(VENV)/.installed-dev: $(PROJECT_FILES) | $(BIN)/python
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# `make run` is development: a secret key is generated into instance/secret_key (production
+# refuses to start without CUSTREG_SECRET_KEY; see the README's Security section).
+run: export CUSTREG_ENV ?= development
 run: install
 	$(BIN)/flask --app wsgi custreg init-db
 	$(BIN)/flask --app wsgi custreg demo --if-empty --customers $(DEMO_CUSTOMERS)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -13,6 +11,7 @@ from flask import Flask
 from .config import DEFAULTS, from_environment, sqlalchemy_url
 from .extension import CustReg, current_custreg_user, host_include_name
 from .extensions import MIGRATIONS_DIR, VERSION_TABLE, csrf, db, migrate
+from .security import init_cookies, secret_key
 from .services.host_users import sync_user
 
 __version__ = "0.1.0"
@@ -26,49 +25,31 @@ __all__ = [
 ]
 
 
-def _secret_key(app: Flask) -> str:
-    """The configured secret key, else one kept in the instance folder (development only)."""
-    configured = app.config.get("CUSTREG_SECRET_KEY")
-    if configured:
-        return configured
-    key_file = Path(app.instance_path) / "secret_key"
-    if key_file.exists():
-        return key_file.read_text().strip()
-    key = secrets.token_hex(32)
-    key_file.write_text(key)
-    os.chmod(key_file, 0o600)
-    return key
-
-
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the stand-alone customer-registry app.
 
     Defaults come first, then CUSTREG_* environment variables, then ``config``. The app is the
     module's alone: the module's ``db`` is its Flask-SQLAlchemy extension, CSRF protection covers
-    every route, ``flask db`` runs the module's migrations. (To put the module into an app of your
+    every route, ``flask db`` runs the module's migrations, the session cookie follows
+    :func:`custreg_admin.security.init_cookies`. In production (see
+    :func:`custreg_admin.security.is_development`) it refuses to start without
+    ``CUSTREG_SECRET_KEY``. (To put the module into an app of your
     own, use :class:`CustReg` instead.)
     """
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(DEFAULTS)
-    app.config.update(
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        REMEMBER_COOKIE_HTTPONLY=True,
-        REMEMBER_COOKIE_SAMESITE="Lax",
-    )
     app.config.update(from_environment())
     if config:
         app.config.update(config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    app.config["SECRET_KEY"] = _secret_key(app)
+    app.config["SECRET_KEY"] = secret_key(app)
     database_url = app.config["CUSTREG_DATABASE_URL"] or (
         "sqlite:///" + str(Path(app.instance_path) / "custreg.db")
     )
     app.config["CUSTREG_DATABASE_URL"] = database_url
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", sqlalchemy_url(database_url))
-    if app.config["CUSTREG_HTTPS"]:
-        app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
+    init_cookies(app)  # before the login manager: see init_cookies
 
     db.init_app(app)
     csrf.init_app(app)

@@ -24,11 +24,24 @@ DEFAULTS: dict[str, Any] = {
     "CUSTREG_URL_PREFIX": "/admin",
     "CUSTREG_PAGE_SIZE": 20,
     "CUSTREG_HTTPS": False,
+    # "production" (default) or "development": production refuses to start without a secret key
+    "CUSTREG_ENV": "production",
+    # Content-Security-Policy of the module's pages: None/"auto", "on", "off" or a policy text
+    "CUSTREG_CSP": None,
+    # failed log-ins: counted in Flask-Limiter's storage (redis://host:6379/N across workers)
+    "CUSTREG_RATELIMIT_STORAGE_URI": "memory://",
+    "CUSTREG_LOGIN_RATE_LIMIT": "5/minute",  # per e-mail address and IP
+    "CUSTREG_LOGIN_IP_RATE_LIMIT": "30/minute",  # per IP, whatever the e-mail
+    "CUSTREG_LOGIN_THROTTLE": True,
 }
 
 
 def _timeout(value: str) -> float | str:
     return value if "," in value else float(value)
+
+
+def _flag(value: str) -> bool:
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
 _CASTS = {
@@ -37,7 +50,8 @@ _CASTS = {
     "CUSTREG_REGISTRY_BACKOFF": float,
     "CUSTREG_REGISTRY_CACHE_SECONDS": int,
     "CUSTREG_PAGE_SIZE": int,
-    "CUSTREG_HTTPS": lambda v: str(v).lower() in ("1", "true", "yes", "on"),
+    "CUSTREG_HTTPS": _flag,
+    "CUSTREG_LOGIN_THROTTLE": _flag,
 }
 
 

@@ -68,6 +68,8 @@ class CustRegState:
     database: str = "app"
     #: names of the module's blueprints (its views, login, static files)
     blueprints: set[str] = field(default_factory=set)
+    #: failed log-ins per e-mail + IP and per IP (the module's own login only)
+    login_throttle: Any = None
 
 
 class CustReg:
@@ -181,9 +183,17 @@ class CustReg:
         state.views = register_views(target)  # type: ignore[arg-type]
         state.blueprints = {view.endpoint for view in [home, *state.views]} | {"custreg_admin"}
         if own_login:
+            from .security import LoginThrottle
+
             app.register_blueprint(auth_blueprint, url_prefix=module_url)
             state.blueprints.add(auth_blueprint.name)
+            state.login_throttle = LoginThrottle(app)
         _init_csrf(app, state)
+        from .security import csp_policy, init_csp, init_input_checks
+
+        init_input_checks(app, state.blueprints)
+
+        init_csp(app, admin, state.blueprints, csp_policy(app, own_admin=own_admin))
         _check_url_clashes(app, state)
 
         app.context_processor(_template_context)

@@ -86,6 +86,7 @@ def make_host(
     module_url: str | None = None,
     share_db: bool = True,
     with_login: bool = True,
+    config: dict | None = None,
     **options,
 ) -> Flask:
     app = Flask("host_app")
@@ -97,6 +98,7 @@ def make_host(
         FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION=True,
         FLASK_ADMIN_RAISE_ON_INTEGRITY_ERROR=True,
     )
+    app.config.update(config or {})
     if module_url:
         app.config["CUSTREG_DATABASE_URL"] = module_url
     host_db.init_app(app)

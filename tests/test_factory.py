@@ -47,8 +47,9 @@ def test_two_apps_in_one_process_get_their_own_views(tmp_path):
     assert "custreg_customer.index_view" in second.view_functions
 
 
-def test_secret_key_is_kept_in_instance_folder_when_not_configured(tmp_path, monkeypatch):
+def test_secret_key_is_kept_in_instance_folder_in_development(tmp_path, monkeypatch):
     monkeypatch.delenv("CUSTREG_SECRET_KEY", raising=False)
-    app = create_app({"CUSTREG_DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
-    again = create_app({"CUSTREG_DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+    config = {"CUSTREG_DATABASE_URL": f"sqlite:///{tmp_path}/x.db", "CUSTREG_ENV": "development"}
+    app = create_app(config)
+    again = create_app(config)
     assert app.config["SECRET_KEY"] and app.config["SECRET_KEY"] == again.config["SECRET_KEY"]

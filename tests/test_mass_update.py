@@ -658,6 +658,207 @@ def test_concurrent_mass_updates_over_overlapping_customers(app, make_user, monk
             assert {c.customer_id for c in second_changes} == set(ids[20:])
 
 
+def _race(app, jobs: dict[str, callable]) -> dict[str, object]:
+    """Run the jobs in threads released at the same moment; each job's result or error."""
+    barrier = threading.Barrier(len(jobs))
+    outcome: dict[str, object] = {}
+
+    def run(name: str, job) -> None:
+        with app.app_context():
+            try:
+                barrier.wait(10)
+                outcome[name] = job()
+            except BaseException as error:  # noqa: BLE001 - handed to the test thread
+                outcome[name] = error
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=item, name=item[0]) for item in jobs.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not any(thread.is_alive() for thread in threads), "a mass update never finished"
+    return outcome
+
+
+def _state(ids, action: str, seg_ids=()) -> dict[int, object]:
+    if action == "remove_segments" or action == "add_segments":
+        return {i: frozenset(_segments_of(i) & set(seg_ids)) for i in ids}
+    return dict(db.session.execute(select(Customer.id, Customer.status_id)).all())
+
+
+def _serial(start: dict, ids_value_pairs, action: str) -> dict:
+    """What applying the updates one after the other, in this order, leaves."""
+    state = dict(start)
+    for chosen, value in ids_value_pairs:
+        for i in chosen:
+            if action == "status":
+                state[i] = value
+            elif action == "add_segments":
+                state[i] = state[i] | set(value)
+            else:
+                state[i] = state[i] - set(value)
+    return {i: (frozenset(v) if isinstance(v, set | frozenset) else v) for i, v in state.items()}
+
+
+@pytest.mark.skipif(not is_postgres(), reason="row locks: PostgreSQL")
+@pytest.mark.parametrize("action", ["status", "remove_segments", "add_segments"])
+def test_racing_mass_updates_end_as_one_serial_order_and_undo_cleanly(app, make_user, action):
+    """Two full mass updates over overlapping selections, started at the same moment (no
+    order imposed): each completes or is refused with a message and changes nothing; the
+    result equals one of the two serial orders; each batch's audit holds what it really
+    changed; undoing both, newest first, gives back the starting state exactly."""
+    first_user, second_user = make_user("admin"), make_user("manager")
+    with app.app_context():
+        one, two = b.segment("One"), b.segment("Two")
+        ids = [b.customer(f"Race {n}", segments=[one, two]).id for n in range(40)]
+        passive = b.customer_status("Passive").id
+        closed = b.customer_status("Closed").id
+        seg_ids = (one.id, two.id)
+        db.session.commit()
+        start = _state(ids, action, seg_ids)
+        db.session.remove()
+    values = {
+        "status": (passive, closed),
+        "remove_segments": ([seg_ids[0]], list(seg_ids)),
+        "add_segments": ([seg_ids[0]], [seg_ids[1]]),
+    }[action]
+    if action == "add_segments":  # start from no links, so that both adds change something
+        with app.app_context():
+            for i in ids:
+                db.session.get(Customer, i).segments = []
+            db.session.commit()
+            start = _state(ids, action, seg_ids)
+            db.session.remove()
+    chosen = {"first": ids[:30], "second": ids[10:]}
+    users = {"first": first_user, "second": second_user}
+    plans = {}
+    with app.app_context():
+        for name, value in zip(("first", "second"), values, strict=True):
+            plans[name] = mu.plan(users[name], mu.Selection.of_ids(chosen[name]), action, value)
+        db.session.remove()
+
+    outcome = _race(
+        app,
+        {name: (lambda name=name: mu.apply(users[name], plans[name]).id) for name in plans},
+    )
+
+    with app.app_context():
+        final = _state(ids, action, seg_ids)
+        applied = {n: o for n, o in outcome.items() if isinstance(o, int)}
+        for error in (o for o in outcome.values() if not isinstance(o, int)):
+            # a refusal is a domain error that says nothing was changed
+            assert isinstance(error, DomainError) and "nothing was changed" in str(error), error
+        assert applied, outcome
+        steps = {n: (chosen[n], values[0 if n == "first" else 1]) for n in applied}
+        orders = {
+            names[-1]: _serial(start, [steps[n] for n in names], action)
+            for names in (list(applied), list(applied)[::-1])
+        }
+        later = next((name for name, state in orders.items() if state == final), None)
+        assert later is not None, "the result is no serial order of the applied updates"
+        changes = {
+            name: {
+                c.customer_id: c
+                for c in db.session.scalars(
+                    select(MassUpdateChange).where(MassUpdateChange.batch_id == batch_id)
+                )
+            }
+            for name, batch_id in applied.items()
+        }
+        # each batch's audit lists exactly the customers it changed in that order
+        sequence = sorted(applied, key=lambda n: n == later)
+        state = start
+        for name in sequence:
+            after = _serial(state, [steps[name]], action)
+            expected = {i for i in steps[name][0] if after[i] != state[i]}
+            batch = db.session.get(MassUpdateBatch, applied[name])
+            assert set(changes[name]) == expected, name
+            assert batch.changed_count == len(expected), name
+            state = after
+        if action == "status" and len(applied) == 2:
+            earlier = "first" if later == "second" else "second"
+            overlap = set(chosen["first"]) & set(chosen["second"])
+            # the later batch read the earlier one's result: nothing was lost
+            assert {changes[later][i].before_value for i in overlap} == {steps[earlier][1]}
+        db.session.remove()
+
+    # undo, newest first: the starting state exactly
+    with app.app_context():
+        for name in sorted(applied, key=lambda n: n != later):
+            mu.undo(first_user, applied[name])
+            db.session.remove()
+        assert _state(ids, action, seg_ids) == start
+        db.session.remove()
+
+
+@pytest.mark.skipif(not is_postgres(), reason="row locks: PostgreSQL")
+def test_racing_mass_updates_through_the_pages(app, make_user):
+    """Two administrators confirm mass updates over overlapping ticked rows at the same moment,
+    through the admin pages: both are applied, one after the other, and each is told so."""
+    from .helpers import log_in
+
+    first_user, second_user = make_user("admin"), make_user("admin")
+    with app.app_context():
+        ids = [b.customer(f"Page race {n}").id for n in range(30)]
+        passive = b.customer_status("Passive").id
+        closed = b.customer_status("Closed").id
+        db.session.commit()
+        db.session.remove()
+    clients, forms = {}, {}
+    for name, user, chosen, value in (
+        ("first", first_user, ids[:20], passive),
+        ("second", second_user, ids[10:], closed),
+    ):
+        client = app.test_client()
+        assert log_in(client, user).status_code == 302
+        html = _preview(client, {"ids": ",".join(map(str, chosen))}, "status", value)
+        html = html.get_data(as_text=True)
+        forms[name] = {
+            "csrf_token": csrf_token(client, BASE + "history/"),
+            "token": _token(html),
+            "return_url": "/admin/customers/",
+        }
+        clients[name] = client
+
+    outcome = _race(
+        app,
+        {
+            name: (lambda name=name: clients[name].post(BASE + "apply/", data=forms[name]))
+            for name in clients
+        },
+    )
+    for name, response in outcome.items():
+        assert not isinstance(response, BaseException), response
+        assert response.status_code == 302, response.get_data(as_text=True)
+        [(category, message)] = _flashes(clients[name])
+        assert category == "success" and "customers updated" in message, message
+    with app.app_context():
+        statuses = dict(db.session.execute(select(Customer.id, Customer.status_id)).all())
+        batches = db.session.scalars(select(MassUpdateBatch)).all()
+        assert len(batches) == 2
+        overlap, only_first, only_second = ids[10:20], ids[:10], ids[20:]
+        [last_value] = {statuses[i] for i in overlap}  # one of them wins the whole overlap
+        assert last_value in (passive, closed)
+        other_value = closed if last_value == passive else passive
+        last = next(
+            batch
+            for batch in batches
+            if batch.user_id == (first_user.id if last_value == passive else second_user.id)
+        )
+        assert {statuses[i] for i in only_first} == {passive}
+        assert {statuses[i] for i in only_second} == {closed}
+        before = {
+            c.customer_id: c.before_value
+            for c in db.session.scalars(
+                select(MassUpdateChange).where(MassUpdateChange.batch_id == last.id)
+            )
+        }
+        assert {before[i] for i in overlap} == {other_value}  # it saw the other's result
+        db.session.remove()
+
+
 # --------------------------------------------------------------------------- admin pages
 
 

@@ -42,17 +42,32 @@ def login():
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")) or _home())
     form = LoginForm(next=request.args.get("next", ""))
+    state = current_app.extensions["custreg_admin"]
+    throttle = state.login_throttle
+    status, headers = (401 if request.method == "POST" else 200), {}
     if form.validate_on_submit():
-        user = authenticate(form.email.data, form.password.data)
-        if user is None:
-            flash("Wrong e-mail or password, or the account is not active.", "error")
+        ip = request.remote_addr or "unknown"
+        refusal = throttle.check(form.email.data, ip) if throttle else None
+        if refusal is not None:
+            wait = refusal.retry_after
+            flash(f"Too many failed log-in attempts. Wait {wait} seconds and try again.", "error")
+            status, headers = 429, {"Retry-After": str(refusal.retry_after)}
         else:
-            login_user(user, remember=form.remember.data)
-            return redirect(safe_next(form.next.data) or _home())
-    admin = current_app.extensions["custreg_admin"].admin
-    return render_template(
-        "custreg_admin/login.html", form=form, admin_static=f"{admin.endpoint}.static"
-    ), (401 if request.method == "POST" else 200)
+            user = authenticate(form.email.data, form.password.data)
+            if user is None:
+                if throttle:
+                    throttle.failed(form.email.data, ip)
+                flash("Wrong e-mail or password, or the account is not active.", "error")
+            else:
+                login_user(user, remember=form.remember.data)
+                return redirect(safe_next(form.next.data) or _home())
+    return (
+        render_template(
+            "custreg_admin/login.html", form=form, admin_static=f"{state.admin.endpoint}.static"
+        ),
+        status,
+        headers,
+    )
 
 
 @auth_blueprint.route("/logout", methods=["POST"])

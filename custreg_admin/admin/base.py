@@ -7,9 +7,14 @@ Flask-Login directly.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask_admin import BaseView
+from flask_admin.actions import action
+from flask_admin.babel import lazy_gettext
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.menu import MenuLink
+from wtforms.fields.core import UnboundField
+from wtforms.validators import StopValidation
 
 from ..extension import (
     HOST_BASE_WRAPPER,
@@ -17,7 +22,23 @@ from ..extension import (
     custreg_may_access,
     custreg_unauthorized,
 )
+from ..services.ids import number_problem, parse_id, parse_ids
 from ..services.permissions import has_role
+
+#: the highest ``?page=`` a list accepts (page 0 beyond it)
+MAX_PAGE = 1_000_000
+
+
+class FitsColumn:
+    """A WTForms validator: the number fits its column (see ``number_problem``)."""
+
+    def __init__(self, column) -> None:
+        self.column = column
+
+    def __call__(self, form, field) -> None:
+        problem = number_problem(self.column, field.data)
+        if problem:
+            raise StopValidation(problem)
 
 
 class ProtectedMixin:
@@ -47,6 +68,8 @@ class ProtectedView(ProtectedMixin, BaseView):
 
 
 class ProtectedModelView(ProtectedMixin, ModelView):
+    """A model view of the module; ids from requests are integers before they reach SQL."""
+
     page_size = 20
     can_set_page_size = True
     page_size_options = (20, 50, 100, 500)
@@ -54,6 +77,46 @@ class ProtectedModelView(ProtectedMixin, ModelView):
     details_modal = False
     edit_modal = False
     create_modal = False
+
+    def _get_list_extra_args(self):
+        """The list's arguments, with a page number that can be an OFFSET (a negative or
+        astronomically large ``?page=`` would be a database error)."""
+        view_args = super()._get_list_extra_args()
+        if view_args.page is not None and not 0 <= view_args.page <= MAX_PAGE:
+            view_args.page = 0
+        return view_args
+
+    def scaffold_form(self):
+        """Flask-Admin's form, each number field first checked against its column (a number
+        too large for ``Numeric(14, 2)`` or ``integer``, NaN or Infinity: a field error rather
+        than a database error, also before a uniqueness check queries with it)."""
+        form_class = super().scaffold_form()
+        table = getattr(self.model, "__table__", None)
+        for name, column in table.columns.items() if table is not None else ():
+            unbound = getattr(form_class, name, None)
+            if isinstance(unbound, UnboundField) and isinstance(
+                column.type, sa.Numeric | sa.Integer
+            ):
+                validators = list(unbound.kwargs.get("validators") or ())
+                unbound.kwargs["validators"] = [FitsColumn(column), *validators]
+        return form_class
+
+    @action(
+        "delete",
+        lazy_gettext("Delete"),
+        lazy_gettext("Are you sure you want to delete selected records?"),
+    )
+    def action_delete(self, ids):
+        """Flask-Admin's, with the ticked ids as integers: it binds them as text, which
+        PostgreSQL refuses to compare with an integer key (a 500 instead of a deletion).
+        Anything that is not a plain number is left out."""
+        return super().action_delete(parse_ids(ids))
+
+    def get_one(self, id):
+        """The row of a request's ``id``; None (Flask-Admin: "Record does not exist") for
+        anything that is not a valid id, rather than a database error."""
+        row_id = parse_id(id)
+        return None if row_id is None else super().get_one(str(row_id))
 
 
 class SettingsModelView(ProtectedModelView):

@@ -32,6 +32,7 @@ from ..services import lookups, registry_lookup
 from ..services import projects as project_service
 from ..services.errors import DomainError, InvalidIdentifier
 from ..services.identifiers import normalise_identifiers
+from ..services.ids import parse_id
 from ..services.kpi import (
     ACTIVE_STATES,
     CustomerFilter,
@@ -41,7 +42,7 @@ from ..services.kpi import (
     local_today,
     prospect_condition,
 )
-from ..services.permissions import sees_all_invoices
+from ..services.permissions import ensure_may_change, sees_all_invoices
 from .base import ProtectedModelView
 from .fields import (
     as_choices,
@@ -67,12 +68,12 @@ class CustomerFieldFilter(sqla_filters.BaseSQLAFilter):
 
     def clean(self, value):
         if self.numeric:
-            return int(value)
+            return parse_id(value)
         value = str(value).strip()
         return value.upper() if self.field == "country" else value
 
     def validate(self, value):
-        return str(value).strip().isdigit() if self.numeric else bool(str(value).strip())
+        return parse_id(value) is not None if self.numeric else bool(str(value).strip())
 
     def customer_filter(self, value) -> CustomerFilter:
         return CustomerFilter(active_state="all", **{self.field: self.clean(value)})
@@ -521,6 +522,8 @@ class CustomerView(ProtectedModelView):
         return True
 
     def on_model_change(self, form, model, is_created):
+        if not is_created:  # role user: only customers they own (as stored, not as posted)
+            ensure_may_change(current_custreg_user(), customer_service.stored(model), "edit")
         if is_created and not model.number:
             model.number = customer_service.next_customer_number()
         model.country = (model.country or "").upper() or current_app.config[
@@ -536,6 +539,7 @@ class CustomerView(ProtectedModelView):
                 model.industry = registry_lookup.create_industry(code, name)
 
     def on_model_delete(self, model):
+        ensure_may_change(current_custreg_user(), model, "delete")
         customer_service.ensure_deletable(model)
 
     def handle_view_exception(self, exc):
@@ -651,7 +655,9 @@ class CustomerView(ProtectedModelView):
         }
 
     def _card_context(self, customer: Customer) -> dict:
-        records = customer_service.card_records(customer, invoice_rows=CARD_INVOICE_ROWS)
+        records = customer_service.card_records(
+            customer, invoice_rows=CARD_INVOICE_ROWS, viewer=current_custreg_user()
+        )
         registries = registry_lookup.providers_for(customer.country)
         return {
             "merged_into": project_service.merged_into(customer),
@@ -741,6 +747,11 @@ class CustomerView(ProtectedModelView):
             flash(str(error), "error")
             return redirect(card)
         if request.method == "POST":
+            try:
+                ensure_may_change(current_custreg_user(), customer, "refresh")
+            except DomainError as error:
+                flash(str(error), "error")
+                return redirect(card)
             changed = registry_lookup.apply_refresh(
                 customer, record, set(request.form.getlist("field"))
             )

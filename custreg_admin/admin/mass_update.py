@@ -43,6 +43,7 @@ from ..models import MarketSegment, MassUpdateBatch, User, VatRate
 from ..services import lookups
 from ..services import mass_update as service
 from ..services.errors import DomainError
+from ..services.ids import parse_int
 from ..services.permissions import has_role
 from .base import ProtectedView
 
@@ -50,6 +51,7 @@ TOKEN_SALT = "custreg-mass-update"
 TOKEN_MAX_AGE = 2 * 60 * 60  # seconds a confirmation page stays valid
 CLEAR = "none"  # the value form's "(none) - clear the industry"
 HISTORY_PAGE_SIZE = 50
+MAX_PAGE = 100_000
 CHANGES_PAGE_SIZE = 50
 
 
@@ -320,7 +322,7 @@ class MassUpdateView(ProtectedView):
     @expose("/history/")
     def history(self):
         page = request.args.get("page", "0")
-        page = int(page) if page.isdigit() else 0
+        page = parse_int(page, maximum=MAX_PAGE) or 0
         rows, total = service.batches(page=page, per_page=HISTORY_PAGE_SIZE)
         return self.render(
             "custreg_admin/mass_update/history.html",
@@ -351,7 +353,7 @@ class MassUpdateView(ProtectedView):
         if batch is None:
             return redirect(self.get_url(".history"))
         page = request.args.get("page", "0")
-        page = int(page) if page.isdigit() else 0
+        page = parse_int(page, maximum=MAX_PAGE) or 0
         skipped_only = request.args.get("skipped") == "1"
         changes, total = service.batch_changes(
             batch, page=page, per_page=CHANGES_PAGE_SIZE, skipped_only=skipped_only

@@ -19,15 +19,17 @@ from ..models import Customer
 from ..services import customers as customer_service
 from ..services import projects as project_service
 from ..services.errors import DomainError
+from ..services.ids import parse_id, parse_ids, parse_int
 from .base import ProtectedView
 from .fields import country_name
 
 HISTORY_PAGE_SIZE = 50
 SEARCH_LIMIT = 20
+MAX_PAGE = 100_000
 
 
 def _ids(values) -> list[int]:
-    return sorted({int(v) for v in values if str(v).isdigit()})
+    return parse_ids(values)
 
 
 def _card_url(customer: Customer) -> str:
@@ -85,7 +87,7 @@ class MovesView(ProtectedView):
         exclude = request.args.get("exclude", "")
         found = project_service.find_customers(
             request.args.get("q", ""),
-            exclude_id=int(exclude) if exclude.isdigit() else None,
+            exclude_id=parse_id(exclude),
             limit=SEARCH_LIMIT,
         )
         return jsonify(results=[_candidate(c) for c in found])
@@ -256,7 +258,7 @@ class MovesView(ProtectedView):
         if customer is None:
             return self._missing()
         page = request.args.get("page", "0")
-        page = int(page) if page.isdigit() else 0
+        page = parse_int(page, maximum=MAX_PAGE) or 0
         events, total = project_service.customer_history(
             customer, page=page, per_page=HISTORY_PAGE_SIZE
         )

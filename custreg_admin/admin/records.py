@@ -10,6 +10,8 @@ from ..extension import current_custreg_user
 from ..models import SALES_STATUSES, Customer, Invoice, Project
 from ..services import projects as project_service
 from ..services.errors import DomainError
+from ..services.ids import parse_id
+from ..services.permissions import visible_costs, visible_invoices
 from .base import ProtectedModelView
 from .fields import as_choices
 
@@ -73,7 +75,29 @@ class ProposalView(ProtectedModelView):
     form_ajax_refs = {"project": {"fields": (Project.name,), "page_size": 20}}
 
 
-class InvoiceView(ProtectedModelView):
+class _VisibleRowsMixin:
+    """Lists, details, edits and exports of money rows show only what the viewer may see
+    (``visible``: a condition from :mod:`custreg_admin.services.permissions`)."""
+
+    @staticmethod
+    def visible(user):  # pragma: no cover - each view sets its own
+        raise NotImplementedError
+
+    def get_query(self):
+        return super().get_query().filter(self.visible(current_custreg_user()))
+
+    def get_count_query(self):
+        return super().get_count_query().filter(self.visible(current_custreg_user()))
+
+    def get_one(self, id):
+        row_id = parse_id(id)
+        if row_id is None:
+            return None
+        return self.get_query().filter(self.model.id == row_id).one_or_none()
+
+
+class InvoiceView(_VisibleRowsMixin, ProtectedModelView):
+    visible = staticmethod(visible_invoices)
     column_list = ("number", "date", "customer", "project", "status", "total")
     column_labels = {"total": "Total excl. VAT"}
     column_searchable_list = ("number", "customer.name")
@@ -91,7 +115,8 @@ class InvoiceView(ProtectedModelView):
     }
 
 
-class CostView(ProtectedModelView):
+class CostView(_VisibleRowsMixin, ProtectedModelView):
+    visible = staticmethod(visible_costs)
     column_list = ("date", "project", "amount")
     column_filters = ("date",)
     column_default_sort = ("date", True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from sqlalchemy import Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -9,6 +11,12 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..extensions import db
 
 ROLES = ("admin", "manager", "user")
+
+
+@functools.cache
+def default_hash_method() -> str:
+    """werkzeug's current default method with its parameters, e.g. ``scrypt:32768:8:1``."""
+    return generate_password_hash("probe").split("$", 1)[0]
 
 
 class User(db.Model):
@@ -44,6 +52,12 @@ class User(db.Model):
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
+
+    def password_needs_rehash(self) -> bool:
+        """Whether the hash was made with other parameters than werkzeug's current default."""
+        return bool(self.password_hash) and (
+            self.password_hash.split("$", 1)[0] != default_hash_method()
+        )
 
     def check_password(self, password: str) -> bool:
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)

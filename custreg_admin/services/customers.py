@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, func, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Customer, Invoice, Project, Proposal
 from .errors import DomainError
+from .ids import parse_id
+from .permissions import visible_invoices
 
 FIRST_CUSTOMER_NUMBER = 1001
 
@@ -101,8 +105,23 @@ def search_condition(text: str):
 
 def get_customer(raw_id) -> Customer | None:
     """The customer with this id as a request gives it (text), or None for anything else."""
-    value = str(raw_id or "").strip()
-    return db.session.get(Customer, int(value)) if value.isdigit() else None
+    value = parse_id(raw_id)
+    return None if value is None else db.session.get(Customer, value)
+
+
+_SYSTEM: Any = object()
+
+
+def stored(customer: Customer) -> Any:
+    """The customer as the database has it: a form may have changed ``customer`` already (its
+    owner, say), and permissions go by the stored row."""
+    with db.session.no_autoflush:
+        owner_id, number, name = db.session.execute(
+            select(Customer.owner_id, Customer.number, Customer.name).where(
+                Customer.id == customer.id
+            )
+        ).one()
+    return SimpleNamespace(id=customer.id, owner_id=owner_id, number=number, name=name)
 
 
 @dataclass(frozen=True)
@@ -115,17 +134,22 @@ class CardRecords:
     invoice_count: int
 
 
-def card_records(customer: Customer, *, invoice_rows: int = 20) -> CardRecords:
-    """The card's projects, sales cases and newest invoices, in three statements."""
+def card_records(
+    customer: Customer, *, invoice_rows: int = 20, viewer: Any = _SYSTEM
+) -> CardRecords:
+    """The card's projects, sales cases and newest invoices, in three statements. Invoices as
+    ``viewer`` may see them (:func:`~custreg_admin.services.permissions.visible_invoices`);
+    without a viewer (the system) all of them."""
+    visible = true() if viewer is _SYSTEM else visible_invoices(viewer)
     invoices = db.session.scalars(
         select(Invoice)
-        .where(Invoice.customer_id == customer.id)
+        .where(Invoice.customer_id == customer.id, visible)
         .options(selectinload(Invoice.status), selectinload(Invoice.project))
         .order_by(Invoice.date.desc(), Invoice.id.desc())
         .limit(invoice_rows)
     ).all()
     invoice_count = db.session.scalar(
-        select(func.count()).select_from(Invoice).where(Invoice.customer_id == customer.id)
+        select(func.count()).select_from(Invoice).where(Invoice.customer_id == customer.id, visible)
     )
     work = db.session.scalars(
         select(Project)

@@ -84,6 +84,7 @@ from ..models.history import utcnow
 from ..registries import STATUS_LABELS
 from . import reports
 from .errors import DomainError, PermissionDenied
+from .ids import parse_id, parse_int
 from .kpi import KPI_CONDITIONS, CustomerSet
 
 log = logging.getLogger(__name__)
@@ -262,12 +263,9 @@ class Value:
 
 
 def _as_id(value: Any, what: str) -> int:
-    if isinstance(value, str):
-        value = value.strip()
-        if value.isdigit() and len(value) < 12:
-            value = int(value)
-    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID:
-        return value
+    parsed = parse_id(value)
+    if parsed is not None and parsed <= MAX_ID:
+        return parsed
     raise InvalidValue(f"{what}: {str(value)[:40]!r} is not one of the choices.")
 
 
@@ -353,7 +351,7 @@ def unpack_ids(text: str) -> list[int]:
     previous = 0
     for part in (text or "").split(","):
         gap, _, extra = part.partition("+")
-        if not gap.isdigit() or (extra and not extra.isdigit()) or int(gap) < 1:
+        if parse_int(gap) is None or (extra and parse_int(extra) is None) or int(gap) < 1:
             raise InvalidSelection("The list of customers is not valid.")
         start = previous + int(gap)
         end = start + int(extra or 0)
@@ -1061,8 +1059,8 @@ class UndoPlan:
 
 def _undo_target(user: Any, batch_id: Any) -> MassUpdateBatch:
     batch = None
-    if isinstance(batch_id, int) or (isinstance(batch_id, str) and batch_id.isdigit()):
-        batch = db.session.get(MassUpdateBatch, int(batch_id))
+    if parse_id(batch_id) is not None:
+        batch = db.session.get(MassUpdateBatch, parse_id(batch_id))
     if batch is None:
         raise DomainError("That mass update does not exist.")
     if batch.undo_of_id is not None:

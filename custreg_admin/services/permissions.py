@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from sqlalchemy import ColumnElement, false, or_, select, true
+
+from .errors import PermissionDenied
+
 
 def has_role(user: Any, roles: Iterable[str]) -> bool:
     return bool(getattr(user, "is_authenticated", False)) and getattr(user, "role", None) in set(
@@ -16,3 +20,52 @@ def sees_all_invoices(user: Any) -> bool:
     return getattr(user, "role", None) == "admin" or bool(
         getattr(user, "can_view_all_invoices", False)
     )
+
+
+def ensure_may_change(user: Any, customer: Any, what: str) -> None:
+    """Admins and managers change any customer; role ``user`` only customers they own.
+    ``user=None`` is the system (CLI, host code). ``what``: "edit", "inactivate"..."""
+    if user is None:
+        return
+    role = getattr(user, "role", None)
+    if role in ("admin", "manager"):
+        return
+    if role == "user" and customer.owner_id is not None and customer.owner_id == user.id:
+        return
+    raise PermissionDenied(
+        f"You can {what} only customers you own; {customer.number} {customer.name} is not "
+        "yours. Ask its account owner or a manager."
+    )
+
+
+def visible_invoices(user: Any) -> ColumnElement[bool]:
+    """The invoices ``user`` may see: all (admin, "sees all invoices"), else those of the
+    customers they own and of the projects they manage (the rule of the KPI figures)."""
+    from ..models import Customer, Invoice, Project
+
+    if sees_all_invoices(user):
+        return true()
+    user_id = getattr(user, "id", None)
+    if user_id is None:
+        return false()
+    return or_(
+        Invoice.customer_id.in_(select(Customer.id).where(Customer.owner_id == user_id)),
+        Invoice.project_id.in_(select(Project.id).where(Project.manager_id == user_id)),
+    )
+
+
+def visible_costs(user: Any) -> ColumnElement[bool]:
+    """The costs ``user`` may see: like invoices, through the cost's project."""
+    from ..models import Cost, Customer, Project
+
+    if sees_all_invoices(user):
+        return true()
+    user_id = getattr(user, "id", None)
+    if user_id is None:
+        return false()
+    mine = (
+        select(Project.id)
+        .join(Customer, Customer.id == Project.customer_id)
+        .where(or_(Customer.owner_id == user_id, Project.manager_id == user_id))
+    )
+    return Cost.project_id.in_(mine)

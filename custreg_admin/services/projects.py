@@ -62,7 +62,8 @@ from ..models import (
 )
 from ..models.history import utcnow
 from .customers import find_duplicates, search_condition
-from .errors import DomainError, PermissionDenied
+from .errors import DomainError
+from .permissions import ensure_may_change as _ensure_may_change
 
 SHOWN_PER_KIND = 5  # invoices / proposals named per project in a message; the rest are counted
 SHOWN_NAMES = 10  # project names in a history message; the details keep all ids
@@ -314,22 +315,6 @@ def _record(
             message=message,
             details=details,
         )
-    )
-
-
-def _ensure_may_change(user: Any, customer: Customer, what: str) -> None:
-    """Admins and managers change any customer; role ``user`` only customers they own.
-    ``user=None`` is the system (CLI, host code)."""
-    if user is None:
-        return
-    role = getattr(user, "role", None)
-    if role in ("admin", "manager"):
-        return
-    if role == "user" and customer.owner_id is not None and customer.owner_id == user.id:
-        return
-    raise PermissionDenied(
-        f"You can {what} only customers you own; {_label(customer)} is not yours. "
-        "Ask its account owner or a manager."
     )
 
 

@@ -82,6 +82,7 @@ from ..models import (
 )
 from . import lookups
 from .errors import DomainError
+from .ids import parse_id
 from .kpi import invoice_counts_as_billing, local_today
 from .permissions import sees_all_invoices
 
@@ -636,9 +637,10 @@ _CONTACT_COLUMNS = [
 
 
 def _parse_id(text: str) -> int:
-    if not text.isdigit():
+    value = parse_id(text)
+    if value is None:
         raise ValueError("choose one from the list")
-    return int(text)
+    return value
 
 
 def _parse_owner(text: str) -> int | str:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..models import SavedReport
 from .errors import DomainError, PermissionDenied
+from .ids import parse_id
 from .reports import ReportSpec, make_spec
 
 __all__ = [
@@ -55,9 +56,8 @@ def _user_id(user: Any) -> int | None:
 
 
 def _load(report_id: Any) -> SavedReport | None:
-    if not str(report_id).isdigit():
-        return None
-    return db.session.get(SavedReport, int(report_id))
+    report_id = parse_id(report_id)
+    return None if report_id is None else db.session.get(SavedReport, report_id)
 
 
 def readable_report(report_id: Any, user: Any) -> SavedReport:

@@ -14,10 +14,16 @@ def find_by_email(email: str) -> User | None:
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """The active user with this e-mail and password, else None."""
+    """The active user with this e-mail and password, else None.
+
+    A password hashed with an older method than werkzeug's current default is hashed again
+    (the password is at hand only now)."""
     user = find_by_email(email or "")
     if user is None or not user.is_active or not user.check_password(password or ""):
         return None
+    if user.password_needs_rehash():
+        user.set_password(password)
+        db.session.commit()
     return user
 
 

@@ -11,7 +11,8 @@
 * ``browser``: one Chromium (Debian's ``/usr/bin/chromium``, never a downloaded one) for the
   package; the tests skip, saying why, when it is missing.
 * ``context`` / ``page``: a fresh browser context per test, its base URL the server's. An
-  uncaught JavaScript error or a 5xx response fails the test. On failure a screenshot of every
+  uncaught JavaScript error, a console error, a Content-Security-Policy violation
+  (``securitypolicyviolation``) or a 5xx response fails the test. On failure a screenshot of every
   page of the context is saved as ``test-artifacts/<test-name>.png`` (``-2``, ``-3``... for
   further pages), with the page's HTML beside it.
 * ``log_in(page, email, password=PASSWORD)`` logs in through the login form.
@@ -53,6 +54,13 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 ARTIFACTS = "test-artifacts"
+#: Runs in every page before its own scripts (Playwright injects it, outside the page's CSP).
+CSP_VIOLATION_REPORTER = """
+document.addEventListener("securitypolicyviolation", function (event) {
+  console.error("CSP violation: " + event.violatedDirective + " blocked " +
+                (event.blockedURI || "inline") + " " + (event.sample || ""));
+});
+"""
 TIMEOUT_MS = 15_000  # any single wait; the pages answer in well under a second
 IDLE_TIMEOUT = 30  # seconds the server may take to finish its requests after a test
 
@@ -279,11 +287,16 @@ def page(request, context, live_server):
     page = context.new_page()
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(f"JavaScript error: {error}"))
+    # console errors, among them what the Content-Security-Policy refused ("Refused to
+    # execute inline event handler...") and every securitypolicyviolation event
+    page.on("console", lambda message: _console_problem(page, message, problems))
+    page.add_init_script(CSP_VIOLATION_REPORTER)
     page.on(
         "response",
         lambda response: (
             problems.append(f"HTTP {response.status} from {response.url}")
             if response.status >= 500
+            or (response.status >= 400 and response.request.resource_type != "document")
             else None
         ),
     )
@@ -299,6 +312,16 @@ def page(request, context, live_server):
         if not failed:
             _save_artifacts(request, context)
         pytest.fail("The pages had errors:\n" + "\n".join(problems))
+
+
+def _console_problem(page, message, problems: list[str]) -> None:
+    """Console errors fail the test; "Failed to load resource" for a 4xx is left to the
+    response check (a page the test expects to answer 401 or 404 is no error)."""
+    if message.type != "error":
+        return
+    if re.match(r"Failed to load resource: the server responded with a status of 4", message.text):
+        return
+    problems.append(f"Console error on {page.url}: {message.text}")
 
 
 def _save_artifacts(request, context) -> None:

@@ -1,0 +1,308 @@
+"""Security baseline: secret key, cookies, Content-Security-Policy, login throttling.
+
+* **Secret key** (:func:`secret_key`): in production ``create_app`` refuses to start without
+  ``CUSTREG_SECRET_KEY``. Production is the default; development is ``CUSTREG_ENV=development``,
+  ``FLASK_DEBUG=1`` (``app.debug``) or ``TESTING``: there a key is generated once into
+  ``instance/secret_key`` (what ``make run`` relies on).
+* **Cookies** (stand-alone app): the session and Flask-Login's remember cookie are ``HttpOnly``,
+  ``SameSite=Lax``, and ``Secure`` when ``CUSTREG_HTTPS`` is on or the request came over HTTPS.
+* **Content-Security-Policy** (:func:`init_csp`) on the module's own responses only, with a fresh
+  nonce per request that Flask-Admin puts on every ``<script>`` (``Admin(csp_nonce_generator=)``).
+* **Login throttling** (:class:`LoginThrottle`): failed log-ins counted per e-mail + IP and per IP
+  in Flask-Limiter's storage (``CUSTREG_RATELIMIT_STORAGE_URI``: Redis so that every gunicorn
+  worker shares the count; ``memory://`` by default).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
+
+log = logging.getLogger(__name__)
+
+DEVELOPMENT_ENVS = ("development", "dev")
+
+#: The policy sent with the module's pages; ``{nonce}`` is the request's nonce.
+#: ``style-src 'unsafe-inline'``: Flask-Admin's and Bootstrap's templates and scripts (select2,
+#: popper, the form widgets) set ``style`` attributes; styles cannot run script, and a nonce in
+#: style-src would make browsers ignore 'unsafe-inline' and break those pages.
+DEFAULT_CSP = (
+    "default-src 'self'; "
+    "script-src 'self' 'nonce-{nonce}'; "
+    "style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; "
+    "font-src 'self' data:; "
+    "connect-src 'self'; "
+    "object-src 'none'; "
+    "base-uri 'self'; "
+    "form-action 'self'; "
+    "frame-ancestors 'self'"
+)
+
+
+class InsecureConfiguration(RuntimeError):
+    """The app would run in production without what production needs."""
+
+
+# --- secret key ----------------------------------------------------------------------------------
+
+
+def is_development(app: Flask) -> bool:
+    """Development or tests: ``CUSTREG_ENV=development``, ``FLASK_DEBUG`` (``app.debug``) or
+    ``TESTING``. Everything else is production."""
+    env = str(app.config.get("CUSTREG_ENV") or "").strip().lower()
+    return env in DEVELOPMENT_ENVS or bool(app.debug) or bool(app.config.get("TESTING"))
+
+
+def secret_key(app: Flask) -> str:
+    """The configured secret key; in development one kept in the instance folder.
+
+    Raises :class:`InsecureConfiguration` in production without ``CUSTREG_SECRET_KEY``.
+    """
+    configured = app.config.get("CUSTREG_SECRET_KEY")
+    if configured:
+        return str(configured)
+    if not is_development(app):
+        raise InsecureConfiguration(
+            "CUSTREG_SECRET_KEY is not set. In production the customer registry needs a secret "
+            "key of its own to sign sessions: set CUSTREG_SECRET_KEY (e.g. the output of "
+            "`python -c 'import secrets; print(secrets.token_hex(32))'`), or set "
+            "CUSTREG_ENV=development to run with a generated key in the instance folder."
+        )
+    key_file = Path(app.instance_path) / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    os.chmod(key_file, 0o600)
+    return key
+
+
+# --- cookies -------------------------------------------------------------------------------------
+
+
+def _request_is_https() -> bool:
+    return has_request_context() and request.is_secure
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, ``Secure`` also when the request itself is HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return super().get_cookie_secure(app) or _request_is_https()
+
+
+def init_cookies(app: Flask) -> None:
+    """HttpOnly, SameSite=Lax, Secure on HTTPS for the session and the remember-me cookie.
+
+    Call before the login manager is set up: the hook then runs after Flask-Login's own
+    (``after_request`` functions run in reverse order) and sees the remember cookie it set.
+    """
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+    )
+    if app.config.get("CUSTREG_HTTPS"):
+        app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
+    app.session_interface = SessionInterface()
+
+    @app.after_request
+    def _secure_remember_cookie(response):
+        if not request.is_secure:
+            return response
+        name = app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+        cookies = response.headers.getlist("Set-Cookie")
+        if not any(c.startswith(f"{name}=") for c in cookies):
+            return response
+        response.headers.remove("Set-Cookie")
+        for cookie in cookies:
+            if cookie.startswith(f"{name}=") and "; secure" not in cookie.lower():
+                cookie += "; Secure"
+            response.headers.add("Set-Cookie", cookie)
+        return response
+
+
+# --- Content-Security-Policy ---------------------------------------------------------------------
+
+
+def csp_nonce() -> str:
+    """This request's nonce (the same for every call within a request)."""
+    nonce = g.get("_custreg_csp_nonce")
+    if nonce is None:
+        nonce = g._custreg_csp_nonce = secrets.token_urlsafe(18)
+    return nonce
+
+
+def csp_policy(app: Flask, *, own_admin: bool) -> str | None:
+    """The policy template to send (``{nonce}`` inside), or None for none.
+
+    ``CUSTREG_CSP``: unset or ``auto`` - on with the module's own ``Admin``, off inside a host's
+    ``Admin`` (its pages are the host's base template); ``on``/``true`` - always; ``off``/``false``
+    - never; any other text - that policy (``{nonce}`` is replaced by the request's nonce).
+    """
+    setting = app.config.get("CUSTREG_CSP")
+    if isinstance(setting, bool):
+        return DEFAULT_CSP if setting else None
+    text = str(setting or "").strip()
+    if text.lower() in ("", "auto"):
+        return DEFAULT_CSP if own_admin else None
+    if text.lower() in ("0", "false", "no", "off"):
+        return None
+    if text.lower() in ("1", "true", "yes", "on"):
+        return DEFAULT_CSP
+    return text
+
+
+def init_csp(app: Flask, admin: Any, blueprints: set[str], policy: str | None) -> None:
+    """Send ``policy`` on the responses of the module's blueprints (never replacing a
+    Content-Security-Policy someone else already put on the response); give the ``Admin`` a
+    nonce generator when it has none."""
+    if policy is None:
+        return
+    if getattr(admin, "csp_nonce_generator", None) is None:
+        admin.csp_nonce_generator = csp_nonce
+    generator = admin.csp_nonce_generator
+
+    @app.after_request
+    def _custreg_csp(response):
+        if request.blueprint not in blueprints:
+            return response
+        headers = response.headers
+        if "Content-Security-Policy" not in headers:
+            headers["Content-Security-Policy"] = policy.replace("{nonce}", str(generator()))
+            _disarm_inline_handlers(response)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+
+#: ``onclick="`` inside a tag. Autoescaped text can never produce it (quotes become ``&#34;``),
+#: so what matches comes from a template: Flask-Admin's own (delete buttons, "With selected",
+#: filter menus, "Add" of inline rows).
+_INLINE_HANDLER = re.compile(r'(<[A-Za-z][^<>]*?\s)onclick="')
+
+
+def _disarm_inline_handlers(response) -> None:
+    """Browsers report every inline handler attribute of a page under a nonce policy as a
+    violation as soon as they parse it, and never run it. Flask-Admin's templates have a few:
+    on the module's pages they become ``data-custreg-onclick``, which ``static/csp.js``
+    (loaded with the nonce) carries out."""
+    if response.mimetype != "text/html" or response.direct_passthrough or response.is_streamed:
+        return
+    html = response.get_data(as_text=True)
+    if "onclick=" in html:
+        response.set_data(_INLINE_HANDLER.sub(r'\1data-custreg-onclick="', html))
+
+
+# --- input ----------------------------------------------------------------------------------------
+
+NUL_MESSAGE = (
+    "The request contained a NUL character (\\0), which cannot be stored. Remove it (it often "
+    "comes with text pasted from another program) and try again; nothing was saved."
+)
+
+
+def init_input_checks(app: Flask, blueprints: set[str]) -> None:
+    """Refuse a NUL character anywhere in the query string or the form of a request to the
+    module, with a clear 400, before a view sees it: PostgreSQL refuses NUL in text (a 500
+    after a half-done request otherwise), and no field of the module has a use for it."""
+
+    @app.before_request
+    def _custreg_refuse_nul():
+        if request.blueprint not in blueprints:
+            return None
+        values = [*request.args.items(multi=True)]
+        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            values += [*request.form.items(multi=True)]
+        for key, value in values:
+            if "\x00" in key or "\x00" in value:
+                from flask import abort
+
+                abort(400, description=NUL_MESSAGE)
+        return None
+
+
+# --- login throttling ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A refused log-in attempt: how long to wait."""
+
+    retry_after: int
+
+
+class LoginThrottle:
+    """Failed log-ins per e-mail + IP and per IP, counted in Flask-Limiter's storage.
+
+    Only failures count (:meth:`failed`); while a limit is exceeded every attempt from there is
+    refused before the password is checked (:meth:`check`). With a host's Flask-Limiter on the
+    app, its storage is used and the host's limiter is left as it is.
+    """
+
+    def __init__(self, app: Flask) -> None:
+        from flask_limiter import Limiter
+        from flask_limiter.util import get_remote_address
+        from limits import parse_many
+
+        self.per_account = parse_many(app.config["CUSTREG_LOGIN_RATE_LIMIT"])
+        self.per_ip = parse_many(app.config["CUSTREG_LOGIN_IP_RATE_LIMIT"])
+        hosts = app.extensions.get("limiter") or set()
+        self.limiter = next(iter(hosts), None)
+        if self.limiter is None:
+            # the module's own: no limits on any route (default_limits empty), storage from
+            # CUSTREG_RATELIMIT_STORAGE_URI; it is consulted only by the login view
+            self.limiter = Limiter(
+                get_remote_address,
+                storage_uri=app.config["CUSTREG_RATELIMIT_STORAGE_URI"],
+                key_prefix="custreg",
+                strategy="moving-window",
+                default_limits=[],
+            )
+            self.limiter.init_app(app)
+        self.enabled = bool(app.config.get("CUSTREG_LOGIN_THROTTLE", True))
+
+    def _items(self, email: str, ip: str):
+        email = (email or "").strip().lower()
+        for item in self.per_account:
+            yield item, ("custreg-login-account", email, ip)
+        for item in self.per_ip:
+            yield item, ("custreg-login-ip", ip)
+
+    def check(self, email: str, ip: str) -> Refusal | None:
+        """A refusal when this e-mail + IP or this IP has had too many failures lately."""
+        if not self.enabled:
+            return None
+        try:
+            strategy = self.limiter.limiter
+            wait = 0
+            for item, keys in self._items(email, ip):
+                if not strategy.test(item, *keys):
+                    reset = strategy.get_window_stats(item, *keys).reset_time
+                    wait = max(wait, int(reset - time.time()) + 1, 1)
+        except Exception:  # the storage is down: log in by password alone, and say so
+            log.exception("custreg_admin: the login throttle's storage cannot be reached")
+            return None
+        return Refusal(wait) if wait else None
+
+    def failed(self, email: str, ip: str) -> None:
+        """Count a failed log-in."""
+        if not self.enabled:
+            return
+        try:
+            strategy = self.limiter.limiter
+            for item, keys in self._items(email, ip):
+                strategy.hit(item, *keys)
+        except Exception:
+            log.exception("custreg_admin: the login throttle's storage cannot be reached")
