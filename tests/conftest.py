@@ -68,6 +68,10 @@ def app_factory(_pg_schema, database_url, tmp_path) -> Iterator[Callable[..., Fl
             "CUSTREG_DATABASE_URL": database_url,
             "CUSTREG_SECRET_KEY": "test-secret",
             "CUSTREG_REGISTRIES": "",
+            # Installed registry plugins load, but never reach the public registries from a test:
+            # port 9 (discard) on the loopback refuses at once. Tests that search serve their own.
+            "CUSTREG_YTJ_BASE_URL": "http://127.0.0.1:9/ytj",
+            "CUSTREG_BIZWEB_BASE_URL": "http://127.0.0.1:9/bizweb",
             "FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION": True,
             "FLASK_ADMIN_RAISE_ON_INTEGRITY_ERROR": True,
         }
