@@ -10,15 +10,18 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired, Email, Length
 
+from ..i18n import TEMPLATE_HELPERS, current_language, gettext, lazy_gettext
 from ..services.users import authenticate
 
 auth_blueprint = Blueprint("custreg_auth", __name__)
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired(), Email(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
-    remember = BooleanField("Keep me signed in")
+    email = EmailField(
+        lazy_gettext("E-mail"), validators=[DataRequired(), Email(), Length(max=254)]
+    )
+    password = PasswordField(lazy_gettext("Password"), validators=[DataRequired(), Length(max=200)])
+    remember = BooleanField(lazy_gettext("Keep me signed in"))
     next = HiddenField()
 
 
@@ -45,18 +48,25 @@ def login():
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
         if user is None:
-            flash("Wrong e-mail or password, or the account is not active.", "error")
+            flash(gettext("Wrong e-mail or password, or the account is not active."), "error")
         else:
+            from .language import save_pending_language
+
             login_user(user, remember=form.remember.data)
+            save_pending_language(user)
             return redirect(safe_next(form.next.data) or _home())
     admin = current_app.extensions["custreg_admin"].admin
     return render_template(
-        "custreg_admin/login.html", form=form, admin_static=f"{admin.endpoint}.static"
+        "custreg_admin/login.html",
+        form=form,
+        admin_static=f"{admin.endpoint}.static",
+        language=current_language(),
+        **TEMPLATE_HELPERS,
     ), (401 if request.method == "POST" else 200)
 
 
 @auth_blueprint.route("/logout", methods=["POST"])
 def logout():
     logout_user()
-    flash("You have been logged out.", "info")
+    flash(gettext("You have been logged out."), "info")
     return redirect(url_for("custreg_auth.login"))

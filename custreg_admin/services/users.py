@@ -48,3 +48,16 @@ def create_user(
     db.session.add(user)
     db.session.commit()
     return user
+
+
+def set_locale(user_id: int, locale: str | None) -> User | None:
+    """Save a user's UI language (``None``: the browser's); returns the user, None if unknown.
+
+    ``locale`` must already be one the module offers (the caller checks it)."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        return None
+    if user.locale != locale:
+        user.locale = locale
+        db.session.commit()
+    return user
