@@ -30,6 +30,7 @@ from typing import Any
 from babel import Locale
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import Babel, Domain, force_locale, get_locale
+from flask_babel.speaklater import LazyString
 from markupsafe import Markup, escape
 
 DOMAIN = "custreg_admin"
@@ -55,9 +56,17 @@ def gettext(string: str, **variables: Any) -> str:
     return domain.gettext(string, **variables)
 
 
-def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
-    """Singular or plural (by ``num``, also ``%(num)s``) in the request's locale."""
-    return domain.ngettext(singular, plural, num, **variables)
+def N_(string: str) -> str:
+    """Marks ``string`` for the catalogue and returns it untranslated: for texts kept in English
+    (in the database) and translated with :func:`gettext` when shown."""
+    return string
+
+
+def ngettext(singular: str, plural: str, n: int, /, **variables: Any) -> str:
+    """Singular or plural by ``n`` in the request's locale; ``%(num)s`` is ``n`` unless given
+    (a formatted number, say)."""
+    variables.setdefault("num", n)
+    return domain.get_translations().ungettext(singular, plural, n) % variables
 
 
 def pgettext(context: str, string: str, **variables: Any) -> str:
@@ -66,17 +75,32 @@ def pgettext(context: str, string: str, **variables: Any) -> str:
     return domain.pgettext(context, string, **variables)
 
 
-def lazy_gettext(string: str, **variables: Any):
+class LazyText(LazyString):
+    """A translation made when the text is used (``str()``); escaped when put into HTML
+    (Flask-Babel's lazy strings count as safe HTML as they are)."""
+
+    def __html__(self) -> str:
+        return str(escape(str(self)))
+
+
+def lazy_gettext(string: str, **variables: Any) -> LazyText:
     """A string translated when it is shown (menus, labels fixed at start-up)."""
-    return domain.lazy_gettext(string, **variables)
+    return LazyText(domain.gettext, string, **variables)
 
 
-def lazy_ngettext(singular: str, plural: str, num: int, **variables: Any):
-    return domain.lazy_ngettext(singular, plural, num, **variables)
+def lazy_ngettext(singular: str, plural: str, n: int, /, **variables: Any) -> LazyText:
+    return LazyText(ngettext, singular, plural, n, **variables)
 
 
-def lazy_pgettext(context: str, string: str, **variables: Any):
-    return domain.lazy_pgettext(context, string, **variables)
+def lazy_pgettext(context: str, string: str, **variables: Any) -> LazyText:
+    return LazyText(domain.pgettext, context, string, **variables)
+
+
+def ngettext_forms(singular: str, plural: str) -> list[str]:
+    """The singular and plural of a message with its placeholders left in, for a script that
+    fills them (``[one, other]``: the module's languages have these two forms)."""
+    translations = domain.get_translations()
+    return [translations.ungettext(singular, plural, n) for n in (1, 2)]
 
 
 def html(translated: str, **variables: Any) -> Markup:
@@ -90,9 +114,10 @@ def _t(string: str, **variables: Any) -> Markup:
     return html(domain.get_translations().ugettext(string), **variables)
 
 
-def _tn(singular: str, plural: str, num: int, **variables: Any) -> Markup:
-    variables.setdefault("num", num)
-    return html(domain.get_translations().ungettext(singular, plural, num), **variables)
+def _tn(singular: str, plural: str, n: int, /, **variables: Any) -> Markup:
+    """Singular or plural by ``n``; ``%(num)s`` is ``n`` unless given (e.g. formatted)."""
+    variables.setdefault("num", n)
+    return html(domain.get_translations().ungettext(singular, plural, n), **variables)
 
 
 def _tp(context: str, string: str, **variables: Any) -> Markup:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from ..extensions import db
+from ..i18n import gettext
 from ..models import ROLES, User
 from .errors import DomainError
 
@@ -30,13 +31,19 @@ def create_user(
 ) -> User:
     email = email.strip().lower()
     if role not in ROLES:
-        raise DomainError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
+        raise DomainError(
+            gettext(
+                "Unknown role %(role)s; choose one of %(roles)s.",
+                role=repr(role),
+                roles=", ".join(ROLES),
+            )
+        )
     if not email or "@" not in email:
-        raise DomainError("An e-mail address is required.")
+        raise DomainError(gettext("An e-mail address is required."))
     if len(password) < 8:
-        raise DomainError("The password must have at least 8 characters.")
+        raise DomainError(gettext("The password must have at least 8 characters."))
     if find_by_email(email) is not None:
-        raise DomainError(f"A user with e-mail {email} already exists.")
+        raise DomainError(gettext("A user with e-mail %(email)s already exists.", email=email))
     user = User(
         email=email,
         name=name.strip() or email,
