@@ -18,6 +18,8 @@ login, CSRF protection and ``Admin`` at ``/admin``. Mounted into a host app it s
   ``url_prefix`` inside the host's ``Admin``.
 * **CSRF**: the host's ``CSRFProtect`` when it has one; else only the module's own endpoints are
   checked (the host's routes are left as they are).
+* **Languages**: the module's strings are in its own gettext domain; a host's Flask-Babel locale
+  selector is followed, else the module chooses the language of its pages (``custreg_admin.i18n``).
 """
 
 from __future__ import annotations
