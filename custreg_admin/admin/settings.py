@@ -41,7 +41,6 @@ def _invoice_language(view, context, model, name) -> str:
 
 class InvoiceTemplateView(SettingsModelView):
     column_list = ("name", "language")
-    # TRANSLATORS: the language an invoice template is written in
     column_labels = {"name": NAME, "language": lazy_gettext("Language")}
     column_formatters = {"language": _invoice_language}
     column_default_sort = "name"
