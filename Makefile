@@ -9,7 +9,7 @@ PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
 PROJECT_FILES := pyproject.toml plugins/registry_ytj/pyproject.toml plugins/registry_bizweb/pyproject.toml
 
-.PHONY: run test lint bench install install-dev clean
+.PHONY: run test lint bench install install-dev clean messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,23 @@ lint: install-dev
 
 bench: install-dev
 	$(BIN)/python -m bench
+
+# Translations: extract the module's messages into the .pot, merge them into the fi and nb
+# catalogues, compile the .mo files (committed, so that `pip install` ships them; tests/test_i18n.py
+# checks all three are up to date). Keywords: the module's own helpers besides gettext & co.
+I18N_DIR := custreg_admin/translations
+I18N_DOMAIN := custreg_admin
+I18N_POT := $(I18N_DIR)/$(I18N_DOMAIN).pot
+I18N_KEYWORDS := -k _t -k _tn:1,2 -k _tp:1c,2 -k lazy_gettext -k lazy_ngettext:1,2 \
+	-k lazy_pgettext:1c,2 -k ngettext_forms:1,2
+I18N_EXTRACT := extract -F babel.cfg $(I18N_KEYWORDS) -c TRANSLATORS: --sort-by-file \
+	--project=custreg-admin --copyright-holder="custreg-admin authors" --width=100
+
+messages: install-dev
+	$(BIN)/pybabel $(I18N_EXTRACT) -o $(I18N_POT) .
+	$(BIN)/pybabel update -i $(I18N_POT) -d $(I18N_DIR) -D $(I18N_DOMAIN) --width=100 \
+		--ignore-obsolete
+	$(BIN)/pybabel compile -d $(I18N_DIR) -D $(I18N_DOMAIN) --statistics
 
 clean:
 	rm -rf $(VENV) instance *.egg-info

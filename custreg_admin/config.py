@@ -11,6 +11,7 @@ DEFAULTS: dict[str, Any] = {
     "CUSTREG_SECRET_KEY": None,
     "CUSTREG_TIMEZONE": "Europe/Helsinki",
     "CUSTREG_DEFAULT_COUNTRY": "FI",
+    "CUSTREG_DEFAULT_LOCALE": "en",  # UI language when neither profile nor browser names one
     "CUSTREG_CURRENCY": "EUR",
     "CUSTREG_YTJ_BASE_URL": "https://avoindata.prh.fi/opendata-ytj-api/v3",
     "CUSTREG_BIZWEB_BASE_URL": "https://data.brreg.no/enhetsregisteret/api",

@@ -18,6 +18,8 @@ login, CSRF protection and ``Admin`` at ``/admin``. Mounted into a host app it s
   ``url_prefix`` inside the host's ``Admin``.
 * **CSRF**: the host's ``CSRFProtect`` when it has one; else only the module's own endpoints are
   checked (the host's routes are left as they are).
+* **Languages**: the module's strings are in its own gettext domain; a host's Flask-Babel locale
+  selector is followed, else the module chooses the language of its pages (``custreg_admin.i18n``).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from werkzeug.local import LocalProxy
 
 from .config import DEFAULTS, sqlalchemy_url
 from .extensions import TABLE_PREFIX, db
+from .i18n import lazy_gettext
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +49,16 @@ OWN_BASE_TEMPLATE = "custreg_admin/base.html"
 EMBEDDED_BASE_TEMPLATE = "custreg_admin/embedded_base.html"
 #: Wraps a host's base template to add the module's stylesheet (see ``admin/base.py``).
 HOST_BASE_WRAPPER = "custreg_admin/host_base.html"
-#: The module's menu categories, for ``categories={"Customers": "CRM", ...}``.
+#: The module's menu categories, for ``categories={"Customers": "CRM", ...}`` (the English
+#: names; shown translated unless renamed).
 CATEGORIES = ("Customers", "Add new", "Projects & billing", "Reports", "Settings")
+CATEGORY_LABELS = {
+    "Customers": lazy_gettext("Customers"),
+    "Add new": lazy_gettext("Add new"),
+    "Projects & billing": lazy_gettext("Projects & billing"),
+    "Reports": lazy_gettext("Reports"),
+    "Settings": lazy_gettext("Settings"),
+}
 
 UserLoader = Callable[[], Any]
 AccessHook = Callable[[Any], bool]
@@ -70,6 +81,8 @@ class CustRegState:
     blueprints: set[str] = field(default_factory=set)
     #: failed log-ins per e-mail + IP and per IP (the module's own login only)
     login_throttle: Any = None
+    #: the module chooses the UI language (False: the host's Flask-Babel locale selector does)
+    chooses_locale: bool = True
 
 
 class CustReg:
@@ -121,16 +134,16 @@ class CustReg:
 
         database = _init_database(app, db)
         _enforce_sqlite_foreign_keys(app)
-        if "babel" not in app.extensions:
-            from flask_babel import Babel
+        from . import i18n
 
-            Babel(app)
+        chooses_locale = i18n.init_app(app)
         own_login = _init_login(app, user_loader)
 
         from .admin import register_views
         from .admin.auth import auth_blueprint
         from .admin.formatting import register_filters
         from .admin.home import HomeView
+        from .admin.language import language_blueprint
 
         assets = Blueprint(
             "custreg_admin",
@@ -148,9 +161,11 @@ class CustReg:
                 prefix = "/admin"
             admin = Admin(
                 app,
-                name="Customer registry",
+                name=lazy_gettext("Customer registry"),
                 url=prefix,
-                index_view=HomeView(name="Home", endpoint="custreg_admin_home", url=prefix),
+                index_view=HomeView(
+                    name=lazy_gettext("Home"), endpoint="custreg_admin_home", url=prefix
+                ),
                 theme=Bootstrap4Theme(
                     base_template=OWN_BASE_TEMPLATE if own_login else EMBEDDED_BASE_TEMPLATE,
                     fluid=True,
@@ -170,11 +185,12 @@ class CustReg:
             access=access,
             own_login=own_login,
             database=database,
+            chooses_locale=chooses_locale,
         )
         app.extensions[EXTENSION_KEY] = state
         if not own_admin:
             home = HomeView(
-                name="Dashboard",
+                name=lazy_gettext("Dashboard"),
                 category="Customers",
                 endpoint="custreg_admin_home",
                 url="dashboard",
@@ -188,6 +204,9 @@ class CustReg:
             app.register_blueprint(auth_blueprint, url_prefix=module_url)
             state.blueprints.add(auth_blueprint.name)
             state.login_throttle = LoginThrottle(app)
+        if chooses_locale:
+            app.register_blueprint(language_blueprint, url_prefix=module_url)
+            state.blueprints.add(language_blueprint.name)
         _init_csrf(app, state)
         from .security import csp_policy, init_csp, init_input_checks
 
@@ -215,7 +234,7 @@ class _Mount:
     def _adapt(self, item: Any) -> Any:
         category = getattr(item, "category", None)
         if category:
-            item.category = self._categories.get(category, category)
+            item.category = self._category(category)
         url = getattr(item, "url", None)
         if isinstance(item, BaseView) and self._url_prefix and url and not url.startswith("/"):
             item.url = f"{self._url_prefix}/{url}"
@@ -235,8 +254,14 @@ class _Mount:
         for link in links:
             self.add_link(link)
 
+    def _category(self, name: str) -> Any:
+        """The host's name for a category of the module, else its translated name."""
+        if name in self._categories:
+            return self._categories[name]
+        return CATEGORY_LABELS.get(name, name)
+
     def add_category(self, name: str, *args: Any, **kwargs: Any) -> None:
-        self._admin.add_category(self._categories.get(name, name), *args, **kwargs)
+        self._admin.add_category(self._category(name), *args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._admin, name)
@@ -323,7 +348,9 @@ def custreg_unauthorized():
 
 
 def _template_context() -> dict[str, Any]:
-    return {"custreg_user": LocalProxy(current_custreg_user)}
+    from .admin.language import switcher
+
+    return {"custreg_user": LocalProxy(current_custreg_user), "custreg_language_switcher": switcher}
 
 
 def host_include_name(name: str | None, type_: str, parent_names: Mapping[str, Any]) -> bool:

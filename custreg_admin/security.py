@@ -27,6 +27,8 @@ from typing import Any
 from flask import Flask, g, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 
+from .i18n import lazy_gettext
+
 log = logging.getLogger(__name__)
 
 DEVELOPMENT_ENVS = ("development", "dev")
@@ -207,7 +209,7 @@ def _disarm_inline_handlers(response) -> None:
 
 # --- input ----------------------------------------------------------------------------------------
 
-NUL_MESSAGE = (
+NUL_MESSAGE = lazy_gettext(
     "The request contained a NUL character (\\0), which cannot be stored. Remove it (it often "
     "comes with text pasted from another program) and try again; nothing was saved."
 )
@@ -229,7 +231,7 @@ def init_input_checks(app: Flask, blueprints: set[str]) -> None:
             if "\x00" in key or "\x00" in value:
                 from flask import abort
 
-                abort(400, description=NUL_MESSAGE)
+                abort(400, description=str(NUL_MESSAGE))
         return None
 
 

@@ -264,7 +264,7 @@ def test_card_shows_everything_on_the_customer(app, admin_client, make_user):
         "Network audit",
         "5G rollout bid",
         "10023",
-        "1 234.50",
+        "€1,234.50",  # money in the locale (Babel, en), currency CUSTREG_CURRENCY
         "Inactivate customer",
     ):
         assert expected in page, expected

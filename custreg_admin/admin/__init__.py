@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_admin import Admin
 
 from ..extensions import db
+from ..i18n import lazy_gettext
 from ..models import (
     Cost,
     Customer,
@@ -36,6 +37,7 @@ from .settings import (
     VatRateView,
 )
 
+# Category names as CustReg.init_app(categories=...) knows them; the mount shows them translated.
 CUSTOMERS = "Customers"
 ADD_NEW = "Add new"
 PROJECTS = "Projects & billing"
@@ -50,7 +52,7 @@ def register_views(admin: Admin) -> list:
         CustomerView(
             Customer,
             session,
-            name="Summary",
+            name=lazy_gettext("Summary"),
             category=CUSTOMERS,
             endpoint="custreg_customer",
             url="customers",
@@ -58,7 +60,7 @@ def register_views(admin: Admin) -> list:
         ProjectView(
             Project,
             session,
-            name="Projects",
+            name=lazy_gettext("Projects"),
             category=PROJECTS,
             endpoint="custreg_project",
             url="projects",
@@ -66,7 +68,7 @@ def register_views(admin: Admin) -> list:
         ProposalView(
             Proposal,
             session,
-            name="Proposals",
+            name=lazy_gettext("Proposals"),
             category=PROJECTS,
             endpoint="custreg_proposal",
             url="proposals",
@@ -74,18 +76,23 @@ def register_views(admin: Admin) -> list:
         InvoiceView(
             Invoice,
             session,
-            name="Invoices",
+            name=lazy_gettext("Invoices"),
             category=PROJECTS,
             endpoint="custreg_invoice",
             url="invoices",
         ),
         CostView(
-            Cost, session, name="Costs", category=PROJECTS, endpoint="custreg_cost", url="costs"
+            Cost,
+            session,
+            name=lazy_gettext("Costs"),
+            category=PROJECTS,
+            endpoint="custreg_cost",
+            url="costs",
         ),
         IndustryView(
             Industry,
             session,
-            name="Industries",
+            name=lazy_gettext("Industries"),
             category=SETTINGS,
             endpoint="custreg_industry",
             url="settings/industries",
@@ -93,7 +100,7 @@ def register_views(admin: Admin) -> list:
         InvoiceTemplateView(
             InvoiceTemplate,
             session,
-            name="Invoice templates",
+            name=lazy_gettext("Invoice templates"),
             category=SETTINGS,
             endpoint="custreg_invoice_template",
             url="settings/invoice-templates",
@@ -101,7 +108,7 @@ def register_views(admin: Admin) -> list:
         VatRateView(
             VatRate,
             session,
-            name="VAT rates",
+            name=lazy_gettext("VAT rates"),
             category=SETTINGS,
             endpoint="custreg_vat_rate",
             url="settings/vat-rates",
@@ -109,7 +116,7 @@ def register_views(admin: Admin) -> list:
         CustomerStatusView(
             CustomerStatus,
             session,
-            name="Customer statuses",
+            name=lazy_gettext("Customer statuses"),
             category=SETTINGS,
             endpoint="custreg_customer_status",
             url="settings/customer-statuses",
@@ -117,7 +124,7 @@ def register_views(admin: Admin) -> list:
         MarketSegmentView(
             MarketSegment,
             session,
-            name="Market segments",
+            name=lazy_gettext("Market segments"),
             category=SETTINGS,
             endpoint="custreg_market_segment",
             url="settings/market-segments",
@@ -125,7 +132,7 @@ def register_views(admin: Admin) -> list:
         InvoiceStatusView(
             InvoiceStatus,
             session,
-            name="Invoice statuses",
+            name=lazy_gettext("Invoice statuses"),
             category=SETTINGS,
             endpoint="custreg_invoice_status",
             url="settings/invoice-statuses",
@@ -133,13 +140,13 @@ def register_views(admin: Admin) -> list:
         UserView(
             User,
             session,
-            name="Users",
+            name=lazy_gettext("Users"),
             category=SETTINGS,
             endpoint="custreg_user",
             url="settings/users",
         ),
         RegistriesView(
-            name="Registries",
+            name=lazy_gettext("Registries"),
             category=SETTINGS,
             endpoint="custreg_registries",
             url="settings/registries",
@@ -148,22 +155,27 @@ def register_views(admin: Admin) -> list:
     customers = views[0]
     customer_tools = [
         MassUpdateView(
-            name="Mass updates",
+            name=lazy_gettext("Mass updates"),
             category=CUSTOMERS,
             endpoint="custreg_mass_update",
             url="customers/mass-update",
         ),
-        MovesView(name="Move and merge", endpoint="custreg_moves", url="customers/moves"),
+        MovesView(
+            name=lazy_gettext("Move and merge"), endpoint="custreg_moves", url="customers/moves"
+        ),
     ]
     records, settings = views[1:5], views[5:]
     reports = ReportView(
-        name="Report creation", category=REPORTS, endpoint="custreg_reports", url="reports"
+        name=lazy_gettext("Report creation"),
+        category=REPORTS,
+        endpoint="custreg_reports",
+        url="reports",
     )
     # menu order: Customers, Add new, Projects & billing, Reports, Settings
     admin.add_views(customers, *customer_tools)
     admin.add_link(
         ProtectedMenuLink(
-            name="Customer", endpoint="custreg_customer.create_view", category=ADD_NEW
+            name=lazy_gettext("Customer"), endpoint="custreg_customer.create_view", category=ADD_NEW
         )
     )
     admin.add_views(*records, reports, *settings)

@@ -10,15 +10,18 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired, Email, Length
 
+from ..i18n import TEMPLATE_HELPERS, current_language, gettext, lazy_gettext
 from ..services.users import authenticate
 
 auth_blueprint = Blueprint("custreg_auth", __name__)
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired(), Email(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
-    remember = BooleanField("Keep me signed in")
+    email = EmailField(
+        lazy_gettext("E-mail"), validators=[DataRequired(), Email(), Length(max=254)]
+    )
+    password = PasswordField(lazy_gettext("Password"), validators=[DataRequired(), Length(max=200)])
+    remember = BooleanField(lazy_gettext("Keep me signed in"))
     next = HiddenField()
 
 
@@ -49,21 +52,33 @@ def login():
         ip = request.remote_addr or "unknown"
         refusal = throttle.check(form.email.data, ip) if throttle else None
         if refusal is not None:
-            wait = refusal.retry_after
-            flash(f"Too many failed log-in attempts. Wait {wait} seconds and try again.", "error")
+            flash(
+                gettext(
+                    "Too many failed log-in attempts. Wait %(seconds)s seconds and try again.",
+                    seconds=refusal.retry_after,
+                ),
+                "error",
+            )
             status, headers = 429, {"Retry-After": str(refusal.retry_after)}
         else:
             user = authenticate(form.email.data, form.password.data)
             if user is None:
                 if throttle:
                     throttle.failed(form.email.data, ip)
-                flash("Wrong e-mail or password, or the account is not active.", "error")
+                flash(gettext("Wrong e-mail or password, or the account is not active."), "error")
             else:
+                from .language import save_pending_language
+
                 login_user(user, remember=form.remember.data)
+                save_pending_language(user)
                 return redirect(safe_next(form.next.data) or _home())
     return (
         render_template(
-            "custreg_admin/login.html", form=form, admin_static=f"{state.admin.endpoint}.static"
+            "custreg_admin/login.html",
+            form=form,
+            admin_static=f"{state.admin.endpoint}.static",
+            language=current_language(),
+            **TEMPLATE_HELPERS,
         ),
         status,
         headers,
@@ -73,5 +88,5 @@ def login():
 @auth_blueprint.route("/logout", methods=["POST"])
 def logout():
     logout_user()
-    flash("You have been logged out.", "info")
+    flash(gettext("You have been logged out."), "info")
     return redirect(url_for("custreg_auth.login"))

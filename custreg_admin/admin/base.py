@@ -22,6 +22,7 @@ from ..extension import (
     custreg_may_access,
     custreg_unauthorized,
 )
+from ..i18n import TEMPLATE_HELPERS
 from ..services.ids import number_problem, parse_id, parse_ids
 from ..services.permissions import has_role
 
@@ -54,7 +55,9 @@ class ProtectedMixin:
 
     def render(self, template, **kwargs):
         """In a host's ``Admin``, pages extend the host's base template through a wrapper that
-        adds the module's stylesheet (``admin_base_template`` is the host's otherwise)."""
+        adds the module's stylesheet (``admin_base_template`` is the host's otherwise). Every
+        page gets the module's translation helpers (``_t``, ``_tn``, ``_tp``)."""
+        kwargs.update(TEMPLATE_HELPERS)
         base = self.admin.theme.base_template  # type: ignore[attr-defined]
         if not base.startswith("custreg_admin/"):
             self._template_args.update(  # type: ignore[attr-defined]

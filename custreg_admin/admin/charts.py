@@ -6,9 +6,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from .formatting import short_month
+
 
 @dataclass(frozen=True)
 class Bar:
+    month: date
     label: str
     value: Decimal
     x: float
@@ -39,7 +42,7 @@ def _nice_ceiling(value: Decimal) -> Decimal:
 
 
 def month_bars(points: list[tuple[date, Decimal]], width: int = 720, height: int = 220) -> BarChart:
-    """A bar per month; labels like "Jan 26"."""
+    """A bar per month; labels like "Jan 26", in the request's locale ("tammi 26")."""
     top, bottom, left, right = 10, 24, 64, 8
     plot_height = height - top - bottom
     ceiling = _nice_ceiling(max((value for _, value in points), default=Decimal(0)))
@@ -49,7 +52,8 @@ def month_bars(points: list[tuple[date, Decimal]], width: int = 720, height: int
         bar_height = float(value / ceiling) * plot_height if value > 0 else 0.0
         bars.append(
             Bar(
-                label=month.strftime("%b %y"),
+                month=month,
+                label=short_month(month),
                 value=value,
                 x=left + i * slot + slot * 0.15,
                 y=top + plot_height - bar_height,

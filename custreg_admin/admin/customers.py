@@ -17,6 +17,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..extension import current_custreg_user, current_user
 from ..extensions import db
+from ..i18n import gettext, html, lazy_gettext, lazy_pgettext, ngettext_forms
 from ..models import (
     ADDRESS_KINDS,
     Address,
@@ -42,6 +43,7 @@ from ..services.kpi import (
     local_today,
     prospect_condition,
 )
+from ..services.labels import ADDRESS_KIND_LABELS, SALES_STATUS_LABELS, label
 from ..services.permissions import ensure_may_change, sees_all_invoices
 from .base import ProtectedModelView
 from .fields import (
@@ -86,11 +88,11 @@ class CustomerFieldFilter(sqla_filters.BaseSQLAFilter):
 
 
 REGISTRY_STATUS_OPTIONS = (
-    ("not_active", "Ceased, bankrupt or in liquidation"),
-    ("active", "Active"),
-    ("liquidation", "In liquidation"),
-    ("bankrupt", "Bankrupt"),
-    ("ceased", "Ceased"),
+    ("not_active", lazy_gettext("Ceased, bankrupt or in liquidation")),
+    ("active", STATUS_LABELS["active"]),
+    ("liquidation", STATUS_LABELS["liquidation"]),
+    ("bankrupt", STATUS_LABELS["bankrupt"]),
+    ("ceased", STATUS_LABELS["ceased"]),
 )
 
 
@@ -100,8 +102,13 @@ class ActiveStateFilter(sqla_filters.BaseSQLAFilter):
     def __init__(self) -> None:
         super().__init__(
             Customer.is_active,
-            "Active state",
-            options=(("active", "Active"), ("inactive", "Inactivated"), ("all", "All")),
+            lazy_gettext("Active state"),
+            options=(
+                # TRANSLATORS: customers that are not inactivated (a filter choice)
+                ("active", lazy_pgettext("customers", "Active")),
+                ("inactive", lazy_gettext("Inactivated")),
+                ("all", lazy_gettext("All")),
+            ),
         )
 
     def customer_filter(self, value) -> CustomerFilter:
@@ -125,8 +132,11 @@ class KpiFilter(sqla_filters.BaseSQLAFilter):
     def __init__(self) -> None:
         super().__init__(
             Customer.id,
-            "Counted in",
-            options=(("active", "Active customers"), ("prospects", "Prospects in pipeline")),
+            lazy_gettext("Counted in"),
+            options=(
+                ("active", lazy_gettext("Active customers")),
+                ("prospects", lazy_gettext("Prospects in pipeline")),
+            ),
         )
 
     def apply(self, query, value, alias=None):
@@ -159,10 +169,12 @@ def _segments_formatter(view, context, model, name):
 
 def _name_formatter(view, context, model, name):
     link = url_for(".details_view", id=model.id)
-    badge = "" if model.is_active else ' <span class="badge badge-secondary">inactivated</span>'
+    badge = ""
+    if not model.is_active:
+        badge = f' <span class="badge badge-secondary">{escape(gettext("inactivated"))}</span>'
     if model.registry_status and model.registry_status != "active":
-        label = STATUS_LABELS.get(model.registry_status, model.registry_status).lower()
-        badge += f' <span class="badge badge-danger">{escape(label)}</span>'
+        status = str(STATUS_LABELS.get(model.registry_status, model.registry_status)).lower()
+        badge += f' <span class="badge badge-danger">{escape(status)}</span>'
     return Markup(f'<a href="{escape(link)}">{escape(model.name)}</a>{badge}')
 
 
@@ -194,11 +206,17 @@ class _IndustryOffer(rules.BaseRule):
             return ""
         code, _, name = suggestion.partition("|")
         checkbox = form.create_industry(checked=True)
-        text = escape(" ".join(p for p in (code, name) if p))
+        industry = Markup("<strong>%s</strong>") % " ".join(p for p in (code, name) if p)
+        offer = html(
+            gettext(
+                "The registry gives the industry %(industry)s, which is not in the settings yet."
+            ),
+            industry=industry,
+        )
+        create = html(gettext("Create it and use it"))
         return Markup(
             '<div class="alert alert-info custreg-industry-offer" data-testid="industry-offer">'
-            f"The registry gives the industry <strong>{text}</strong>, which is not in the "
-            f'settings yet. <label class="mb-0 ml-2">{checkbox} Create it and use it</label>'
+            f'{offer} <label class="mb-0 ml-2">{checkbox} {create}</label>'
             "</div>"
         )
 
@@ -231,34 +249,82 @@ def _not_required(field) -> None:
     field.flags.required = False
 
 
+def _address_kind_choices() -> list:
+    return as_choices((k, label(ADDRESS_KIND_LABELS, k)) for k in ADDRESS_KINDS)
+
+
 class AddressInline(InlineFormAdmin):
     form_columns = ("id", "kind", "street", "postal_code", "city", "country")
     form_overrides = {"kind": SelectField, "country": SelectField}
+    form_label = lazy_gettext("Address")
+    column_labels = {
+        "street": lazy_gettext("Street"),
+        "postal_code": lazy_gettext("Postal code"),
+        "city": lazy_gettext("City"),
+        "country": lazy_gettext("Country"),
+    }
     form_args = {
         "kind": {
-            "choices": as_choices((k, k.capitalize()) for k in ADDRESS_KINDS),
-            "label": "Type",
+            "choices": _address_kind_choices,
+            # TRANSLATORS: the kind of an address (visiting, postal, billing)
+            "label": lazy_pgettext("address", "Type"),
         },
-        "country": {"choices": optional_country_select_choices, "validators": [Optional()]},
-        "street": {"validators": [Optional(), Length(max=300)]},
+        "street": {"validators": [Optional(), Length(max=300)], "label": lazy_gettext("Street")},
+        "postal_code": {"label": lazy_gettext("Postal code")},
+        "city": {"label": lazy_gettext("City")},
+        "country": {
+            "choices": optional_country_select_choices,
+            "validators": [Optional()],
+            "label": lazy_gettext("Country"),
+        },
     }
 
 
 class EInvoiceAddressInline(InlineFormAdmin):
     form_columns = ("id", "address", "operator", "is_default")
+    form_label = lazy_gettext("E-invoicing address")
     form_args = {
         "address": {
-            "label": "E-invoicing address",
-            "description": "OVT (e.g. 003701120389) or PEPPOL ID (e.g. 0192:923609016)",
+            "label": lazy_gettext("E-invoicing address"),
+            "description": lazy_gettext(
+                "OVT (e.g. 003701120389) or PEPPOL ID (e.g. 0192:923609016)"
+            ),
             "validators": [DataRequired(), Length(max=100)],
         },
-        "operator": {"label": "Operator / intermediator code"},
-        "is_default": {"label": "Default"},
+        "operator": {"label": lazy_gettext("Operator / intermediator code")},
+        # TRANSLATORS: the customer's default e-invoicing address (a checkbox)
+        "is_default": {"label": lazy_pgettext("e-invoicing address", "Default")},
     }
 
 
 class ContactInline(InlineFormAdmin):
     form_columns = ("id", "first_name", "last_name", "title", "email", "phone", "is_active")
+    form_label = lazy_gettext("Contact person")
+    form_args = {
+        "first_name": {"label": lazy_gettext("First name")},
+        "last_name": {"label": lazy_gettext("Last name")},
+        # TRANSLATORS: a contact person's job title
+        "title": {"label": lazy_pgettext("job title", "Title")},
+        "email": {"label": lazy_gettext("E-mail")},
+        "phone": {"label": lazy_gettext("Phone")},
+        # TRANSLATORS: a contact person still works there (a checkbox)
+        "is_active": {"label": lazy_pgettext("contact", "Active")},
+    }
+
+
+def _registry_messages() -> dict:
+    """The magnifier script's texts in the page's language (placeholders left in)."""
+    return {
+        "found": ngettext_forms(
+            "%(num)s found in %(registry)s. Arrow keys choose, Enter picks.",
+            "%(num)s found in %(registry)s. Arrow keys choose, Enter picks.",
+        ),
+        "none": gettext("No company matched “%(query)s” in %(registry)s."),
+        "empty": gettext("Type a company name or a business ID."),
+        "searching": gettext("Searching…"),
+        "by_hand": gettext("You can type the details by hand."),
+        "failed": gettext("The search did not get through. You can type the details by hand."),
+    }
 
 
 class CustomerView(ProtectedModelView):
@@ -280,18 +346,28 @@ class CustomerView(ProtectedModelView):
         "city",
     )
     column_labels = {
-        "number": "Number",
-        "business_id": "Business ID",
-        "vat_number": "VAT number",
-        "owner": "Account owner",
-        "invoice_template": "Invoice template",
-        "vat_rate": "Default invoicing VAT",
-        "segments": "Market segments",
-        "einvoice_addresses": "E-invoicing address",
-        "addresses": "Address",
-        "name": "Name",
-        "contacts": "Contact person",
-        "is_active": "Active",
+        "number": lazy_gettext("Number"),
+        "business_id": lazy_gettext("Business ID"),
+        "vat_number": lazy_gettext("VAT number"),
+        "country": lazy_gettext("Country"),
+        "owner": lazy_gettext("Account owner"),
+        "industry": lazy_gettext("Industry"),
+        # TRANSLATORS: a customer's status (a settings list: Active, Passive, ...)
+        "status": lazy_pgettext("field", "Status"),
+        "invoice_template": lazy_gettext("Invoice template"),
+        "vat_rate": lazy_gettext("Default invoicing VAT"),
+        "segments": lazy_gettext("Market segments"),
+        "city": lazy_gettext("City"),
+        "einvoice_addresses": lazy_gettext("E-invoicing address"),
+        "addresses": lazy_gettext("Address"),
+        "name": lazy_gettext("Name"),
+        "contacts": lazy_gettext("Contact person"),
+        # TRANSLATORS: the customer is not inactivated
+        "is_active": lazy_pgettext("customer", "Active"),
+        "website": lazy_gettext("Website"),
+        "email": lazy_gettext("E-mail"),
+        "phone": lazy_gettext("Phone"),
+        "notes": lazy_gettext("Notes"),
     }
     column_sortable_list = (
         "number",
@@ -308,18 +384,31 @@ class CustomerView(ProtectedModelView):
     column_searchable_list = ("name", "number", "business_id", "vat_number")
     column_formatters = {"segments": _segments_formatter, "name": _name_formatter}
     column_filters = (
-        CustomerFieldFilter("owner_id", "Account owner", _per_request(lookups.user_choices)),
         CustomerFieldFilter(
-            "industry_id", "Industry", _per_request(lambda: lookups.named_choices(Industry))
+            "owner_id", lazy_gettext("Account owner"), _per_request(lookups.user_choices)
         ),
         CustomerFieldFilter(
-            "status_id", "Status", _per_request(lambda: lookups.named_choices(CustomerStatus))
+            "industry_id",
+            lazy_gettext("Industry"),
+            _per_request(lambda: lookups.named_choices(Industry)),
         ),
-        CustomerFieldFilter("segment_id", "Market segment", _per_request(lookups.segment_choices)),
-        CustomerFieldFilter("country", "Country", _per_request(_country_choices), numeric=False),
+        CustomerFieldFilter(
+            "status_id",
+            lazy_pgettext("field", "Status"),
+            _per_request(lambda: lookups.named_choices(CustomerStatus)),
+        ),
+        CustomerFieldFilter(
+            "segment_id", lazy_gettext("Market segment"), _per_request(lookups.segment_choices)
+        ),
+        CustomerFieldFilter(
+            "country", lazy_gettext("Country"), _per_request(_country_choices), numeric=False
+        ),
         ActiveStateFilter(),
         CustomerFieldFilter(
-            "registry_status", "Registry status", REGISTRY_STATUS_OPTIONS, numeric=False
+            "registry_status",
+            lazy_gettext("Registry status"),
+            REGISTRY_STATUS_OPTIONS,
+            numeric=False,
         ),
         KpiFilter(),
     )
@@ -351,10 +440,14 @@ class CustomerView(ProtectedModelView):
         "registry_source": HiddenField(),
         "registry_status": HiddenField(),
         "industry_suggestion": HiddenField(),
-        "create_industry": BooleanField("Create this industry in the settings and use it"),
+        "create_industry": BooleanField(
+            lazy_gettext("Create this industry in the settings and use it")
+        ),
     }
     form_create_rules = form_edit_rules = (
-        rules.FieldSet(("name", "business_id", "vat_number", "country", "number"), "Company"),
+        rules.FieldSet(
+            ("name", "business_id", "vat_number", "country", "number"), lazy_gettext("Company")
+        ),
         rules.FieldSet(
             (
                 "owner",
@@ -365,12 +458,12 @@ class CustomerView(ProtectedModelView):
                 "vat_rate",
                 "segments",
             ),
-            "Classification and invoicing",
+            lazy_gettext("Classification and invoicing"),
         ),
-        rules.FieldSet(("website", "email", "phone", "notes"), "Contact details"),
-        rules.FieldSet(("addresses",), "Addresses"),
-        rules.FieldSet(("einvoice_addresses",), "Electronic invoicing"),
-        rules.FieldSet(("contacts",), "Contacts"),
+        rules.FieldSet(("website", "email", "phone", "notes"), lazy_gettext("Contact details")),
+        rules.FieldSet(("addresses",), lazy_gettext("Addresses")),
+        rules.FieldSet(("einvoice_addresses",), lazy_gettext("Electronic invoicing")),
+        rules.FieldSet(("contacts",), lazy_gettext("Contacts")),
         _AlreadyRendered("confirm_duplicate"),
         _AlreadyRendered("registry_source"),
         _AlreadyRendered("registry_status"),
@@ -381,15 +474,19 @@ class CustomerView(ProtectedModelView):
         "name": {"validators": [DataRequired(), Length(max=300)]},
         "number": {
             "validators": [Optional()],
-            "description": "Left empty, the next free number is given.",
+            "description": lazy_gettext("Left empty, the next free number is given."),
         },
         "business_id": {
             "validators": [Optional(), Length(max=40)],
-            "description": "FI 0112038-9, NO 923609016; checked and written in standard form.",
+            "description": lazy_gettext(
+                "FI 0112038-9, NO 923609016; checked and written in standard form."
+            ),
         },
         "vat_number": {
             "validators": [Optional(), Length(max=40)],
-            "description": "FI01120389, NO923609016MVA; derived from the business ID when empty.",
+            "description": lazy_gettext(
+                "FI01120389, NO923609016MVA; derived from the business ID when empty."
+            ),
         },
         "country": {"choices": country_select_choices},
         "owner": {"query_factory": lookups.active_users},
@@ -460,16 +557,27 @@ class CustomerView(ProtectedModelView):
                 provider_id, business_id[:40], (request.args.get("q") or "")[:200] or None
             )
         except (RegistryError, DomainError) as error:
-            flash(f"{error} You can type the details by hand.", "error")
+            flash(f"{error} {gettext('You can type the details by hand.')}", "error")
             return None
         prefill = registry_lookup.prefill_from(record)
         flash(
-            f"Filled from {record.source.upper()}: {record.name} ({record.business_id}). "
-            "Check the details and save; nothing is saved until you do.",
+            gettext(
+                "Filled from %(registry)s: %(name)s (%(business_id)s). Check the details and "
+                "save; nothing is saved until you do.",
+                registry=record.source.upper(),
+                name=record.name,
+                business_id=record.business_id,
+            ),
             "info",
         )
         if prefill.status != "active":
-            flash(f"The registry says this company is {record.status_label.lower()}.", "warning")
+            flash(
+                gettext(
+                    "The registry says this company is %(status)s.",
+                    status=str(record.status_label).lower(),
+                ),
+                "warning",
+            )
         return prefill
 
     def edit_form(self, obj=None):
@@ -507,13 +615,19 @@ class CustomerView(ProtectedModelView):
                 for c in duplicates
             )
             form.business_id.errors.append(
-                "Another customer already has this business ID or VAT number. "
-                "Save again to create this customer anyway."
+                gettext(
+                    "Another customer already has this business ID or VAT number. "
+                    "Save again to create this customer anyway."
+                )
             )
             flash(
-                Markup(
-                    f"Business ID {escape(found.business_id)} is already used by {links}. "
-                    "Check that this is not a duplicate; saving again keeps both."
+                html(
+                    gettext(
+                        "Business ID %(business_id)s is already used by %(customers)s. Check "
+                        "that this is not a duplicate; saving again keeps both."
+                    ),
+                    business_id=found.business_id,
+                    customers=Markup(links),
                 ),
                 "warning",
             )
@@ -561,6 +675,7 @@ class CustomerView(ProtectedModelView):
         elif template == self.create_template:
             form = kwargs.get("form")
             kwargs.update(
+                registry_messages=_registry_messages(),
                 registry_box_countries=country_choices(),
                 registry_box_country=(
                     form.country.data if form is not None and form.country.data else None
@@ -619,7 +734,7 @@ class CustomerView(ProtectedModelView):
         )
         return self._drill_down_url(view_args, kpi)
 
-    @action("mass_update", "Mass update…")
+    @action("mass_update", lazy_gettext("Mass update…"))
     def action_mass_update(self, ids):
         """Ticked rows go to the mass-update pages (which check permissions and CSRF again)."""
         return redirect(
@@ -665,6 +780,8 @@ class CustomerView(ProtectedModelView):
             "can_refresh": bool(customer.business_id and registries),
             "registry_label": registries[0].label if registries else None,
             "status_labels": STATUS_LABELS,
+            "sales_status_label": lambda code: label(SALES_STATUS_LABELS, code),
+            "address_kind_label": lambda code: label(ADDRESS_KIND_LABELS, code),
             "projects": records.projects,
             "sales_cases": records.sales_cases,
             "invoices": records.invoices,
@@ -697,7 +814,7 @@ class CustomerView(ProtectedModelView):
                         "company_form": record.company_form,
                         "city": record.city,
                         "status": record.status,
-                        "status_label": record.status_label,
+                        "status_label": str(record.status_label),
                         "use_url": self.get_url(
                             ".create_view",
                             registry=record.source,
@@ -725,19 +842,22 @@ class CustomerView(ProtectedModelView):
             registry=provider.label if provider else None,
             countries=country_choices(),
             registry_countries=registry_lookup.countries_with_registry(),
+            registry_messages=_registry_messages(),
         )
 
     @expose("/registry/refresh/", methods=("GET", "POST"))
     def registry_refresh_view(self):
         customer = self.get_one(request.values.get("id", ""))
         if customer is None:
-            flash("That customer does not exist.", "error")
+            flash(gettext("That customer does not exist."), "error")
             return redirect(self.get_url(".index_view"))
         card = self.get_url(".details_view", id=customer.id)
         providers = registry_lookup.providers_for(customer.country)
         if not customer.business_id or not providers:
             flash(
-                "There is no registry for this customer's country, or it has no business ID.",
+                gettext(
+                    "There is no registry for this customer's country, or it has no business ID."
+                ),
                 "error",
             )
             return redirect(card)
@@ -756,9 +876,13 @@ class CustomerView(ProtectedModelView):
                 customer, record, set(request.form.getlist("field"))
             )
             flash(
-                f"Updated from {providers[0].label}: {', '.join(changed)}."
+                gettext(
+                    "Updated from %(registry)s: %(fields)s.",
+                    registry=providers[0].label,
+                    fields=", ".join(str(c) for c in changed),
+                )
                 if changed
-                else "Nothing changed; the registry status was recorded.",
+                else gettext("Nothing changed; the registry status was recorded."),
                 "success",
             )
             return redirect(card)
@@ -782,7 +906,7 @@ class CustomerView(ProtectedModelView):
     def _toggle_active(self, what: str):
         customer = self.get_one(request.values.get("id", ""))
         if customer is None:
-            flash("That customer does not exist.", "error")
+            flash(gettext("That customer does not exist."), "error")
             return redirect(self.get_url(".index_view"))
         card = self.get_url(".details_view", id=customer.id)
         if request.method == "POST":
@@ -796,8 +920,20 @@ class CustomerView(ProtectedModelView):
             except DomainError as error:
                 flash(str(error), "error")
             else:
-                done = "inactivated" if what == "inactivate" else "reactivated"
-                flash(f"Customer {customer.number} {customer.name} {done}.", "success")
+                done = (
+                    gettext(
+                        "Customer %(number)s %(name)s inactivated.",
+                        number=customer.number,
+                        name=customer.name,
+                    )
+                    if what == "inactivate"
+                    else gettext(
+                        "Customer %(number)s %(name)s reactivated.",
+                        number=customer.number,
+                        name=customer.name,
+                    )
+                )
+                flash(done, "success")
             return redirect(card)
         return self.render(
             "custreg_admin/customer_confirm.html", customer=customer, what=what, card_url=card

@@ -1,20 +1,25 @@
-"""Form choices shared by the admin views."""
+"""Form choices shared by the admin views: countries and languages named in the viewer's locale."""
 
 from __future__ import annotations
 
 from functools import cache
 
 from babel import Locale
+from flask_babel import get_locale
 
 # Shown first in country pickers: the countries whose registries and rules the module knows.
 PREFERRED_COUNTRIES = ("FI", "NO", "SE", "DK", "EE", "DE", "GB", "US")
 
 
+def _locale() -> Locale:
+    return get_locale() or Locale("en")
+
+
 @cache
-def country_choices() -> tuple[tuple[str, str], ...]:
+def _country_choices(locale: str) -> tuple[tuple[str, str], ...]:
     names = {
         code: name
-        for code, name in Locale("en").territories.items()
+        for code, name in Locale.parse(locale).territories.items()
         if len(code) == 2 and code.isalpha() and code not in ("ZZ", "EU", "EZ", "UN", "QO")
     }
     first = [(code, f"{names[code]} ({code})") for code in PREFERRED_COUNTRIES]
@@ -24,13 +29,27 @@ def country_choices() -> tuple[tuple[str, str], ...]:
             for code, name in names.items()
             if code not in PREFERRED_COUNTRIES
         ),
-        key=lambda item: item[1],
+        key=lambda item: item[1].casefold(),
     )
     return tuple(first + rest)
 
 
+def country_choices() -> tuple[tuple[str, str], ...]:
+    """``(code, "Name (code)")`` of every country, named in the request's locale (Babel)."""
+    return _country_choices(str(_locale()))
+
+
 def country_name(code: str | None) -> str:
     return dict(country_choices()).get((code or "").upper(), code or "")
+
+
+def language_name(code: str) -> str:
+    """A language's name in the request's locale: "Finnish", "suomi", "finsk"."""
+    try:
+        name = Locale.parse(code).get_display_name(_locale())
+    except (ValueError, TypeError):
+        return code
+    return name[:1].upper() + name[1:] if name else code
 
 
 try:  # WTForms 3.3 declares options as SelectChoice and deprecates plain tuples

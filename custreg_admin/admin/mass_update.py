@@ -25,10 +25,8 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import UTC
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-from zoneinfo import ZoneInfo
 
 from flask import current_app, flash, redirect, request, url_for
 from flask_admin import expose
@@ -39,6 +37,7 @@ from werkzeug.routing import BuildError
 
 from ..extension import current_custreg_user
 from ..extensions import db
+from ..i18n import gettext, html, ngettext
 from ..models import MarketSegment, MassUpdateBatch, User, VatRate
 from ..services import lookups
 from ..services import mass_update as service
@@ -46,6 +45,7 @@ from ..services.errors import DomainError
 from ..services.ids import parse_int
 from ..services.permissions import has_role
 from .base import ProtectedView
+from .formatting import local_datetime, number
 
 TOKEN_SALT = "custreg-mass-update"
 TOKEN_MAX_AGE = 2 * 60 * 60  # seconds a confirmation page stays valid
@@ -57,17 +57,6 @@ CHANGES_PAGE_SIZE = 50
 
 def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.secret_key, salt=TOKEN_SALT)
-
-
-def _local_time(at) -> str:
-    if at is None:
-        return ""
-    zone = ZoneInfo(current_app.config.get("CUSTREG_TIMEZONE") or "Europe/Helsinki")
-    return at.replace(tzinfo=UTC).astimezone(zone).strftime("%Y-%m-%d %H:%M")
-
-
-def _plural(count: int, word: str, plural: str | None = None) -> str:
-    return f"{count} {word if count == 1 else plural or word + 's'}"
 
 
 def _summary_url() -> str:
@@ -101,7 +90,7 @@ def _report_selection(query: str) -> service.Selection:
     values = dict(parse_qsl(query or "", keep_blank_values=True))
     if "type" not in values:
         raise service.InvalidSelection(
-            "The report could not be read; open the report's preview and select again."
+            gettext("The report could not be read; open the report's preview and select again.")
         )
     filters = {key[2:]: value for key, value in values.items() if key.startswith("f_")}
     return service.Selection.of_report(values["type"], filters)
@@ -170,7 +159,8 @@ class MassUpdateView(ProtectedView):
 
     def render(self, template, **kwargs):
         kwargs.setdefault("actions", service.ACTIONS)
-        kwargs.setdefault("local_time", _local_time)
+        kwargs.setdefault("local_time", local_datetime)
+        kwargs.setdefault("skip_reason", service.skip_reason_label)
         kwargs.setdefault("summary_url", _summary_url())
         return super().render(template, **kwargs)
 
@@ -227,7 +217,7 @@ class MassUpdateView(ProtectedView):
         else:
             ids = request.form.getlist("customer_ids")
             if not ids:
-                flash("Tick at least one row, or choose all matching rows.", "error")
+                flash(gettext("Tick at least one row, or choose all matching rows."), "error")
                 return redirect(return_url)
             params = {"ids": ",".join(ids)}
         return redirect(self.get_url(".index", return_url=return_url, **params))
@@ -245,7 +235,7 @@ class MassUpdateView(ProtectedView):
             flash(str(error), "error")
             return redirect(return_url)
         if selection is None:
-            flash("Select the customers to update first.", "error")
+            flash(gettext("Select the customers to update first."), "error")
             return redirect(return_url)
         value = _value_from(action, form)
         try:
@@ -290,8 +280,10 @@ class MassUpdateView(ProtectedView):
             action, value, key = data["a"], data["v"], data["k"]
         except (BadSignature, KeyError, TypeError, DomainError):
             flash(
-                "This confirmation is no longer valid (it has expired or was altered); nothing "
-                "was changed. Select the customers and review the mass update again.",
+                gettext(
+                    "This confirmation is no longer valid (it has expired or was altered); "
+                    "nothing was changed. Select the customers and review the mass update again."
+                ),
                 "error",
             )
             return redirect(return_url)
@@ -307,13 +299,26 @@ class MassUpdateView(ProtectedView):
         except DomainError as error:
             flash(str(error), "error")
             return redirect(self._choose_url(selection, action, return_url))
-        message = Markup("{} updated.").format(_plural(batch.changed_count, "customer"))
+        message = html(
+            ngettext(
+                "%(num)s customer updated.", "%(num)s customers updated.", batch.changed_count
+            ),
+            num=number(batch.changed_count),
+        )
         if batch.unchanged_count:
-            message += Markup(" {} already had that value.").format(
-                _plural(batch.unchanged_count, "customer")
+            message += Markup(" ") + html(
+                ngettext(
+                    "%(num)s customer already had that value.",
+                    "%(num)s customers already had that value.",
+                    batch.unchanged_count,
+                ),
+                num=number(batch.unchanged_count),
             )
-        link = self.get_url(".batch_view", batch_id=batch.id)
-        message += Markup(' <a href="{}">See the changes or undo them</a>.').format(link)
+        link = Markup('<a href="%s">%s</a>') % (
+            self.get_url(".batch_view", batch_id=batch.id),
+            gettext("See the changes or undo them"),
+        )
+        message += Markup(" %s.") % link
         flash(message, "success")
         return redirect(return_url)
 
@@ -344,7 +349,7 @@ class MassUpdateView(ProtectedView):
     def _batch(self, batch_id: int) -> MassUpdateBatch | None:
         batch = db.session.get(MassUpdateBatch, batch_id)
         if batch is None:
-            flash("That mass update does not exist.", "error")
+            flash(gettext("That mass update does not exist."), "error")
         return batch
 
     @expose("/batch/<int:batch_id>/")
@@ -391,12 +396,19 @@ class MassUpdateView(ProtectedView):
             except DomainError as error:
                 flash(str(error), "error")
                 return redirect(batch_url)
-            message = f"Mass update #{batch_id} undone: {_plural(done.changed_count, 'customer')}"
-            message += " restored."
+            message = ngettext(
+                "Mass update #%(id)s undone: %(num)s customer restored.",
+                "Mass update #%(id)s undone: %(num)s customers restored.",
+                done.changed_count,
+                id=batch_id,
+                num=number(done.changed_count),
+            )
             if done.skipped_count:
-                message += (
-                    f" {_plural(done.skipped_count, 'customer')} skipped; they are listed below"
-                    " with the reason."
+                message += " " + ngettext(
+                    "%(num)s customer skipped; it is listed below with the reason.",
+                    "%(num)s customers skipped; they are listed below with the reason.",
+                    done.skipped_count,
+                    num=number(done.skipped_count),
                 )
             flash(message, "success" if not done.skipped_count else "warning")
             return redirect(

@@ -7,21 +7,21 @@ after a confirmation page. ``static/moves.js`` adds search-as-you-type where Jav
 
 from __future__ import annotations
 
-from datetime import UTC
-from zoneinfo import ZoneInfo
-
-from flask import current_app, flash, jsonify, redirect, request, url_for
+from flask import flash, jsonify, redirect, request, url_for
 from flask_admin import expose
 from markupsafe import Markup, escape
 
 from ..extension import current_custreg_user
+from ..i18n import gettext, html, ngettext
 from ..models import Customer
 from ..services import customers as customer_service
 from ..services import projects as project_service
 from ..services.errors import DomainError
 from ..services.ids import parse_id, parse_ids, parse_int
+from ..services.labels import SALES_STATUS_LABELS, label
 from .base import ProtectedView
 from .fields import country_name
+from .formatting import local_datetime
 
 HISTORY_PAGE_SIZE = 50
 SEARCH_LIMIT = 20
@@ -41,13 +41,6 @@ def _card_link(customer: Customer) -> Markup:
         f'<a href="{escape(_card_url(customer))}">{escape(customer.number)} '
         f"{escape(customer.name)}</a>"
     )
-
-
-def _local_time(at) -> str:
-    if at is None:
-        return ""
-    zone = ZoneInfo(current_app.config.get("CUSTREG_TIMEZONE") or "Europe/Helsinki")
-    return at.replace(tzinfo=UTC).astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
 def _candidate(customer: Customer) -> dict:
@@ -71,10 +64,11 @@ class MovesView(ProtectedView):
 
     def render(self, template, **kwargs):
         kwargs.setdefault("card_url", _card_url)
+        kwargs.setdefault("sales_status_label", lambda code: label(SALES_STATUS_LABELS, code))
         return super().render(template, **kwargs)
 
     def _missing(self):
-        flash("That customer does not exist.", "error")
+        flash(gettext("That customer does not exist."), "error")
         return redirect(url_for("custreg_customer.index_view"))
 
     @expose("/")
@@ -140,16 +134,30 @@ class MovesView(ProtectedView):
     def _move_problem(source, target, chosen, checks) -> str | None:
         by_id = {c.id: c for c in checks}
         if not chosen or not chosen <= set(by_id):
-            return "Choose at least one project of this customer to move."
+            return gettext("Choose at least one project of this customer to move.")
         blocked = [by_id[i] for i in sorted(chosen) if not by_id[i].can_move]
         if blocked:
-            return "; ".join(f'"{c.name}" cannot move: it has {c.blockers}' for c in blocked) + "."
+            return (
+                "; ".join(
+                    gettext(
+                        '"%(name)s" cannot move: it has %(blockers)s',
+                        name=c.name,
+                        blockers=c.blockers,
+                    )
+                    for c in blocked
+                )
+                + "."
+            )
         if target is None:
-            return "Choose the customer the projects move to."
+            return gettext("Choose the customer the projects move to.")
         if target.id == source.id:
-            return "Choose another customer: the projects already belong to this one."
+            return gettext("Choose another customer: the projects already belong to this one.")
         if not target.is_active:
-            return f"{target.number} {target.name} is inactivated; choose an active customer."
+            return gettext(
+                "%(number)s %(name)s is inactivated; choose an active customer.",
+                number=target.number,
+                name=target.name,
+            )
         return None
 
     def _move(self, source: Customer):
@@ -164,10 +172,21 @@ class MovesView(ProtectedView):
                 back["target"] = target.id
             return redirect(self.get_url(".projects", **back))
         if len(moved) == 1:
-            message = Markup("Moved project “{}” to {}.").format(moved[0], _card_link(target))
+            message = html(
+                gettext("Moved project “%(name)s” to %(customer)s."),
+                name=moved[0],
+                customer=_card_link(target),
+            )
         else:
-            message = Markup("Moved {} projects to {}: {}.").format(
-                len(moved), _card_link(target), ", ".join(f"“{n}”" for n in moved)
+            message = html(
+                ngettext(
+                    "Moved %(num)s project to %(customer)s: %(names)s.",
+                    "Moved %(num)s projects to %(customer)s: %(names)s.",
+                    len(moved),
+                ),
+                num=len(moved),
+                customer=_card_link(target),
+                names=", ".join(f"“{n}”" for n in moved),
             )
         flash(message, "success")
         return redirect(_card_url(source))
@@ -185,7 +204,7 @@ class MovesView(ProtectedView):
         query = request.args.get("q", "").strip()
         if request.args.get("action") == "preview":
             if keep is None:
-                flash("Choose the customer to keep.", "error")
+                flash(gettext("Choose the customer to keep."), "error")
             else:
                 try:
                     plan = project_service.plan_merge(duplicate, keep)
@@ -239,15 +258,15 @@ class MovesView(ProtectedView):
             if keep is None:
                 return redirect(self.get_url(".merge", id=duplicate.id))
             return redirect(self.get_url(".merge", id=duplicate.id, keep=keep.id, action="preview"))
-        stayed = ""
-        if plan.blocked_projects or plan.invoice_count:
-            stayed = " What could not move stays on the inactivated card."
-        flash(
-            Markup("Merged {} into this customer and inactivated it.{}").format(
-                _card_link(duplicate), stayed
-            ),
-            "success",
+        message = html(
+            gettext("Merged %(customer)s into this customer and inactivated it."),
+            customer=_card_link(duplicate),
         )
+        if plan.blocked_projects or plan.invoice_count:
+            message += Markup(" ") + html(
+                gettext("What could not move stays on the inactivated card.")
+            )
+        flash(message, "success")
         return redirect(_card_url(keep))
 
     # --- history ----------------------------------------------------------------------------
@@ -269,7 +288,7 @@ class MovesView(ProtectedView):
             total=total,
             page=page,
             pages=max(1, -(-total // HISTORY_PAGE_SIZE)),
-            local_time=_local_time,
+            local_time=local_datetime,
             merged_into=project_service.merged_into(customer),
             merged_from=project_service.merged_from(customer),
         )

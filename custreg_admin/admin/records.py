@@ -7,13 +7,25 @@ from flask_admin.contrib.sqla import filters as sqla_filters
 from wtforms import SelectField
 
 from ..extension import current_custreg_user
+from ..i18n import lazy_gettext, lazy_pgettext
 from ..models import SALES_STATUSES, Customer, Invoice, Project
 from ..services import projects as project_service
 from ..services.errors import DomainError
 from ..services.ids import parse_id
+from ..services.labels import PROJECT_KIND_LABELS, SALES_STATUS_LABELS, label
 from ..services.permissions import visible_costs, visible_invoices
 from .base import ProtectedModelView
 from .fields import as_choices
+
+CUSTOMER = lazy_gettext("Customer")
+PROJECT = lazy_gettext("Project")
+NUMBER = lazy_gettext("Number")
+DATE = lazy_gettext("Date")
+
+
+def _labelled(labels):
+    """A list formatter showing a stored code by its label."""
+    return lambda view, context, model, name: label(labels, getattr(model, name))
 
 
 class ProjectView(ProtectedModelView):
@@ -30,9 +42,21 @@ class ProjectView(ProtectedModelView):
         "manager",
     )
     column_labels = {
-        "is_closed": "Closed",
-        "is_internal": "Internal",
-        "sales_status": "Sales status",
+        "customer": CUSTOMER,
+        "name": lazy_gettext("Name"),
+        # TRANSLATORS: project or sales case
+        "kind": lazy_gettext("Kind"),
+        "sales_status": lazy_gettext("Sales status"),
+        # TRANSLATORS: a project that is finished (a checkbox)
+        "is_closed": lazy_pgettext("project", "Closed"),
+        "is_internal": lazy_gettext("Internal"),
+        # TRANSLATORS: the user who manages a project
+        "manager": lazy_gettext("Manager"),
+        "manager.name": lazy_gettext("Manager"),
+    }
+    column_formatters = {
+        "kind": _labelled(PROJECT_KIND_LABELS),
+        "sales_status": _labelled(SALES_STATUS_LABELS),
     }
     column_searchable_list = ("name", "customer.name")
     column_filters = ("kind", "sales_status", "is_closed", "is_internal", "manager.name")
@@ -49,9 +73,15 @@ class ProjectView(ProtectedModelView):
     )
     form_overrides = {"kind": SelectField, "sales_status": SelectField}
     form_args = {
-        "kind": {"choices": as_choices([("project", "Project"), ("sales_case", "Sales case")])},
+        "kind": {
+            "choices": lambda: as_choices(
+                (k, label(PROJECT_KIND_LABELS, k)) for k in ("project", "sales_case")
+            )
+        },
         "sales_status": {
-            "choices": as_choices((s, s.replace("_", " ").capitalize()) for s in SALES_STATUSES)
+            "choices": lambda: as_choices(
+                (s, label(SALES_STATUS_LABELS, s)) for s in SALES_STATUSES
+            )
         },
     }
     form_ajax_refs = {"customer": {"fields": (Customer.name,), "page_size": 20}}
@@ -69,6 +99,12 @@ class ProjectView(ProtectedModelView):
 
 class ProposalView(ProtectedModelView):
     column_list = ("number", "project", "created_at", "total")
+    column_labels = {
+        "number": NUMBER,
+        "project": PROJECT,
+        "created_at": lazy_gettext("Created"),
+        "total": lazy_gettext("Total"),
+    }
     column_searchable_list = ("number",)
     column_default_sort = ("created_at", True)
     form_columns = ("project", "number", "total")
@@ -99,12 +135,22 @@ class _VisibleRowsMixin:
 class InvoiceView(_VisibleRowsMixin, ProtectedModelView):
     visible = staticmethod(visible_invoices)
     column_list = ("number", "date", "customer", "project", "status", "total")
-    column_labels = {"total": "Total excl. VAT"}
+    column_labels = {
+        "number": NUMBER,
+        "date": DATE,
+        "customer": CUSTOMER,
+        "customer.name": CUSTOMER,
+        "project": PROJECT,
+        # TRANSLATORS: an invoice's status (a settings list: Draft, Sent, ...)
+        "status": lazy_pgettext("field", "Status"),
+        "status.name": lazy_pgettext("field", "Status"),
+        "total": lazy_gettext("Total excl. VAT"),
+    }
     column_searchable_list = ("number", "customer.name")
     column_filters = (
         "date",
         "status.name",
-        sqla_filters.IntEqualFilter(Invoice.customer_id, "Customer id"),
+        sqla_filters.IntEqualFilter(Invoice.customer_id, lazy_gettext("Customer id")),
     )
     column_sortable_list = ("number", "date", "total", ("customer", "customer.name"))
     column_default_sort = ("date", True)
@@ -118,6 +164,7 @@ class InvoiceView(_VisibleRowsMixin, ProtectedModelView):
 class CostView(_VisibleRowsMixin, ProtectedModelView):
     visible = staticmethod(visible_costs)
     column_list = ("date", "project", "amount")
+    column_labels = {"date": DATE, "project": PROJECT, "amount": lazy_gettext("Amount")}
     column_filters = ("date",)
     column_default_sort = ("date", True)
     form_columns = ("project", "date", "amount")

@@ -39,6 +39,7 @@ from flask import (
 from flask_admin import expose
 
 from ..extension import current_custreg_user
+from ..i18n import current_language, gettext, lazy_gettext
 from ..models import SavedReport
 from ..services import saved_reports as saved_service
 from ..services.errors import DomainError, PermissionDenied
@@ -64,9 +65,10 @@ from ..services.reports import (
 )
 from .base import ProtectedView
 from .fields import country_name
+from .formatting import amount, date, number
 
 PAGE_SIZES = (20, 50, 100)
-AREA = "Customers"  # Reports > Report creation > Customers
+AREA = lazy_gettext("Customers")  # Reports > Report creation > Customers
 
 
 @dataclass(frozen=True)
@@ -115,11 +117,8 @@ class Definition:
 
 
 def user_locale() -> str | None:
-    """The user's locale setting, else the browser's first language."""
-    locale = getattr(current_custreg_user(), "locale", None)
-    if locale:
-        return locale
-    return request.accept_languages.best
+    """The viewer's UI language (profile, browser, default: see :mod:`custreg_admin.i18n`)."""
+    return current_language()
 
 
 def definition_from(values, viewer: Any, *, columns: list[str] | None = None) -> Definition:
@@ -139,7 +138,7 @@ def definition_from(values, viewer: Any, *, columns: list[str] | None = None) ->
         type_id = values.get("type") or "customers"
         kind = REPORT_TYPES.get(type_id)
         if kind is None:
-            raise InvalidReport(f"There is no report type {type_id!r}.")
+            raise InvalidReport(gettext("There is no report type %(type)s.", type=repr(type_id)))
         filters = {
             item.id: values.get(f"f_{item.id}") for item in kind.filters if f"f_{item.id}" in values
         }
@@ -212,7 +211,7 @@ class ReportView(ProtectedView):
         except saved_service.ReportNotFound:
             abort(404)
         except InvalidReport as error:
-            flash(f"{error} The report was reset.", "error")
+            flash(f"{error} {gettext('The report was reset.')}", "error")
             return redirect(self.get_url(".build_view", type=_known_type(request.args)))
         return self._render_builder(definition)
 
@@ -227,7 +226,7 @@ class ReportView(ProtectedView):
         except InvalidReport as error:
             abort(400, description=str(error))
         spec = definition.spec
-        name = definition.saved.name if definition.saved is not None else spec.type.label
+        name = definition.saved.name if definition.saved is not None else str(spec.type.label)
         filename = export_filename(name, spec.today, fmt)
         headers = {
             "Content-Disposition": content_disposition(filename),
@@ -250,18 +249,22 @@ class ReportView(ProtectedView):
         try:
             if action == "rename":
                 report = saved_service.rename_report(viewer, report_id, request.form.get("name"))
-                flash(f"Report renamed to {report.name!r}.", "success")
+                flash(gettext("Report renamed to %(name)s.", name=repr(report.name)), "success")
             elif action == "copy":
                 report = saved_service.copy_report(viewer, report_id, request.form.get("name"))
-                flash(f"Copied to your report {report.name!r}.", "success")
+                flash(gettext("Copied to your report %(name)s.", name=repr(report.name)), "success")
                 back = self.get_url(".build_view", report=report.id)
             elif action in ("share", "unshare"):
                 report = saved_service.set_shared(viewer, report_id, action == "share")
-                state = "now shared with everyone" if report.is_shared else "now yours only"
-                flash(f"Report {report.name!r} is {state}.", "success")
+                flash(
+                    gettext("Report %(name)s is now shared with everyone.", name=repr(report.name))
+                    if report.is_shared
+                    else gettext("Report %(name)s is now yours only.", name=repr(report.name)),
+                    "success",
+                )
             elif action == "delete":
                 name = saved_service.delete_report(viewer, report_id)
-                flash(f"Report {name!r} deleted.", "success")
+                flash(gettext("Report %(name)s deleted.", name=repr(name)), "success")
             else:
                 abort(404)
         except saved_service.ReportNotFound:
@@ -295,14 +298,17 @@ class ReportView(ProtectedView):
                 saved = saved_service.update_report(
                     viewer, saved.id, definition.spec, delimiter=definition.delimiter
                 )
-                flash(f"Report {saved.name!r} saved.", "success")
+                flash(gettext("Report %(name)s saved.", name=repr(saved.name)), "success")
                 return redirect(self.get_url(".build_view", report=saved.id))
             if action in ("save", "save_as"):
                 name = form.get("name" if action == "save" else "new_name")
                 saved = saved_service.create_report(
                     viewer, name, definition.spec, delimiter=definition.delimiter
                 )
-                flash(f"Report {saved.name!r} saved to your reports.", "success")
+                flash(
+                    gettext("Report %(name)s saved to your reports.", name=repr(saved.name)),
+                    "success",
+                )
                 return redirect(self.get_url(".build_view", report=saved.id))
         except saved_service.ReportNotFound:
             abort(404)
@@ -368,8 +374,7 @@ class ReportView(ProtectedView):
             choices=choices,
             rows=rows,
             total=total,
-            total_label=f"{total:,}".replace(",", "\u202f")
-            + f" {kind.row_noun}{'' if total == 1 else 's'}",
+            total_label=kind.count_text(total, number(total)),
             page_no=page_no,
             pages=pages,
             page_size=page_size,
@@ -392,13 +397,14 @@ def _known_type(values) -> str:
 
 
 def format_cell(value: Any, kind: str) -> str:
-    """A preview cell: money with two decimals and thin thousands spaces, dates ISO."""
+    """A preview cell in the viewer's locale: money with two decimals and dates as the locale
+    writes them (whole numbers, such as customer numbers, as they are)."""
     if value is None:
         return ""
     if kind == "money":
-        return f"{value:,.2f}".replace(",", "\u202f")
+        return amount(value)
     if kind == "bool":
-        return "Yes" if value else "No"
+        return gettext("Yes") if value else gettext("No")
     if kind == "date":
-        return value.isoformat()
+        return date(value)
     return str(value)

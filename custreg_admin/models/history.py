@@ -15,15 +15,18 @@ from sqlalchemy import JSON, DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..i18n import lazy_gettext
 from .customer import Customer
 from .user import User
 
+#: How each kind of event reads in the history (translated when shown). The events' messages
+#: are written in the language of the user who made the change.
 EVENT_KINDS = {
-    "project_moved": "Project moved",
-    "merged_into": "Merged into another customer",
-    "merged_from": "Duplicate merged in",
-    "inactivated": "Inactivated",
-    "reactivated": "Reactivated",
+    "project_moved": lazy_gettext("Project moved"),
+    "merged_into": lazy_gettext("Merged into another customer"),
+    "merged_from": lazy_gettext("Duplicate merged in"),
+    "inactivated": lazy_gettext("Inactivated"),
+    "reactivated": lazy_gettext("Reactivated"),
 }
 
 
@@ -57,7 +60,7 @@ class CustomerEvent(db.Model):
 
     @property
     def kind_label(self) -> str:
-        return EVENT_KINDS.get(self.kind, self.kind.replace("_", " ").capitalize())
+        return str(EVENT_KINDS.get(self.kind, self.kind.replace("_", " ").capitalize()))
 
     def __str__(self) -> str:
         return self.message

@@ -29,6 +29,8 @@ from datetime import date
 from importlib import metadata
 from typing import Any, ClassVar
 
+from ..i18n import lazy_gettext, lazy_pgettext
+
 ENTRY_POINT_GROUP = "custreg_admin.registries"
 
 log = logging.getLogger(__name__)
@@ -39,12 +41,13 @@ STATUS_LIQUIDATION = "liquidation"
 STATUS_BANKRUPT = "bankrupt"
 STATUS_CEASED = "ceased"
 STATUSES = (STATUS_ACTIVE, STATUS_LIQUIDATION, STATUS_BANKRUPT, STATUS_CEASED)
-#: How each status reads in the UI.
+#: How each status reads in the UI (translated when shown).
 STATUS_LABELS = {
-    STATUS_ACTIVE: "Active",
-    STATUS_LIQUIDATION: "In liquidation",
-    STATUS_BANKRUPT: "Bankrupt",
-    STATUS_CEASED: "Ceased",
+    # TRANSLATORS: a company's state in a business registry: in business
+    STATUS_ACTIVE: lazy_pgettext("registry status", "Active"),
+    STATUS_LIQUIDATION: lazy_gettext("In liquidation"),
+    STATUS_BANKRUPT: lazy_gettext("Bankrupt"),
+    STATUS_CEASED: lazy_gettext("Ceased"),
 }
 
 #: Key in ``app.extensions`` under which :func:`loaded_providers` keeps the app's providers.
@@ -114,7 +117,8 @@ class CompanyRecord:
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS.get(self.status, self.status)
+        """The status as the UI shows it, in the request's language."""
+        return str(STATUS_LABELS.get(self.status, self.status))
 
     @property
     def is_active(self) -> bool:

@@ -54,6 +54,7 @@ from urllib3.exceptions import (
 )
 from urllib3.util.retry import Retry
 
+from ..i18n import lazy_gettext
 from . import RegistryError, RegistryUnavailable
 
 log = logging.getLogger(__name__)
@@ -71,21 +72,30 @@ CACHE_MAX_ENTRIES = 512
 _MISSING = object()
 
 #: What the user reads, after the registry's name ("The Finnish Trade Register (YTJ) ...").
+#: What the user is told, by what went wrong (``%(registry)s``: the registry's name);
+#: translated when the error is raised, in the request's language.
 MESSAGES = {
-    "timeout": "did not answer in time. Try again in a moment, or type the details by hand.",
-    "connection": (
-        "could not be reached. Check the network connection and try again in a moment, "
-        "or type the details by hand."
+    "timeout": lazy_gettext(
+        "%(registry)s did not answer in time. Try again in a moment, or type the details by hand."
     ),
-    "busy": (
-        "is receiving too many requests just now. Try again in a minute, "
-        "or type the details by hand."
+    "connection": lazy_gettext(
+        "%(registry)s could not be reached. Check the network connection and try again in a "
+        "moment, or type the details by hand."
     ),
-    "server": "is having trouble just now. Try again later, or type the details by hand.",
-    "unreadable": (
-        "sent an answer that could not be read. Try again later, or type the details by hand."
+    "busy": lazy_gettext(
+        "%(registry)s is receiving too many requests just now. Try again in a minute, or type "
+        "the details by hand."
     ),
-    "refused": "did not accept the search. Check what you typed and try again.",
+    "server": lazy_gettext(
+        "%(registry)s is having trouble just now. Try again later, or type the details by hand."
+    ),
+    "unreadable": lazy_gettext(
+        "%(registry)s sent an answer that could not be read. Try again later, or type the "
+        "details by hand."
+    ),
+    "refused": lazy_gettext(
+        "%(registry)s did not accept the search. Check what you typed and try again."
+    ),
 }
 
 
@@ -316,7 +326,7 @@ class RegistryHttpClient:
         self, what: str, detail: str, error_class: type[RegistryError] = RegistryUnavailable
     ) -> RegistryError:
         log.warning("%s: %s (%s)", self.registry_name, what, detail)
-        return error_class(f"{self.registry_name} {MESSAGES[what]}")
+        return error_class(str(MESSAGES[what]) % {"registry": self.registry_name})
 
     def unavailable(self, detail: str) -> RegistryUnavailable:
         """The error for an answer whose shape the plugin cannot use."""

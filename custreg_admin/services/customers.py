@@ -10,6 +10,7 @@ from sqlalchemy import exists, func, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
+from ..i18n import gettext, ngettext
 from ..models import Customer, Invoice, Project, Proposal
 from .errors import DomainError
 from .ids import parse_id
@@ -57,9 +58,12 @@ def deletion_blockers(customer_id: int) -> list[str]:
             exists().where(Project.id == Proposal.project_id, Project.customer_id == customer_id)
         )
     )
-    for count, word in ((projects, "project"), (invoices, "invoice"), (proposals, "proposal")):
-        if count:
-            blockers.append(f"{count} {word}{'s' if count != 1 else ''}")
+    if projects:
+        blockers.append(ngettext("%(num)s project", "%(num)s projects", projects))
+    if invoices:
+        blockers.append(ngettext("%(num)s invoice", "%(num)s invoices", invoices))
+    if proposals:
+        blockers.append(ngettext("%(num)s proposal", "%(num)s proposals", proposals))
     return blockers
 
 
@@ -67,8 +71,13 @@ def ensure_deletable(customer: Customer) -> None:
     blockers = deletion_blockers(customer.id)
     if blockers:
         raise DomainError(
-            f"Customer {customer.number} {customer.name} cannot be deleted: it has "
-            f"{', '.join(blockers)}. Inactivate the customer instead."
+            gettext(
+                "Customer %(number)s %(name)s cannot be deleted: it has %(blockers)s. Inactivate "
+                "the customer instead.",
+                number=customer.number,
+                name=customer.name,
+                blockers=", ".join(blockers),
+            )
         )
 
 

@@ -7,7 +7,8 @@ and optionally ``width`` (a hint in characters): the report columns of
 * :func:`csv_chunks` yields UTF-8 bytes with a BOM (so Excel reads Nordic letters right), rows as
   RFC 4180 (``csv.writer``, CRLF, fields quoted when needed), a chunk at a time. With ``;`` as the
   delimiter money is written with a decimal comma (what a spreadsheet in a ``;`` locale reads as a
-  number), with ``,`` with a decimal point. Dates are ISO 8601, booleans ``Yes``/``No``.
+  number), with ``,`` with a decimal point. Dates are ISO 8601, booleans ``Yes``/``No`` in the
+  viewer's language, like the header row (column labels are translated when written).
 * :func:`write_xlsx` writes a workbook with openpyxl's write-only mode: the header row bold and
   frozen, an autofilter over the data, numbers as numbers, money in ``#,##0.00``, dates as dates,
   column widths from the header and the type, the sheet named after the report.
@@ -41,6 +42,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+
+from ..i18n import gettext
 
 __all__ = [
     "CSV_MEDIA_TYPE",
@@ -120,7 +123,7 @@ def _csv_formatter(kind: str, decimal_comma: bool) -> Callable[[Any], Any] | Non
     if kind == "date":
         return lambda value: _as_date(value).isoformat()
     if kind == "bool":
-        return lambda value: "Yes" if value else "No"
+        return lambda value: gettext("Yes") if value else gettext("No")
     return _neutralised_text
 
 
@@ -181,7 +184,7 @@ def sheet_title(name: str) -> str:
     title = _SHEET_FORBIDDEN.sub(" ", name or "")
     title = " ".join(title.split()).strip("'").strip()[:SHEET_TITLE_MAX].strip()
     if not title or title.lower() == "history":  # Excel reserves "History"
-        title = (title + " report").strip() if title else "Report"
+        title = (title + " report").strip() if title else gettext("Report")
     return title
 
 

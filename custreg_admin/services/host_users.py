@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
+from ..i18n import gettext
 from ..models import ROLES, User
 from .errors import DomainError
 from .users import find_by_email
@@ -31,9 +32,15 @@ def sync_user(
     """
     email = (email or "").strip().lower()
     if not email or "@" not in email:
-        raise DomainError("An e-mail address is required.")
+        raise DomainError(gettext("An e-mail address is required."))
     if role not in ROLES:
-        raise DomainError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
+        raise DomainError(
+            gettext(
+                "Unknown role %(role)s; choose one of %(roles)s.",
+                role=repr(role),
+                roles=", ".join(ROLES),
+            )
+        )
     name = (name or "").strip() or email
     user = find_by_email(email)
     if user is None:

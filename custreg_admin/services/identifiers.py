@@ -9,13 +9,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from stdnum.exceptions import ValidationError
+from stdnum.exceptions import (
+    InvalidChecksum,
+    InvalidComponent,
+    InvalidFormat,
+    InvalidLength,
+    ValidationError,
+)
 from stdnum.fi import alv as fi_vat
 from stdnum.fi import ytunnus as fi_business_id
 from stdnum.no import mva as no_vat
 from stdnum.no import orgnr as no_business_id
 
+from ..i18n import gettext, lazy_gettext
 from .errors import InvalidIdentifier
+
+#: python-stdnum's reasons, in the user's language (stdnum writes them in English only).
+_REASONS = {
+    InvalidChecksum: lazy_gettext("The number's checksum or check digit is invalid."),
+    InvalidComponent: lazy_gettext("One of the parts of the number are invalid or unknown."),
+    InvalidFormat: lazy_gettext("The number has an invalid format."),
+    InvalidLength: lazy_gettext("The number has an invalid length."),
+}
 
 SUPPORTED_COUNTRIES = ("FI", "NO")
 
@@ -65,10 +80,31 @@ def _vat_of_business_id(country: str, business_id: str) -> str:
     return f"NO{business_id}MVA"
 
 
+def _reason(error: ValidationError) -> str:
+    for kind, reason in _REASONS.items():
+        if isinstance(error, kind):
+            return str(reason)
+    return str(error)
+
+
 def _message(country: str, what: str, value: str, error: ValidationError) -> str:
     business_example, vat_example = _EXAMPLES[country]
-    example = business_example if what == "business ID" else vat_example
-    return f"{value!r} is not a valid {country} {what}: {error.message} Example: {example}."
+    if what == "business ID":
+        text = gettext(
+            "%(value)s is not a valid %(country)s business ID: %(reason)s Example: %(example)s."
+        )
+        example = business_example
+    else:
+        text = gettext(
+            "%(value)s is not a valid %(country)s VAT number: %(reason)s Example: %(example)s."
+        )
+        example = vat_example
+    return text % {
+        "value": repr(value),
+        "country": country,
+        "reason": _reason(error),
+        "example": example,
+    }
 
 
 def normalise_identifiers(
@@ -109,8 +145,13 @@ def normalise_identifiers(
     if business_id and vat_number and _business_id_of_vat(country, vat_number) != business_id:
         raise InvalidIdentifier(
             "vat_number",
-            f"VAT number {vat_number} does not belong to business ID {business_id} "
-            f"(that would be {_vat_of_business_id(country, business_id)}).",
+            gettext(
+                "VAT number %(vat_number)s does not belong to business ID %(business_id)s (that "
+                "would be %(expected)s).",
+                vat_number=vat_number,
+                business_id=business_id,
+                expected=_vat_of_business_id(country, business_id),
+            ),
         )
     if vat_number and not business_id:
         business_id = _business_id_of_vat(country, vat_number)

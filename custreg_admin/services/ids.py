@@ -11,6 +11,9 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import format_decimal
+
+from ..i18n import gettext
 
 #: the largest value of an ``integer`` column (the module's keys)
 MAX_ID = 2**31 - 1
@@ -49,17 +52,24 @@ def number_problem(column: sa.Column, value: Any) -> str | None:
         return None
     kind = column.type
     if isinstance(value, Decimal) and not value.is_finite():
-        return "Enter a number."
+        return gettext("Enter a number.")
     if isinstance(kind, sa.Numeric) and isinstance(value, (int, Decimal)):
         if kind.precision is None:
             return None
         limit = Decimal(10) ** (kind.precision - (kind.scale or 0))
         if abs(Decimal(value)) >= limit:
-            return f"The number must be smaller than {limit:,} (and larger than -{limit:,})."
+            return gettext(
+                "The number must be smaller than %(limit)s (and larger than -%(limit)s).",
+                limit=format_decimal(limit),
+            )
     elif (
         isinstance(kind, sa.Integer)
         and isinstance(value, int)
         and not -MAX_ID - 1 <= value <= MAX_ID
     ):
-        return f"The number must be between {-MAX_ID - 1:,} and {MAX_ID:,}."
+        return gettext(
+            "The number must be between %(low)s and %(high)s.",
+            low=format_decimal(-MAX_ID - 1),
+            high=format_decimal(MAX_ID),
+        )
     return None

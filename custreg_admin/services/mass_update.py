@@ -68,6 +68,7 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..extensions import db
+from ..i18n import N_, gettext, lazy_gettext, lazy_pgettext, ngettext
 from ..models import (
     Customer,
     CustomerStatus,
@@ -140,10 +141,14 @@ class SelectionRefused(PermissionDenied):
     """Role ``user``: the selection holds customers owned by someone else."""
 
     def __init__(self, refused: int, permitted: int) -> None:
-        verb = "is" if refused == 1 else "are"
         super().__init__(
-            f"{refused} of the selected customers {verb} owned by someone else; you may only "
-            "update your own. Nothing was changed."
+            ngettext(
+                "%(num)s of the selected customers is owned by someone else; you may only "
+                "update your own. Nothing was changed.",
+                "%(num)s of the selected customers are owned by someone else; you may only "
+                "update your own. Nothing was changed.",
+                refused,
+            )
         )
         self.refused = refused
         self.permitted = permitted
@@ -158,9 +163,13 @@ class AlreadyApplied(DomainError):
 
     def __init__(self, batch_id: int | None) -> None:
         super().__init__(
-            "This mass update has already been applied"
-            + (f" (mass update #{batch_id})" if batch_id else "")
-            + "; nothing more was changed."
+            gettext(
+                "This mass update has already been applied (mass update #%(id)s); nothing more "
+                "was changed.",
+                id=batch_id,
+            )
+            if batch_id
+            else gettext("This mass update has already been applied; nothing more was changed.")
         )
         self.batch_id = batch_id
 
@@ -173,16 +182,24 @@ class Action:
     """One of the seven mass update actions.
 
     Field actions set ``column`` of :class:`Customer` to one row of ``model`` (its relationship
-    on ``Customer`` is named like the action); segment actions add or remove links.
+    on ``Customer`` is named like the action); segment actions add or remove links. The texts
+    are translated when shown: ``label`` (the action), ``field_label`` (its value's field),
+    ``choose`` (no value given), ``missing`` (no such value, ``%(id)s``), ``previous_gone`` (an
+    undo's skip reason: English, kept so in the database and translated when shown) and
+    ``clear_label`` (the choice that clears a clearable field).
     """
 
     key: str
-    label: str
-    noun: str
+    label: Any
+    field_label: Any
     model: Any
     column: str | None = None
     segments: str | None = None  # "add" or "remove"
     clearable: bool = False
+    choose: Any = ""
+    missing: Any = ""
+    previous_gone: str = ""
+    clear_label: Any = ""
 
     @property
     def is_segments(self) -> bool:
@@ -192,41 +209,72 @@ class Action:
 ACTIONS: Mapping[str, Action] = {
     action.key: action
     for action in (
-        Action("owner", "Change account owner", "account owner", User, column="owner_id"),
+        Action(
+            "owner",
+            lazy_gettext("Change account owner"),
+            lazy_gettext("Account owner"),
+            User,
+            column="owner_id",
+            choose=lazy_gettext("Choose the account owner."),
+            missing=lazy_gettext("There is no account owner #%(id)s; choose one from the list."),
+            previous_gone=N_("The previous account owner no longer exists"),
+        ),
         Action(
             "industry",
-            "Change industry",
-            "industry",
+            lazy_gettext("Change industry"),
+            lazy_gettext("Industry"),
             Industry,
             column="industry_id",
             clearable=True,
+            choose=lazy_gettext("Choose the industry."),
+            missing=lazy_gettext("There is no industry #%(id)s; choose one from the list."),
+            previous_gone=N_("The previous industry no longer exists"),
+            clear_label=lazy_gettext("(none) — clear the industry"),
         ),
         Action(
             "invoice_template",
-            "Change invoice template",
-            "invoice template",
+            lazy_gettext("Change invoice template"),
+            lazy_gettext("Invoice template"),
             InvoiceTemplate,
             column="invoice_template_id",
+            choose=lazy_gettext("Choose the invoice template."),
+            missing=lazy_gettext("There is no invoice template #%(id)s; choose one from the list."),
+            previous_gone=N_("The previous invoice template no longer exists"),
         ),
         Action(
             "vat_rate",
-            "Change default invoicing VAT",
-            "default invoicing VAT",
+            lazy_gettext("Change default invoicing VAT"),
+            lazy_gettext("Default invoicing VAT"),
             VatRate,
             column="vat_rate_id",
+            choose=lazy_gettext("Choose the default invoicing VAT."),
+            missing=lazy_gettext(
+                "There is no default invoicing VAT #%(id)s; choose one from the list."
+            ),
+            previous_gone=N_("The previous default invoicing VAT no longer exists"),
         ),
-        Action("status", "Change status", "status", CustomerStatus, column="status_id"),
+        Action(
+            "status",
+            lazy_gettext("Change status"),
+            # TRANSLATORS: a customer's status (a settings list: Active, Passive, ...)
+            lazy_pgettext("field", "Status"),
+            CustomerStatus,
+            column="status_id",
+            choose=lazy_gettext("Choose the status."),
+            missing=lazy_gettext("There is no status #%(id)s; choose one from the list."),
+            previous_gone=N_("The previous status no longer exists"),
+        ),
         Action(
             "add_segments",
-            "Add market segments",
-            "market segments",
+            lazy_gettext("Add market segments"),
+            lazy_gettext("Market segments"),
             MarketSegment,
             segments="add",
         ),
         Action(
             "remove_segments",
-            "Remove market segments",
-            "market segments",
+            lazy_gettext("Remove market segments"),
+            lazy_gettext("Market segments"),
             MarketSegment,
             segments="remove",
         ),
@@ -239,7 +287,7 @@ def get_action(action: str | Action) -> Action:
         return action
     found = ACTIONS.get(str(action or ""))
     if found is None:
-        raise InvalidValue("Choose what to change: there is no such mass update action.")
+        raise InvalidValue(gettext("Choose what to change: there is no such mass update action."))
     return found
 
 
@@ -266,7 +314,13 @@ def _as_id(value: Any, what: str) -> int:
     parsed = parse_id(value)
     if parsed is not None and parsed <= MAX_ID:
         return parsed
-    raise InvalidValue(f"{what}: {str(value)[:40]!r} is not one of the choices.")
+    raise InvalidValue(
+        gettext(
+            "%(field)s: %(value)s is not one of the choices.",
+            field=what,
+            value=repr(str(value)[:40]),
+        )
+    )
 
 
 def check_value(action: str | Action, value: Any) -> tuple[Action, Value]:
@@ -278,9 +332,9 @@ def check_value(action: str | Action, value: Any) -> tuple[Action, Value]:
     act = get_action(action)
     if act.is_segments:
         given = [value] if isinstance(value, int | str) else list(value or ())
-        ids = sorted({_as_id(v, "Market segment") for v in given if v not in (None, "")})
+        ids = sorted({_as_id(v, gettext("Market segment")) for v in given if v not in (None, "")})
         if not ids:
-            raise InvalidValue("Choose at least one market segment.")
+            raise InvalidValue(gettext("Choose at least one market segment."))
         rows = db.session.scalars(
             select(MarketSegment)
             .where(MarketSegment.id.in_(ids))
@@ -289,20 +343,26 @@ def check_value(action: str | Action, value: Any) -> tuple[Action, Value]:
         missing = sorted(set(ids) - {row.id for row in rows})
         if missing:
             raise InvalidValue(
-                f"Market segment #{missing[0]} does not exist; choose segments from the list."
+                gettext(
+                    "Market segment #%(id)s does not exist; choose segments from the list.",
+                    id=missing[0],
+                )
             )
         return act, Value(tuple(ids), ", ".join(sorted(str(row) for row in rows)))
     if value is None or (isinstance(value, str) and not value.strip()):
         if act.clearable:
-            return act, Value((), "(none)")
-        raise InvalidValue(f"Choose the {act.noun}.")
-    row_id = _as_id(value, act.noun.capitalize())
+            return act, Value((), gettext("(none)"))
+        raise InvalidValue(str(act.choose))
+    row_id = _as_id(value, str(act.field_label))
     row = db.session.get(act.model, row_id)
     if row is None:
-        raise InvalidValue(f"There is no {act.noun} #{row_id}; choose one from the list.")
+        raise InvalidValue(str(act.missing) % {"id": row_id})
     if act.model is User and not row.is_active:
         raise InvalidValue(
-            f"{row.name} is not an active user; choose an active user as the account owner."
+            gettext(
+                "%(name)s is not an active user; choose an active user as the account owner.",
+                name=row.name,
+            )
         )
     return act, Value((row_id,), str(row))
 
@@ -352,11 +412,11 @@ def unpack_ids(text: str) -> list[int]:
     for part in (text or "").split(","):
         gap, _, extra = part.partition("+")
         if parse_int(gap) is None or (extra and parse_int(extra) is None) or int(gap) < 1:
-            raise InvalidSelection("The list of customers is not valid.")
+            raise InvalidSelection(gettext("The list of customers is not valid."))
         start = previous + int(gap)
         end = start + int(extra or 0)
         if end > MAX_ID or len(ids) + end - start >= MAX_IDS:
-            raise InvalidSelection("The list of customers is not valid.")
+            raise InvalidSelection(gettext("The list of customers is not valid."))
         ids.extend(range(start, end + 1))
         previous = end
     return ids
@@ -390,11 +450,11 @@ class Selection:
     @classmethod
     def of_ids(cls, ids: Iterable[Any]) -> Selection:
         try:
-            cleaned = tuple(sorted({_as_id(i, "Customer") for i in ids}))
+            cleaned = tuple(sorted({_as_id(i, gettext("Customer")) for i in ids}))
         except InvalidValue:
-            raise InvalidSelection(_BAD_SELECTION) from None
+            raise InvalidSelection(str(_BAD_SELECTION)) from None
         if not cleaned:
-            raise InvalidSelection("Select at least one customer.")
+            raise InvalidSelection(gettext("Select at least one customer."))
         return cls(ids=cleaned)
 
     @classmethod
@@ -408,7 +468,7 @@ class Selection:
             try:
                 spec = json.loads(spec)
             except ValueError:
-                raise InvalidSelection(_BAD_SELECTION) from None
+                raise InvalidSelection(str(_BAD_SELECTION)) from None
         return cls.of_set(_customer_set(spec))
 
     @classmethod
@@ -436,7 +496,7 @@ class Selection:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Selection:
         if not isinstance(data, Mapping):
-            raise InvalidSelection(_BAD_SELECTION)
+            raise InvalidSelection(str(_BAD_SELECTION))
         if "ids" in data:
             selection = cls.of_ids(data["ids"] or ())
         elif "spec" in data:
@@ -445,14 +505,16 @@ class Selection:
             report = data["report"]
             filters = report.get("filters") or {}
             if not isinstance(filters, Mapping):
-                raise InvalidSelection(_BAD_SELECTION)
+                raise InvalidSelection(str(_BAD_SELECTION))
             selection = cls.of_report(report.get("type"), filters)
         else:
-            raise InvalidSelection(_BAD_SELECTION)
+            raise InvalidSelection(str(_BAD_SELECTION))
         return selection.only_own() if data.get("own_only") else selection
 
 
-_BAD_SELECTION = "The selection is not valid; go back to the list and select the customers again."
+_BAD_SELECTION = lazy_gettext(
+    "The selection is not valid; go back to the list and select the customers again."
+)
 
 
 def _customer_set(spec: Any) -> CustomerSet:
@@ -466,7 +528,7 @@ def _customer_set(spec: Any) -> CustomerSet:
                     raise ValueError(f"{name} must be text")
         customer_set.condition()
     except (ValueError, TypeError, AttributeError):
-        raise InvalidSelection(_BAD_SELECTION) from None
+        raise InvalidSelection(str(_BAD_SELECTION)) from None
     return customer_set
 
 
@@ -482,7 +544,7 @@ def _restricted_to(user: Any) -> int | None:
         return None
     if role == "user" and getattr(user, "id", None) is not None:
         return user.id
-    raise PermissionDenied("You may not update customers.")
+    raise PermissionDenied(gettext("You may not update customers."))
 
 
 def _selection_condition(selection: Selection, user: Any) -> ColumnElement[bool]:
@@ -520,17 +582,20 @@ def describe_selection(selection: Selection) -> str:
     """The selection in words, for the confirmation page and the audit record."""
     if selection.ids is not None:
         count = len(selection.ids)
-        text = f"{count} selected customer{'' if count == 1 else 's'}"
+        text = ngettext("%(num)s selected customer", "%(num)s selected customers", count)
     elif selection.spec is not None:
         text = _describe_set(_customer_set(selection.spec))
     else:
         text = _describe_report(selection.report or {})
-    return text + (", only those I own" if selection.own_only else "")
+    if selection.own_only:
+        # TRANSLATORS: added to the description of a selection of customers
+        text = gettext("%(selection)s, only those I own", selection=text)
+    return text
 
 
 def _name_of(model, row_id: int | None) -> str:
     if row_id is None:
-        return "(none)"
+        return gettext("(none)")
     row = db.session.get(model, row_id)
     return str(row) if row is not None else f"#{row_id}"
 
@@ -541,43 +606,64 @@ def _describe_set(customer_set: CustomerSet) -> str:
     for part in customer_set.parts:
         states.add(part.active_state)
         if part.search and part.search.strip():
-            words.append(f"search “{part.search.strip()}”")
-        for field, model, noun in (
-            ("owner_id", User, "account owner"),
-            ("industry_id", Industry, "industry"),
-            ("status_id", CustomerStatus, "status"),
-            ("segment_id", MarketSegment, "market segment"),
+            words.append(gettext("search “%(text)s”", text=part.search.strip()))
+        for field, model, words_for in (
+            ("owner_id", User, lazy_gettext("account owner %(name)s")),
+            ("industry_id", Industry, lazy_gettext("industry %(name)s")),
+            ("status_id", CustomerStatus, lazy_gettext("status %(name)s")),
+            ("segment_id", MarketSegment, lazy_gettext("market segment %(name)s")),
         ):
             if getattr(part, field) is not None:
-                words.append(f"{noun} {_name_of(model, getattr(part, field))}")
+                words.append(str(words_for) % {"name": _name_of(model, getattr(part, field))})
         if part.country:
-            words.append(f"country {part.country.strip().upper()}")
+            words.append(gettext("country %(code)s", code=part.country.strip().upper()))
         if part.registry_status == "not_active":
-            words.append("registry status ceased, bankrupt or in liquidation")
+            words.append(gettext("registry status ceased, bankrupt or in liquidation"))
         elif part.registry_status:
             label = STATUS_LABELS.get(part.registry_status, part.registry_status)
-            words.append(f"registry status {label.lower()}")
-    labels = {"active": "Active customers", "prospects": "Prospects in pipeline"}
+            words.append(gettext("registry status %(status)s", status=str(label).lower()))
+    labels = {
+        "active": lazy_gettext("Active customers"),
+        "prospects": lazy_gettext("Prospects in pipeline"),
+    }
     for name in customer_set.counted_in:
         if name in KPI_CONDITIONS:
-            words.append(f"counted in {labels.get(name, name)}")
+            words.append(gettext("counted in %(kpi)s", kpi=labels.get(name, name)))
     states.discard("all")
     if not customer_set.parts:
         states = set()
-    state = {
-        frozenset(): "active and inactivated customers",
-        frozenset({"active"}): "active customers",
-        frozenset({"inactive"}): "inactivated customers",
-    }.get(frozenset(states), "no customers (active and inactivated at once)")
+    key = frozenset(states)
+    if key not in _SET_DESCRIPTIONS:
+        return str(_NO_CUSTOMERS)
+    alone, matching = _SET_DESCRIPTIONS[key]
     if not words:
-        return f"All {state}"
-    return f"All {state} matching " + ", ".join(words)
+        return str(alone)
+    # TRANSLATORS: %(conditions)s is a comma-separated list such as "industry IT, country FI"
+    return str(matching) % {"conditions": ", ".join(words)}
+
+
+#: (all of them, all of them matching some conditions), by the active states asked for
+_SET_DESCRIPTIONS = {
+    frozenset(): (
+        lazy_gettext("All active and inactivated customers"),
+        lazy_gettext("All active and inactivated customers matching %(conditions)s"),
+    ),
+    frozenset({"active"}): (
+        lazy_gettext("All active customers"),
+        lazy_gettext("All active customers matching %(conditions)s"),
+    ),
+    frozenset({"inactive"}): (
+        lazy_gettext("All inactivated customers"),
+        lazy_gettext("All inactivated customers matching %(conditions)s"),
+    ),
+}
+_NO_CUSTOMERS = lazy_gettext("All no customers (active and inactivated at once)")
 
 
 def _describe_report(report: Mapping[str, Any]) -> str:
     kind = reports.REPORT_TYPES.get(report.get("type") or "")
     if kind is None:
-        return "Customers of a report"
+        return gettext("Customers of a report")
     choices = reports.filter_choices(kind.id)
     words = []
     for item in kind.filters:
@@ -586,8 +672,13 @@ def _describe_report(report: Mapping[str, Any]) -> str:
             continue
         label = dict(choices.get(item.id, ())).get(text, text)
         words.append(f"{item.label}: {label}")
-    text = f"All customers of the {kind.label} report"
-    return text + (" (" + "; ".join(words) + ")" if words else "")
+    if not words:
+        return gettext("All customers of the %(report)s report", report=kind.label)
+    return gettext(
+        "All customers of the %(report)s report (%(filters)s)",
+        report=kind.label,
+        filters="; ".join(words),
+    )
 
 
 # --------------------------------------------------------------------------- plan
@@ -666,7 +757,9 @@ def plan(user: Any, selection: Selection, action: str | Action, value: Any) -> P
         .order_by(Customer.id)
     ).all()
     if not rows:
-        raise InvalidSelection("No customers match the selection any more; nothing to update.")
+        raise InvalidSelection(
+            gettext("No customers match the selection any more; nothing to update.")
+        )
     ids, refused, changing = [], [], 0
     for row in rows:
         ids.append(row.id)
@@ -886,7 +979,7 @@ def _applied_batch(plan_key: str) -> int | None:
 
 def _inconsistent() -> MassUpdateFailed:
     return MassUpdateFailed(
-        "The customers changed while the mass update ran; nothing was changed. Try again."
+        gettext("The customers changed while the mass update ran; nothing was changed. Try again.")
     )
 
 
@@ -918,12 +1011,12 @@ def apply(
         ids = list(given.ids)
         label = given.selection_label if selection is given.selection else None
     else:
-        ids = sorted({_as_id(i, "Customer") for i in plan_or_ids})
+        ids = sorted({_as_id(i, gettext("Customer")) for i in plan_or_ids})
         label = None
     if action is None:
-        raise InvalidValue("Choose what to change.")
+        raise InvalidValue(gettext("Choose what to change."))
     if not ids:
-        raise InvalidSelection("Select at least one customer.")
+        raise InvalidSelection(gettext("Select at least one customer."))
     _restricted_to(user)  # refuses users of no known role at once
     session = db.session
     try:
@@ -981,15 +1074,19 @@ def apply(
                 raise AlreadyApplied(applied) from None
         log.warning("mass update refused by the database: %s", error)
         raise MassUpdateFailed(
-            "The database refused the mass update (a customer or a chosen value was changed "
-            "or deleted at the same time); nothing was changed. Try again."
+            gettext(
+                "The database refused the mass update (a customer or a chosen value was changed "
+                "or deleted at the same time); nothing was changed. Try again."
+            )
         ) from error
     except SQLAlchemyError as error:
         session.rollback()
         log.exception("mass update failed")
         raise MassUpdateFailed(
-            "The mass update failed in the database; nothing was changed. Try again, and if it "
-            "fails again, tell your administrator."
+            gettext(
+                "The mass update failed in the database; nothing was changed. Try again, and if "
+                "it fails again, tell your administrator."
+            )
         ) from error
     except BaseException:
         session.rollback()
@@ -999,16 +1096,23 @@ def apply(
 
 # --------------------------------------------------------------------------- undo
 
-CHANGED_SINCE = "Changed again since the mass update"
-OWNED_BY_OTHERS = "Owned by someone else; you may only update your own customers"
-OWNER_INACTIVE = "The previous account owner is no longer an active user"
-ALREADY_REMOVED = "No longer in the segment"
-ALREADY_BACK = "Already back in the segment"
-SEGMENT_GONE = "The segment no longer exists"
+# Why an undo skips a customer: kept in English in the database and translated when shown
+# (:func:`skip_reason_label`).
+CHANGED_SINCE = N_("Changed again since the mass update")
+OWNED_BY_OTHERS = N_("Owned by someone else; you may only update your own customers")
+OWNER_INACTIVE = N_("The previous account owner is no longer an active user")
+ALREADY_REMOVED = N_("No longer in the segment")
+ALREADY_BACK = N_("Already back in the segment")
+SEGMENT_GONE = N_("The segment no longer exists")
 
 
 def _value_gone(act: Action) -> str:
-    return f"The previous {act.noun} no longer exists"
+    return act.previous_gone
+
+
+def skip_reason_label(reason: str | None) -> str | None:
+    """A stored skip reason in the viewer's language."""
+    return gettext(reason) if reason else reason
 
 
 def _skip_reason(act: Action, restricted: int | None, original):
@@ -1062,20 +1166,32 @@ def _undo_target(user: Any, batch_id: Any) -> MassUpdateBatch:
     if parse_id(batch_id) is not None:
         batch = db.session.get(MassUpdateBatch, parse_id(batch_id))
     if batch is None:
-        raise DomainError("That mass update does not exist.")
+        raise DomainError(gettext("That mass update does not exist."))
     if batch.undo_of_id is not None:
         raise DomainError(
-            f"Mass update #{batch.id} is itself an undo and cannot be undone; run a new mass "
-            "update instead."
+            gettext(
+                "Mass update #%(id)s is itself an undo and cannot be undone; run a new mass "
+                "update instead.",
+                id=batch.id,
+            )
         )
     if batch.undone_at is not None:
-        who = f" by {batch.undone_by_name}" if batch.undone_by_name else ""
-        raise DomainError(f"Mass update #{batch.id} has already been undone{who}.")
+        if batch.undone_by_name:
+            raise DomainError(
+                gettext(
+                    "Mass update #%(id)s has already been undone by %(name)s.",
+                    id=batch.id,
+                    name=batch.undone_by_name,
+                )
+            )
+        raise DomainError(gettext("Mass update #%(id)s has already been undone.", id=batch.id))
     restricted = _restricted_to(user)
     if restricted is not None and batch.user_id != restricted:
-        raise PermissionDenied("You can undo only your own mass updates.")
+        raise PermissionDenied(gettext("You can undo only your own mass updates."))
     if batch.action not in ACTIONS:
-        raise DomainError(f"Mass update #{batch.id} cannot be undone: its action is unknown.")
+        raise DomainError(
+            gettext("Mass update #%(id)s cannot be undone: its action is unknown.", id=batch.id)
+        )
     return batch
 
 
@@ -1116,7 +1232,7 @@ def undo(user: Any, batch_id: Any) -> MassUpdateBatch:
             act,
             _value_of(original, act),
             selection={"undo_of": original_id},
-            selection_label=f"The customers changed by mass update #{original_id}",
+            selection_label=gettext("The customers changed by mass update #%(id)s", id=original_id),
             undo_of_id=original_id,
         )
         undo_id = undo_batch.id
@@ -1124,7 +1240,9 @@ def undo(user: Any, batch_id: Any) -> MassUpdateBatch:
         # (NO KEY: the undo batch's foreign key already holds a KEY SHARE lock on it)
         session.refresh(original, with_for_update={"key_share": True})
         if original.undone_at is not None:
-            raise DomainError(f"Mass update #{original_id} has already been undone.")
+            raise DomainError(
+                gettext("Mass update #%(id)s has already been undone.", id=original_id)
+            )
         customers = select(_change.c.customer_id).where(_change.c.batch_id == original_id)
         _lock_customers(session, Customer.id.in_(customers), links=act.is_segments)
         _record_undo(session, undo_id, original_id, act, restricted)
@@ -1163,7 +1281,7 @@ def undo(user: Any, batch_id: Any) -> MassUpdateBatch:
         session.rollback()
         log.exception("undo of a mass update failed")
         raise MassUpdateFailed(
-            "The undo failed in the database; nothing was changed. Try again."
+            gettext("The undo failed in the database; nothing was changed. Try again.")
         ) from error
     except BaseException:
         session.rollback()
@@ -1251,7 +1369,7 @@ def _labels(model, ids: Iterable[int | None]) -> dict[int, str]:
     if model is MarketSegment:
         query = query.options(selectinload(MarketSegment.parent))
     found = {row.id: str(row) for row in db.session.scalars(query)}
-    return {i: found.get(i, f"#{i} (deleted)") for i in wanted}
+    return {i: found.get(i, gettext("#%(id)s (deleted)", id=i)) for i in wanted}
 
 
 def batch_changes(
@@ -1286,7 +1404,14 @@ def batch_changes(
         before = names.get(change.before_value, "—") if change.before_value else "—"
         after = names.get(change.after_value, "—") if change.after_value else "—"
         result.append(
-            ChangeRow(change.customer_id, number, name, before, after, change.skipped_reason)
+            ChangeRow(
+                change.customer_id,
+                number,
+                name,
+                before,
+                after,
+                skip_reason_label(change.skipped_reason),
+            )
         )
     return result, int(total or 0)
 
@@ -1328,7 +1453,8 @@ def _segment_changes(
     result = []
     for group in page_groups:
         listed = ", ".join(sorted(segments.get((group.customer_id, group.reason), [])))
-        present, absent = f"in {listed}", f"not in {listed}"
+        present = gettext("in %(segments)s", segments=listed)
+        absent = gettext("not in %(segments)s", segments=listed)
         before, after = (absent, present) if adds else (present, absent)
         customer = customers[group.customer_id]
         result.append(
@@ -1338,7 +1464,7 @@ def _segment_changes(
                 customer.name,
                 before,
                 after,
-                group.reason or None,
+                skip_reason_label(group.reason) or None,
             )
         )
     return result, int(total or 0)

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, false, or_, select, true
 
+from ..i18n import lazy_gettext
 from .errors import PermissionDenied
 
 
@@ -22,9 +23,46 @@ def sees_all_invoices(user: Any) -> bool:
     )
 
 
+#: What role ``user`` may do only to the customers they own (see :func:`ensure_may_change`).
+_REFUSALS = {
+    "edit": lazy_gettext(
+        "You can edit only customers you own; %(customer)s is not yours. Ask its account owner "
+        "or a manager."
+    ),
+    "delete": lazy_gettext(
+        "You can delete only customers you own; %(customer)s is not yours. Ask its account "
+        "owner or a manager."
+    ),
+    "refresh": lazy_gettext(
+        "You can refresh only customers you own; %(customer)s is not yours. Ask its account "
+        "owner or a manager."
+    ),
+    "move projects away from": lazy_gettext(
+        "You can move projects away from only customers you own; %(customer)s is not yours. "
+        "Ask its account owner or a manager."
+    ),
+    "inactivate": lazy_gettext(
+        "You can inactivate only customers you own; %(customer)s is not yours. Ask its account "
+        "owner or a manager."
+    ),
+    "reactivate": lazy_gettext(
+        "You can reactivate only customers you own; %(customer)s is not yours. Ask its account "
+        "owner or a manager."
+    ),
+    "merge": lazy_gettext(
+        "You can merge only customers you own; %(customer)s is not yours. Ask its account owner "
+        "or a manager."
+    ),
+    "merge into": lazy_gettext(
+        "You can merge into only customers you own; %(customer)s is not yours. Ask its account "
+        "owner or a manager."
+    ),
+}
+
+
 def ensure_may_change(user: Any, customer: Any, what: str) -> None:
     """Admins and managers change any customer; role ``user`` only customers they own.
-    ``user=None`` is the system (CLI, host code). ``what``: "edit", "inactivate"..."""
+    ``user=None`` is the system (CLI, host code). ``what``: a key of :data:`_REFUSALS`."""
     if user is None:
         return
     role = getattr(user, "role", None)
@@ -32,10 +70,8 @@ def ensure_may_change(user: Any, customer: Any, what: str) -> None:
         return
     if role == "user" and customer.owner_id is not None and customer.owner_id == user.id:
         return
-    raise PermissionDenied(
-        f"You can {what} only customers you own; {customer.number} {customer.name} is not "
-        "yours. Ask its account owner or a manager."
-    )
+    label = f"{customer.number} {customer.name}"
+    raise PermissionDenied(str(_REFUSALS[what]) % {"customer": label})
 
 
 def visible_invoices(user: Any) -> ColumnElement[bool]:

@@ -49,6 +49,7 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.elements import BindParameter
 
 from ..extensions import db
+from ..i18n import gettext, lazy_gettext, lazy_pgettext, ngettext
 from ..models import (
     Address,
     Contact,
@@ -63,27 +64,30 @@ from ..models import (
 from ..models.history import utcnow
 from .customers import find_duplicates, search_condition
 from .errors import DomainError
+from .labels import ADDRESS_KIND_LABELS
 from .permissions import ensure_may_change as _ensure_may_change
 
 SHOWN_PER_KIND = 5  # invoices / proposals named per project in a message; the rest are counted
 SHOWN_NAMES = 10  # project names in a history message; the details keep all ids
 DEFAULT_TIMEZONE = "Europe/Helsinki"
 
-# Card fields a merge can take from the duplicate: (field, label, column compared and copied).
-MERGE_FIELDS: tuple[tuple[str, str, str], ...] = (
-    ("name", "Name", "name"),
-    ("business_id", "Business ID", "business_id"),
-    ("vat_number", "VAT number", "vat_number"),
-    ("country", "Country", "country"),
-    ("owner", "Account owner", "owner_id"),
-    ("industry", "Industry", "industry_id"),
-    ("invoice_template", "Invoice template", "invoice_template_id"),
-    ("vat_rate", "Default invoicing VAT", "vat_rate_id"),
-    ("status", "Status", "status_id"),
-    ("website", "Website", "website"),
-    ("email", "E-mail", "email"),
-    ("phone", "Phone", "phone"),
-    ("notes", "Notes", "notes"),
+# Card fields a merge can take from the duplicate: (field, label, column compared and copied);
+# the labels are translated when shown.
+MERGE_FIELDS: tuple[tuple[str, Any, str], ...] = (
+    ("name", lazy_gettext("Name"), "name"),
+    ("business_id", lazy_gettext("Business ID"), "business_id"),
+    ("vat_number", lazy_gettext("VAT number"), "vat_number"),
+    ("country", lazy_gettext("Country"), "country"),
+    ("owner", lazy_gettext("Account owner"), "owner_id"),
+    ("industry", lazy_gettext("Industry"), "industry_id"),
+    ("invoice_template", lazy_gettext("Invoice template"), "invoice_template_id"),
+    ("vat_rate", lazy_gettext("Default invoicing VAT"), "vat_rate_id"),
+    # TRANSLATORS: a customer's status (a settings list: Active, Passive, ...)
+    ("status", lazy_pgettext("field", "Status"), "status_id"),
+    ("website", lazy_gettext("Website"), "website"),
+    ("email", lazy_gettext("E-mail"), "email"),
+    ("phone", lazy_gettext("Phone"), "phone"),
+    ("notes", lazy_gettext("Notes"), "notes"),
 )
 KEEP, TAKE_DUPLICATE = "keep", "duplicate"
 
@@ -115,7 +119,20 @@ def _blockers(session: Session, project_ids) -> dict[int, str]:
         if not condition_ids:
             return {}
     named: dict[int, list[str]] = {}
-    for model, word in ((Invoice, "invoice"), (Proposal, "proposal")):
+    words = {
+        Invoice: (
+            lazy_gettext("invoice %(number)s"),
+            lazy_gettext("draft invoice #%(id)s"),
+            lambda n: ngettext("%(num)s more invoice", "%(num)s more invoices", n),
+        ),
+        Proposal: (
+            lazy_gettext("proposal %(number)s"),
+            lazy_gettext("draft proposal #%(id)s"),
+            lambda n: ngettext("%(num)s more proposal", "%(num)s more proposals", n),
+        ),
+    }
+    for model in (Invoice, Proposal):
+        numbered, draft, more_text = words[model]
         rank = func.row_number().over(partition_by=model.project_id, order_by=model.id)
         total = func.count().over(partition_by=model.project_id)
         ranked = (
@@ -136,10 +153,14 @@ def _blockers(session: Session, project_ids) -> dict[int, str]:
         )
         for row in rows:
             names = named.setdefault(row.project_id, [])
-            names.append(f"{word} {row.number}" if row.number else f"draft {word} #{row.id}")
+            names.append(
+                str(numbered) % {"number": row.number}
+                if row.number
+                else str(draft) % {"id": row.id}
+            )
             if row.rank == SHOWN_PER_KIND and row.total > SHOWN_PER_KIND:
                 more = row.total - SHOWN_PER_KIND
-                names.append(f"{more} more {word}{'s' if more != 1 else ''}")
+                names.append(more_text(more))
     return {project_id: ", ".join(names) for project_id, names in named.items()}
 
 
@@ -163,20 +184,29 @@ def _blocked_message(session: Session, blocked: Mapping[int, str], *, done: str 
     names = _project_names(session, blocked)
     if len(blocked) == 1:
         [(project_id, what)] = blocked.items()
-        message = (
-            f'Project "{names.get(project_id, project_id)}" cannot move to another customer '
-            f"because it has {what}. A project may change customer only while it has no "
-            "invoices and no proposals."
+        message = gettext(
+            'Project "%(name)s" cannot move to another customer because it has %(blockers)s. A '
+            "project may change customer only while it has no invoices and no proposals.",
+            name=names.get(project_id, project_id),
+            blockers=what,
         )
     else:
         listed = "; ".join(
             f'"{names.get(pid, pid)}" ({what})' for pid, what in sorted(blocked.items())
         )
-        message = (
-            f"{len(blocked)} projects cannot move to another customer because invoices or "
-            f"proposals exist for them: {listed}."
+        message = ngettext(
+            "%(num)s project cannot move to another customer because invoices or proposals "
+            "exist for it: %(projects)s.",
+            "%(num)s projects cannot move to another customer because invoices or proposals "
+            "exist for them: %(projects)s.",
+            len(blocked),
+            projects=listed,
         )
     return f"{message} {done}".strip()
+
+
+def _nothing_saved() -> str:
+    return gettext("Nothing was saved.")
 
 
 # --- the guard on every path ----------------------------------------------------------------
@@ -210,9 +240,7 @@ def _refuse_blocked_customer_changes(session: Session, flush_context, instances)
     ]
     blocked = _blockers(session, changed)
     if blocked:
-        raise ProjectMoveBlocked(
-            _blocked_message(session, blocked, done="Nothing was saved."), blocked
-        )
+        raise ProjectMoveBlocked(_blocked_message(session, blocked, done=_nothing_saved()), blocked)
 
 
 def _column_key(key: Any) -> str | None:
@@ -255,9 +283,7 @@ def _refuse_blocked_bulk_updates(state) -> None:
             session, [pid for pid, new in wanted.items() if pid in stored and stored[pid] != new]
         )
     if blocked:
-        raise ProjectMoveBlocked(
-            _blocked_message(session, blocked, done="Nothing was saved."), blocked
-        )
+        raise ProjectMoveBlocked(_blocked_message(session, blocked, done=_nothing_saved()), blocked)
 
 
 for _name, _listener in (
@@ -289,8 +315,10 @@ def _local_now() -> datetime:
 def _on_by(user: Any) -> str:
     """ "on 2026-11-27 by Maija Myyjä": the date in ``CUSTREG_TIMEZONE``."""
     _, name = _who(user)
-    text = f"on {_local_now():%Y-%m-%d}"
-    return f"{text} by {name}" if name else text
+    day = f"{_local_now():%Y-%m-%d}"
+    if name:
+        return gettext("on %(date)s by %(name)s", date=day, name=name)
+    return gettext("on %(date)s", date=day)
 
 
 def _record(
@@ -318,14 +346,10 @@ def _record(
     )
 
 
-def _plural(count: int, word: str, plural: str | None = None) -> str:
-    return f"{count} {word if count == 1 else plural or word + 's'}"
-
-
 def _listing(names: Sequence[str]) -> str:
     quoted = [f'"{name}"' for name in names[:SHOWN_NAMES]]
     if len(names) > SHOWN_NAMES:
-        quoted.append(f"{len(names) - SHOWN_NAMES} more")
+        quoted.append(gettext("%(num)s more", num=len(names) - SHOWN_NAMES))
     return ", ".join(quoted)
 
 
@@ -406,14 +430,20 @@ def likely_duplicates(customer: Customer) -> list[Customer]:
 
 def _check_target(source: Customer, target: Customer | None) -> Customer:
     if target is None:
-        raise DomainError("Choose the customer the projects move to.")
+        raise DomainError(gettext("Choose the customer the projects move to."))
     if target.id == source.id:
         raise DomainError(
-            f"The projects already belong to {_label(target)}; choose another customer."
+            gettext(
+                "The projects already belong to %(customer)s; choose another customer.",
+                customer=_label(target),
+            )
         )
     if not target.is_active:
         raise DomainError(
-            f"{_label(target)} is inactivated; reactivate it before moving projects to it."
+            gettext(
+                "%(customer)s is inactivated; reactivate it before moving projects to it.",
+                customer=_label(target),
+            )
         )
     return target
 
@@ -446,8 +476,11 @@ def _guarded_move(session: Session, source_id: int, target_id: int, ids: Sequenc
     )
     if result.rowcount != len(ids):
         raise DomainError(
-            "An invoice or a proposal was just added to one of the projects, or a project was "
-            "moved by someone else. Nothing was changed; check the projects and try again."
+            gettext(
+                "An invoice or a proposal was just added to one of the projects, or a project "
+                "was moved by someone else. Nothing was changed; check the projects and try "
+                "again."
+            )
         )
 
 
@@ -457,7 +490,7 @@ def _move(
     """Check and move; returns id -> name of the moved projects. No history, no commit."""
     ids = sorted({int(i) for i in project_ids})
     if not ids:
-        raise DomainError("Choose at least one project to move.")
+        raise DomainError(gettext("Choose at least one project to move."))
     _check_target(source, target)
     _ensure_may_change(user, source, "move projects away from")
     with session.no_autoflush:  # a form may have set project.customer already: check the DB
@@ -465,14 +498,19 @@ def _move(
         elsewhere = [i for i in ids if stored.get(i) != source.id]
         if elsewhere:
             raise DomainError(
-                f"{_plural(len(elsewhere), 'chosen project')} no longer "
-                f"{'belongs' if len(elsewhere) == 1 else 'belong'} to {_label(source)}; "
-                "reload the page. Nothing was moved."
+                ngettext(
+                    "%(num)s chosen project no longer belongs to %(customer)s; reload the page. "
+                    "Nothing was moved.",
+                    "%(num)s chosen projects no longer belong to %(customer)s; reload the page. "
+                    "Nothing was moved.",
+                    len(elsewhere),
+                    customer=_label(source),
+                )
             )
         blocked = _blockers(session, ids)
         if blocked:
             raise ProjectMoveBlocked(
-                _blocked_message(session, blocked, done="Nothing was moved."), blocked
+                _blocked_message(session, blocked, done=gettext("Nothing was moved.")), blocked
             )
         names = _project_names(session, ids)
         _guarded_move(session, source.id, target.id, ids)
@@ -484,7 +522,6 @@ def _record_move(
     session: Session, source: Customer, target: Customer, names: Mapping[int, str], *, user: Any
 ) -> None:
     listing = _listing([names[i] for i in sorted(names)])
-    what = _plural(len(names), "project")
     details = {
         "project_ids": sorted(names),
         "projects": [names[i] for i in sorted(names)],
@@ -495,7 +532,13 @@ def _record_move(
         session,
         source.id,
         "project_moved",
-        f"Moved {what} to {_label(target)}: {listing}.",
+        ngettext(
+            "Moved %(num)s project to %(customer)s: %(projects)s.",
+            "Moved %(num)s projects to %(customer)s: %(projects)s.",
+            len(names),
+            customer=_label(target),
+            projects=listing,
+        ),
         user=user,
         related_id=target.id,
         details=details,
@@ -504,7 +547,13 @@ def _record_move(
         session,
         target.id,
         "project_moved",
-        f"Received {what} from {_label(source)}: {listing}.",
+        ngettext(
+            "Received %(num)s project from %(customer)s: %(projects)s.",
+            "Received %(num)s projects from %(customer)s: %(projects)s.",
+            len(names),
+            customer=_label(source),
+            projects=listing,
+        ),
         user=user,
         related_id=source.id,
         details=details,
@@ -521,10 +570,16 @@ def change_project_customer(project: Project, target: Customer | None, *, user: 
         with session.no_autoflush:
             stored = _lock_projects(session, Project.id == project.id)
             if project.id not in stored:
-                raise DomainError("That project no longer exists.")
+                raise DomainError(gettext("That project no longer exists."))
             source = session.get(Customer, stored[project.id])
         if target is not None and target.id == source.id:
-            raise DomainError(f'Project "{project.name}" already belongs to {_label(source)}.')
+            raise DomainError(
+                gettext(
+                    'Project "%(name)s" already belongs to %(customer)s.',
+                    name=project.name,
+                    customer=_label(source),
+                )
+            )
         names = _move(session, source, target, [project.id], user=user)
         _record_move(session, source, target, names, user=user)
 
@@ -569,19 +624,43 @@ def inactivate_customer(customer: Customer, *, user: Any = None) -> None:
     """Inactivate a customer: it leaves the default Summary list, nothing is deleted."""
     with _unit_of_work() as session:
         if not customer.is_active:
-            raise DomainError(f"Customer {customer.number} {customer.name} is already inactive.")
+            raise DomainError(
+                gettext(
+                    "Customer %(number)s %(name)s is already inactive.",
+                    number=customer.number,
+                    name=customer.name,
+                )
+            )
         _ensure_may_change(user, customer, "inactivate")
         customer.is_active = False
-        _record(session, customer.id, "inactivated", f"Inactivated {_on_by(user)}.", user=user)
+        _record(
+            session,
+            customer.id,
+            "inactivated",
+            gettext("Inactivated %(on_by)s.", on_by=_on_by(user)),
+            user=user,
+        )
 
 
 def reactivate_customer(customer: Customer, *, user: Any = None) -> None:
     with _unit_of_work() as session:
         if customer.is_active:
-            raise DomainError(f"Customer {customer.number} {customer.name} is already active.")
+            raise DomainError(
+                gettext(
+                    "Customer %(number)s %(name)s is already active.",
+                    number=customer.number,
+                    name=customer.name,
+                )
+            )
         _ensure_may_change(user, customer, "reactivate")
         customer.is_active = True
-        _record(session, customer.id, "reactivated", f"Reactivated {_on_by(user)}.", user=user)
+        _record(
+            session,
+            customer.id,
+            "reactivated",
+            gettext("Reactivated %(on_by)s.", on_by=_on_by(user)),
+            user=user,
+        )
 
 
 # --- merging duplicates ---------------------------------------------------------------------
@@ -598,7 +677,7 @@ class FieldDifference:
     """A card field whose values differ; ``default`` is the choice offered first."""
 
     field: str
-    label: str
+    label: Any
     keep_value: str
     duplicate_value: str
     default: str  # KEEP, or TAKE_DUPLICATE when the kept customer's value is empty
@@ -684,16 +763,27 @@ def _same(a: Any, b: Any) -> bool:
 
 def _validate_pair(duplicate: Customer, keep: Customer) -> None:
     if duplicate is None or keep is None:
-        raise DomainError("Choose the customer to keep.")
+        raise DomainError(gettext("Choose the customer to keep."))
     if duplicate.id == keep.id:
-        raise DomainError("A customer cannot be merged into itself; choose another customer.")
+        raise DomainError(
+            gettext("A customer cannot be merged into itself; choose another customer.")
+        )
     if not keep.is_active:
         raise DomainError(
-            f"{_label(keep)} is inactivated; reactivate it first or keep another customer."
+            gettext(
+                "%(customer)s is inactivated; reactivate it first or keep another customer.",
+                customer=_label(keep),
+            )
         )
     already = merged_into(duplicate)
     if already is not None:
-        raise DomainError(f"{_label(duplicate)} was already merged into {_label(already)}.")
+        raise DomainError(
+            gettext(
+                "%(customer)s was already merged into %(other)s.",
+                customer=_label(duplicate),
+                other=_label(already),
+            )
+        )
 
 
 def _plan(session: Session, duplicate: Customer, keep: Customer) -> MergePlan:
@@ -709,7 +799,8 @@ def _plan(session: Session, duplicate: Customer, keep: Customer) -> MergePlan:
     taken = {address_key(a) for a in addresses if a.customer_id == keep.id}
     moving_addresses, staying_addresses = [], []
     for address in (a for a in addresses if a.customer_id == duplicate.id):
-        item = PlanItem(address.id, f"{address.kind.capitalize()}: {address}")
+        kind = str(ADDRESS_KIND_LABELS.get(address.kind, address.kind))
+        item = PlanItem(address.id, f"{kind}: {address}")
         key = address_key(address)
         if key in taken:
             staying_addresses.append(item)
@@ -734,7 +825,7 @@ def _plan(session: Session, duplicate: Customer, keep: Customer) -> MergePlan:
         select(func.count()).select_from(Invoice).where(Invoice.customer_id == duplicate.id)
     )
     invoice_numbers = session.scalars(
-        select(func.coalesce(Invoice.number, "(draft)"))
+        select(func.coalesce(Invoice.number, gettext("(draft)")))
         .where(Invoice.customer_id == duplicate.id)
         .order_by(Invoice.date.desc(), Invoice.id.desc())
         .limit(SHOWN_PER_KIND)
@@ -784,10 +875,18 @@ def _choices(plan: MergePlan, field_choices: Mapping[str, str] | None) -> dict[s
     given = dict(field_choices or {})
     unknown = sorted(set(given) - known)
     if unknown:
-        raise DomainError(f"Unknown customer field(s) in the merge: {', '.join(unknown)}.")
+        raise DomainError(
+            gettext(
+                "Unknown customer field(s) in the merge: %(fields)s.", fields=", ".join(unknown)
+            )
+        )
     wrong = sorted(f for f, choice in given.items() if choice not in (KEEP, TAKE_DUPLICATE))
     if wrong:
-        raise DomainError(f"Choose the kept or the duplicate's value for: {', '.join(wrong)}.")
+        raise DomainError(
+            gettext(
+                "Choose the kept or the duplicate's value for: %(fields)s.", fields=", ".join(wrong)
+            )
+        )
     return {d.field: given.get(d.field, d.default) for d in plan.differences}
 
 
@@ -892,30 +991,40 @@ def _add_segments(session, duplicate, keep, plan) -> None:
 
 def _merge_summary(plan: MergePlan, taken: Mapping[str, Any]) -> tuple[str, str]:
     moved = [
-        _plural(len(plan.projects), "project"),
-        _plural(len(plan.contacts), "contact"),
-        _plural(len(plan.addresses), "address", "addresses"),
-        _plural(len(plan.einvoice_addresses), "e-invoicing address", "e-invoicing addresses"),
+        ngettext("%(num)s project", "%(num)s projects", len(plan.projects)),
+        ngettext("%(num)s contact", "%(num)s contacts", len(plan.contacts)),
+        ngettext("%(num)s address", "%(num)s addresses", len(plan.addresses)),
+        ngettext(
+            "%(num)s e-invoicing address",
+            "%(num)s e-invoicing addresses",
+            len(plan.einvoice_addresses),
+        ),
     ]
-    parts = [f"moved {', '.join(moved)}"]
+    parts = [gettext("moved %(what)s", what=", ".join(moved))]
     if plan.segments_added:
-        parts.append("added market segments " + ", ".join(s.label for s in plan.segments_added))
-    if taken:
-        labels = dict((name, label.lower()) for name, label, _ in MERGE_FIELDS)
-        parts.append("took " + ", ".join(labels[f] for f in taken) + " from the duplicate")
-    stayed = []
-    if plan.blocked_projects:
-        stayed.append(
-            "projects "
-            + "; ".join(f'"{p.name}" ({p.blockers})' for p in plan.blocked_projects[:SHOWN_NAMES])
-            + (
-                f"; {len(plan.blocked_projects) - SHOWN_NAMES} more"
-                if len(plan.blocked_projects) > SHOWN_NAMES
-                else ""
+        parts.append(
+            gettext(
+                "added market segments %(segments)s",
+                segments=", ".join(s.label for s in plan.segments_added),
             )
         )
+    if taken:
+        labels = {name: str(label).lower() for name, label, _ in MERGE_FIELDS}
+        parts.append(
+            gettext(
+                "took %(fields)s from the duplicate", fields=", ".join(labels[f] for f in taken)
+            )
+        )
+    stayed = []
+    if plan.blocked_projects:
+        listed = "; ".join(
+            f'"{p.name}" ({p.blockers})' for p in plan.blocked_projects[:SHOWN_NAMES]
+        )
+        if len(plan.blocked_projects) > SHOWN_NAMES:
+            listed += "; " + gettext("%(num)s more", num=len(plan.blocked_projects) - SHOWN_NAMES)
+        stayed.append(gettext("projects %(projects)s", projects=listed))
     if plan.invoice_count:
-        stayed.append(_plural(plan.invoice_count, "invoice"))
+        stayed.append(ngettext("%(num)s invoice", "%(num)s invoices", plan.invoice_count))
     return "; ".join(parts), ", ".join(stayed)
 
 
@@ -939,7 +1048,7 @@ def merge_customers(
     """
     with _unit_of_work() as session:
         if duplicate is None or keep is None:
-            raise DomainError("Choose the customer to keep.")
+            raise DomainError(gettext("Choose the customer to keep."))
         for customer in sorted({duplicate, keep}, key=lambda c: c.id):  # one order: no deadlock
             session.refresh(customer, with_for_update=True)
         _validate_pair(duplicate, keep)
@@ -949,8 +1058,10 @@ def merge_customers(
         plan = _plan(session, duplicate, keep)
         if plan_token is not None and plan_token != plan.token:
             raise DomainError(
-                "The customers changed after the preview was made. Nothing was merged; "
-                "check the new preview and confirm again."
+                gettext(
+                    "The customers changed after the preview was made. Nothing was merged; "
+                    "check the new preview and confirm again."
+                )
             )
         choices = _choices(plan, field_choices)
         taken = _take_fields(session, duplicate, keep, plan, choices)
@@ -965,7 +1076,7 @@ def merge_customers(
         session.expire_all()  # set-based statements changed rows the session had loaded
 
         on_by = _on_by(user)
-        note = f"Merged into {plan.keep_label} {on_by}."
+        note = gettext("Merged into %(customer)s %(on_by)s.", customer=plan.keep_label, on_by=on_by)
         duplicate.is_active = False
         duplicate.notes = f"{note}\n\n{duplicate.notes}" if duplicate.notes else note
         did, stayed = _merge_summary(plan, taken)
@@ -984,12 +1095,22 @@ def merge_customers(
             "fields_taken": taken,
             "invoices_stayed": plan.invoice_count,
         }
-        stayed_text = f" Stayed on {plan.duplicate_label}: {stayed}." if stayed else ""
+        stayed_text = (
+            " "
+            + gettext(
+                "Stayed on %(customer)s: %(what)s.", customer=plan.duplicate_label, what=stayed
+            )
+            if stayed
+            else ""
+        )
         _record(
             session,
             plan.duplicate_id,
             "merged_into",
-            f"{note} The duplicate was inactivated; {did}.{stayed_text}",
+            note
+            + " "
+            + gettext("The duplicate was inactivated; %(done)s.", done=did)
+            + stayed_text,
             user=user,
             related_id=plan.keep_id,
             details=details,
@@ -998,8 +1119,13 @@ def merge_customers(
             session,
             plan.keep_id,
             "merged_from",
-            f"Merged duplicate {plan.duplicate_label} into this customer {on_by}: {did}."
-            f"{stayed_text}",
+            gettext(
+                "Merged duplicate %(customer)s into this customer %(on_by)s: %(done)s.",
+                customer=plan.duplicate_label,
+                on_by=on_by,
+                done=did,
+            )
+            + stayed_text,
             user=user,
             related_id=plan.duplicate_id,
             details=details,

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func, select
 
 from ..extensions import db
+from ..i18n import gettext, lazy_gettext
 from ..models import Customer, Industry
 from ..registries import CompanyRecord, RegistryError, RegistryProvider, loaded_providers
 from .errors import DomainError, InvalidIdentifier
@@ -85,7 +87,9 @@ def countries_with_registry() -> dict[str, str]:
 def provider_by_id(provider_id: str) -> RegistryProvider:
     provider = loaded_providers().providers.get(provider_id)
     if provider is None:
-        raise NoRegistry(f"The registry {provider_id!r} is not installed.")
+        raise NoRegistry(
+            gettext("The registry %(registry)s is not installed.", registry=repr(provider_id))
+        )
     return provider
 
 
@@ -95,14 +99,24 @@ def search(
     """Search the country's registry. Raises NoRegistry, RegistryError (RegistryUnavailable)."""
     query = " ".join((query or "").split())
     if not query:
-        raise DomainError("Type a company name or a business ID to search for.")
+        raise DomainError(gettext("Type a company name or a business ID to search for."))
     if len(query) > MAX_QUERY_LENGTH:
-        raise DomainError(f"The search is too long (at most {MAX_QUERY_LENGTH} characters).")
+        raise DomainError(
+            gettext("The search is too long (at most %(num)s characters).", num=MAX_QUERY_LENGTH)
+        )
     providers = providers_for(country)
     if not providers:
         raise NoRegistry(
-            f"No business registry is installed for {country or 'this country'}; "
-            "type the customer's details by hand."
+            gettext(
+                "No business registry is installed for %(country)s; type the customer's details "
+                "by hand.",
+                country=country,
+            )
+            if country
+            else gettext(
+                "No business registry is installed for this country; type the customer's "
+                "details by hand."
+            )
         )
     provider = providers[0]
     return provider, provider.search(query, limit=limit)
@@ -122,7 +136,13 @@ def find_record(provider_id: str, business_id: str, query: str | None = None) ->
         for record in provider.search(attempt, limit=100 if attempt == query else 5):
             if record.business_id.replace(" ", "").upper() == wanted:
                 return record
-    raise RegistryError(f"{provider.label} has no company with business ID {business_id}.")
+    raise RegistryError(
+        gettext(
+            "%(registry)s has no company with business ID %(business_id)s.",
+            registry=provider.label,
+            business_id=business_id,
+        )
+    )
 
 
 def match_industry(code: str | None, names: list[str]) -> Industry | None:
@@ -182,7 +202,7 @@ def create_industry(code: str | None, name: str | None) -> Industry:
     if existing is not None:
         return existing
     if not (name or code):
-        raise DomainError("The registry gave no industry to create.")
+        raise DomainError(gettext("The registry gave no industry to create."))
     industry = Industry(code=code or None, name=(name or code or "").strip()[:200])
     db.session.add(industry)
     db.session.flush()
@@ -197,11 +217,17 @@ def mark_fetched(customer: Customer, source: str, status: str) -> None:
 
 # --- refresh from registry -----------------------------------------------------------------
 
+_ADDRESS_LABELS = {
+    "visiting": lazy_gettext("Visiting address"),
+    "postal": lazy_gettext("Postal address"),
+    "billing": lazy_gettext("Billing address"),
+}
+
 
 @dataclass(frozen=True)
 class FieldChange:
     field: str
-    label: str
+    label: Any
     current: str | None
     registry: str | None
 
@@ -219,15 +245,17 @@ def refresh_changes(customer: Customer, record: CompanyRecord) -> list[FieldChan
     """The card's values beside the registry's, field by field (only what the registry knows)."""
     prefill = prefill_from(record)
     changes = [
-        FieldChange("name", "Name", customer.name, prefill.name),
-        FieldChange("vat_number", "VAT number", customer.vat_number, prefill.vat_number),
-        FieldChange("website", "Website", customer.website, prefill.website),
+        FieldChange("name", lazy_gettext("Name"), customer.name, prefill.name),
+        FieldChange(
+            "vat_number", lazy_gettext("VAT number"), customer.vat_number, prefill.vat_number
+        ),
+        FieldChange("website", lazy_gettext("Website"), customer.website, prefill.website),
     ]
     if prefill.industry_code or prefill.industry_name:
         changes.append(
             FieldChange(
                 "industry",
-                "Industry",
+                lazy_gettext("Industry"),
                 str(customer.industry) if customer.industry else None,
                 " ".join(p for p in (prefill.industry_code, prefill.industry_name) if p),
             )
@@ -237,7 +265,7 @@ def refresh_changes(customer: Customer, record: CompanyRecord) -> list[FieldChan
         changes.append(
             FieldChange(
                 f"address_{address.kind}",
-                f"{address.kind.capitalize()} address",
+                _ADDRESS_LABELS.get(address.kind, address.kind),
                 _address_text(current.street, current.postal_code, current.city)
                 if current
                 else None,
@@ -273,7 +301,7 @@ def apply_refresh(customer: Customer, record: CompanyRecord, fields: set[str]) -
                 customer.addresses.append(current)
             current.street, current.postal_code = new.street, new.postal_code
             current.city, current.country = new.city, new.country
-        done.append(change.label)
+        done.append(str(change.label))
     mark_fetched(customer, record.source, record.status)
     db.session.commit()
     return done

@@ -64,6 +64,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
 from ..extensions import db
+from ..i18n import gettext, lazy_gettext, lazy_pgettext, ngettext
 from ..models import (
     Address,
     Contact,
@@ -196,9 +197,9 @@ class ReportColumn:
     sql: SqlOf
     default: bool = False
     joins: tuple[str, ...] = ()
-    group: str = "Customer"
+    group: Any = lazy_gettext("Customer")
     width: int | None = None
-    description: str = ""
+    description: Any = ""
 
     def __post_init__(self) -> None:
         if self.type not in COLUMN_TYPES:
@@ -228,15 +229,21 @@ class ReportFilter:
 
 @dataclass(frozen=True)
 class ReportType:
+    """A kind of report; ``label``, ``description`` and ``no_rows`` are translated when shown,
+    ``count_text(n, shown)`` words a row count (``shown``: ``n`` formatted for the viewer)."""
+
     id: str
-    label: str
-    description: str
+    label: Any
+    description: Any
     base: Any
     row_id: ColumnElement[int]
     columns: tuple[ReportColumn, ...]
     filters: tuple[ReportFilter, ...]
     default_sort: str
-    row_noun: str = "row"
+    count_text: Callable[[int, str], str] = lambda n, shown: ngettext(
+        "%(num)s row", "%(num)s rows", n, num=shown
+    )
+    no_rows: Any = lazy_gettext("No rows match these filters.")
     _by_id: Mapping[str, ReportColumn] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -249,7 +256,13 @@ class ReportType:
         try:
             return self._by_id[column_id]
         except KeyError:
-            raise InvalidReport(f"{self.label} reports have no column {column_id!r}.") from None
+            raise InvalidReport(
+                gettext(
+                    "%(report)s reports have no column %(column)s.",
+                    report=self.label,
+                    column=repr(column_id),
+                )
+            ) from None
 
     def has_column(self, column_id: str) -> bool:
         return column_id in self._by_id
@@ -258,7 +271,13 @@ class ReportType:
         for found in self.filters:
             if found.id == filter_id:
                 return found
-        raise InvalidReport(f"{self.label} reports have no filter {filter_id!r}.")
+        raise InvalidReport(
+            gettext(
+                "%(report)s reports have no filter %(filter)s.",
+                report=self.label,
+                filter=repr(filter_id),
+            )
+        )
 
     @property
     def default_columns(self) -> tuple[str, ...]:
@@ -457,27 +476,54 @@ def _plain(expression) -> SqlOf:
     return lambda ctx: expression
 
 
+#: The address columns' labels (and their group's): kind -> (group, {part: label}).
+_ADDRESS_LABELS = {
+    "visiting": (
+        lazy_gettext("Visiting address"),
+        {
+            "street": lazy_gettext("Visiting address street"),
+            "postal_code": lazy_gettext("Visiting address postal code"),
+            "city": lazy_gettext("Visiting address city"),
+            "country": lazy_gettext("Visiting address country"),
+        },
+    ),
+    "postal": (
+        lazy_gettext("Postal address"),
+        {
+            "street": lazy_gettext("Postal address street"),
+            "postal_code": lazy_gettext("Postal address postal code"),
+            "city": lazy_gettext("Postal address city"),
+            "country": lazy_gettext("Postal address country"),
+        },
+    ),
+    "billing": (
+        lazy_gettext("Billing address"),
+        {
+            "street": lazy_gettext("Billing address street"),
+            "postal_code": lazy_gettext("Billing address postal code"),
+            "city": lazy_gettext("Billing address city"),
+            "country": lazy_gettext("Billing address country"),
+        },
+    ),
+}
+
+
 def _address_columns(kind: str, *, defaults: Sequence[str] = ()) -> list[ReportColumn]:
     target = _address[kind]
-    title = kind.capitalize()
-    parts = (
-        ("street", "street", 30),
-        ("postal_code", "postal code", 11),
-        ("city", "city", 18),
-        ("country", "country", 9),
-    )
+    group, labels = _ADDRESS_LABELS[kind]
+    parts = (("street", 30), ("postal_code", 11), ("city", 18), ("country", 9))
     return [
         ReportColumn(
             f"{kind}_{part}",
-            f"{title} address {words}",
+            labels[part],
             "text",
             _plain(getattr(target, part)),
             default=part in defaults,
             joins=(kind,),
-            group=f"{title} address",
+            group=group,
             width=width,
         )
-        for part, words, width in parts
+        for part, width in parts
     ]
 
 
@@ -491,65 +537,105 @@ def _contact_name(ctx: QueryContext) -> ColumnElement[str]:
 
 
 _CUSTOMER_CARD_COLUMNS = [
-    ReportColumn("number", "Customer number", "int", _plain(Customer.number), True, width=10),
-    ReportColumn("name", "Name", "text", _plain(Customer.name), True, width=36),
-    ReportColumn("business_id", "Business ID", "text", _plain(Customer.business_id), True),
-    ReportColumn("vat_number", "VAT number", "text", _plain(Customer.vat_number)),
-    ReportColumn("country", "Country", "text", _plain(Customer.country), width=8),
     ReportColumn(
-        "owner", "Account owner", "text", _plain(_owner.name), True, joins=("owner",), width=20
+        "number", lazy_gettext("Customer number"), "int", _plain(Customer.number), True, width=10
+    ),
+    ReportColumn("name", lazy_gettext("Name"), "text", _plain(Customer.name), True, width=36),
+    ReportColumn(
+        "business_id", lazy_gettext("Business ID"), "text", _plain(Customer.business_id), True
+    ),
+    ReportColumn("vat_number", lazy_gettext("VAT number"), "text", _plain(Customer.vat_number)),
+    ReportColumn("country", lazy_gettext("Country"), "text", _plain(Customer.country), width=8),
+    ReportColumn(
+        "owner",
+        lazy_gettext("Account owner"),
+        "text",
+        _plain(_owner.name),
+        True,
+        joins=("owner",),
+        width=20,
     ),
     ReportColumn(
-        "industry", "Industry", "text", _plain(_industry.name), True, joins=("industry",), width=28
+        "industry",
+        lazy_gettext("Industry"),
+        "text",
+        _plain(_industry.name),
+        True,
+        joins=("industry",),
+        width=28,
     ),
     ReportColumn(
-        "industry_code", "Industry code", "text", _plain(_industry.code), joins=("industry",)
+        "industry_code",
+        lazy_gettext("Industry code"),
+        "text",
+        _plain(_industry.code),
+        joins=("industry",),
     ),
-    ReportColumn("status", "Status", "text", _plain(_status.name), True, joins=("status",)),
+    ReportColumn(
+        "status",
+        lazy_pgettext("field", "Status"),
+        "text",
+        _plain(_status.name),
+        True,
+        joins=("status",),
+    ),
     ReportColumn(
         "invoice_template",
-        "Invoice template",
+        lazy_gettext("Invoice template"),
         "text",
         _plain(_template.name),
         joins=("template",),
     ),
     ReportColumn(
-        "vat_rate", "Default invoicing VAT", "text", _plain(_vat_rate.name), joins=("vat_rate",)
+        "vat_rate",
+        lazy_gettext("Default invoicing VAT"),
+        "text",
+        _plain(_vat_rate.name),
+        joins=("vat_rate",),
     ),
-    ReportColumn("segments", "Market segments", "text", _segments, width=30),
-    ReportColumn("is_active", "Active", "bool", _plain(Customer.is_active), width=8),
-    ReportColumn("website", "Website", "text", _plain(Customer.website), width=28),
-    ReportColumn("email", "E-mail", "text", _plain(Customer.email), True, width=30),
-    ReportColumn("phone", "Phone", "text", _plain(Customer.phone), True, width=16),
-    ReportColumn("notes", "Notes", "text", _plain(Customer.notes), width=50),
-    ReportColumn("registry_source", "Registry source", "text", _plain(Customer.registry_source)),
+    ReportColumn("segments", lazy_gettext("Market segments"), "text", _segments, width=30),
+    # TRANSLATORS: the customer is not inactivated
+    ReportColumn(
+        "is_active",
+        lazy_pgettext("customer", "Active"),
+        "bool",
+        _plain(Customer.is_active),
+        width=8,
+    ),
+    ReportColumn("website", lazy_gettext("Website"), "text", _plain(Customer.website), width=28),
+    ReportColumn("email", lazy_gettext("E-mail"), "text", _plain(Customer.email), True, width=30),
+    ReportColumn("phone", lazy_gettext("Phone"), "text", _plain(Customer.phone), True, width=16),
+    ReportColumn("notes", lazy_gettext("Notes"), "text", _plain(Customer.notes), width=50),
+    ReportColumn(
+        "registry_source", lazy_gettext("Registry source"), "text", _plain(Customer.registry_source)
+    ),
     ReportColumn(
         "registry_fetched_at",
-        "Fetched from registry",
+        lazy_gettext("Fetched from registry"),
         "date",
         _as_date(Customer.registry_fetched_at),
     ),
-    ReportColumn("created_at", "Created", "date", _as_date(Customer.created_at)),
-    ReportColumn("updated_at", "Updated", "date", _as_date(Customer.updated_at)),
+    ReportColumn("created_at", lazy_gettext("Created"), "date", _as_date(Customer.created_at)),
+    ReportColumn("updated_at", lazy_gettext("Updated"), "date", _as_date(Customer.updated_at)),
 ]
 
 _EINVOICE_COLUMNS = [
     ReportColumn(
         "einvoice_address",
-        "E-invoicing address",
+        lazy_gettext("E-invoicing address"),
         "text",
         _plain(_einvoice.address),
         joins=("einvoice",),
-        group="E-invoicing",
+        group=lazy_gettext("E-invoicing"),
         width=22,
     ),
     ReportColumn(
         "einvoice_operator",
-        "E-invoicing operator",
+        lazy_gettext("E-invoicing operator"),
         "text",
         _plain(_einvoice.operator),
         joins=("einvoice",),
-        group="E-invoicing",
+        group=lazy_gettext("E-invoicing"),
         width=18,
     ),
 ]
@@ -557,79 +643,143 @@ _EINVOICE_COLUMNS = [
 _FIGURE_COLUMNS = [
     ReportColumn(
         "billing_this_year",
-        "Billing this year",
+        lazy_gettext("Billing this year"),
         "money",
         _figure(_billing_this_year_raw),
         True,
-        group="Figures",
-        description="Invoices that count as sent, dated this calendar year (excl. VAT).",
+        group=lazy_gettext("Figures"),
+        description=lazy_gettext(
+            "Invoices that count as sent, dated this calendar year (excl. VAT)."
+        ),
     ),
     ReportColumn(
         "billing_last_year",
-        "Billing last year",
+        lazy_gettext("Billing last year"),
         "money",
         _figure(lambda ctx: _visible(ctx, _billing(ctx, ctx.last_year_start, ctx.year_start))),
-        group="Figures",
-        description="Invoices that count as sent, dated last calendar year (excl. VAT).",
+        group=lazy_gettext("Figures"),
+        description=lazy_gettext(
+            "Invoices that count as sent, dated last calendar year (excl. VAT)."
+        ),
     ),
     ReportColumn(
         "costs_this_year",
-        "Costs this year",
+        lazy_gettext("Costs this year"),
         "money",
         _figure(lambda ctx: _visible(ctx, _costs(ctx))),
-        group="Figures",
-        description="Costs dated this year on the customer's projects that are not internal.",
+        group=lazy_gettext("Figures"),
+        description=lazy_gettext(
+            "Costs dated this year on the customer's projects that are not internal."
+        ),
     ),
     ReportColumn(
         "margin_this_year",
-        "Margin this year",
+        lazy_gettext("Margin this year"),
         "money",
         _figure(
             lambda ctx: _visible(
                 ctx, _billing(ctx, ctx.year_start, ctx.next_year_start) - _costs(ctx)
             )
         ),
-        group="Figures",
-        description="Billing this year minus costs this year.",
+        group=lazy_gettext("Figures"),
+        description=lazy_gettext("Billing this year minus costs this year."),
     ),
     ReportColumn(
         "open_projects",
-        "Open projects",
+        lazy_gettext("Open projects"),
         "int",
         _open_count("project"),
-        group="Figures",
-        description="Projects not closed, not lost and not internal.",
+        group=lazy_gettext("Figures"),
+        description=lazy_gettext("Projects not closed, not lost and not internal."),
     ),
     ReportColumn(
         "open_sales_cases",
-        "Open sales cases",
+        lazy_gettext("Open sales cases"),
         "int",
         _open_count("sales_case"),
-        group="Figures",
-        description="Sales cases not closed, not lost and not internal.",
+        group=lazy_gettext("Figures"),
+        description=lazy_gettext("Sales cases not closed, not lost and not internal."),
     ),
 ]
 
 _CONTACT_COLUMNS = [
     ReportColumn(
-        "customer_number", "Customer number", "int", _plain(Customer.number), True, width=10
-    ),
-    ReportColumn("customer_name", "Customer", "text", _plain(Customer.name), True, width=36),
-    ReportColumn("contact_name", "Contact", "text", _contact_name, True, group="Contact", width=26),
-    ReportColumn("first_name", "First name", "text", _plain(Contact.first_name), group="Contact"),
-    ReportColumn("last_name", "Last name", "text", _plain(Contact.last_name), group="Contact"),
-    ReportColumn("title", "Title", "text", _plain(Contact.title), True, group="Contact", width=24),
-    ReportColumn(
-        "contact_email", "E-mail", "text", _plain(Contact.email), True, group="Contact", width=30
+        "customer_number",
+        lazy_gettext("Customer number"),
+        "int",
+        _plain(Customer.number),
+        True,
+        width=10,
     ),
     ReportColumn(
-        "contact_phone", "Phone", "text", _plain(Contact.phone), True, group="Contact", width=16
+        "customer_name", lazy_gettext("Customer"), "text", _plain(Customer.name), True, width=36
     ),
     ReportColumn(
-        "contact_active", "Contact active", "bool", _plain(Contact.is_active), group="Contact"
+        "contact_name",
+        lazy_gettext("Contact"),
+        "text",
+        _contact_name,
+        True,
+        group=lazy_gettext("Contact"),
+        width=26,
     ),
-    ReportColumn("business_id", "Business ID", "text", _plain(Customer.business_id)),
-    ReportColumn("owner", "Account owner", "text", _plain(_owner.name), joins=("owner",), width=20),
+    ReportColumn(
+        "first_name",
+        lazy_gettext("First name"),
+        "text",
+        _plain(Contact.first_name),
+        group=lazy_gettext("Contact"),
+    ),
+    ReportColumn(
+        "last_name",
+        lazy_gettext("Last name"),
+        "text",
+        _plain(Contact.last_name),
+        group=lazy_gettext("Contact"),
+    ),
+    ReportColumn(
+        "title",
+        lazy_pgettext("job title", "Title"),
+        "text",
+        _plain(Contact.title),
+        True,
+        group=lazy_gettext("Contact"),
+        width=24,
+    ),
+    ReportColumn(
+        "contact_email",
+        lazy_gettext("E-mail"),
+        "text",
+        _plain(Contact.email),
+        True,
+        group=lazy_gettext("Contact"),
+        width=30,
+    ),
+    ReportColumn(
+        "contact_phone",
+        lazy_gettext("Phone"),
+        "text",
+        _plain(Contact.phone),
+        True,
+        group=lazy_gettext("Contact"),
+        width=16,
+    ),
+    ReportColumn(
+        "contact_active",
+        lazy_gettext("Contact active"),
+        "bool",
+        _plain(Contact.is_active),
+        group=lazy_gettext("Contact"),
+    ),
+    ReportColumn("business_id", lazy_gettext("Business ID"), "text", _plain(Customer.business_id)),
+    ReportColumn(
+        "owner",
+        lazy_gettext("Account owner"),
+        "text",
+        _plain(_owner.name),
+        joins=("owner",),
+        width=20,
+    ),
 ]
 
 
@@ -639,7 +789,7 @@ _CONTACT_COLUMNS = [
 def _parse_id(text: str) -> int:
     value = parse_id(text)
     if value is None:
-        raise ValueError("choose one from the list")
+        raise ValueError(gettext("choose one from the list"))
     return value
 
 
@@ -650,7 +800,7 @@ def _parse_owner(text: str) -> int | str:
 def _parse_country(text: str) -> str:
     code = text.strip().upper()
     if len(code) != 2 or not code.isalpha():
-        raise ValueError("give a two-letter country code")
+        raise ValueError(gettext("give a two-letter country code"))
     return code
 
 
@@ -659,9 +809,9 @@ def _parse_money(text: str) -> Decimal:
     try:
         value = Decimal(cleaned)
     except InvalidOperation:
-        raise ValueError(f"{text!r} is not an amount") from None
+        raise ValueError(gettext("%(text)s is not an amount", text=repr(text))) from None
     if not value.is_finite() or abs(value) >= Decimal("1e12"):
-        raise ValueError(f"{text!r} is not an amount")
+        raise ValueError(gettext("%(text)s is not an amount", text=repr(text)))
     return value.quantize(CENT)
 
 
@@ -674,7 +824,7 @@ def _choice(options: Sequence[tuple[str, str]]) -> Callable[[str], str]:
 
     def parse(text: str) -> str:
         if text not in allowed:
-            raise ValueError("choose one from the list")
+            raise ValueError(gettext("choose one from the list"))
         return text
 
     return parse
@@ -717,7 +867,7 @@ def _billing_bound(*, at_least: bool) -> Callable[[QueryContext, Decimal], Colum
 
 
 def _load_users() -> list[tuple[str, str]]:
-    return [("none", "(no owner)"), *lookups.user_choices()]
+    return [("none", gettext("(no owner)")), *lookups.user_choices()]
 
 
 def _load(model) -> Callable[[], list[tuple[str, str]]]:
@@ -728,16 +878,26 @@ def _load_countries() -> list[tuple[str, str]]:
     return [(code, code) for code in lookups.customer_countries()]
 
 
-ACTIVE_STATE_CHOICES = (("active", "Active"), ("inactive", "Inactivated"), ("all", "All"))
-CONTACT_STATE_CHOICES = (("active", "Active"), ("inactive", "Inactive"), ("all", "All"))
-HAS_EMAIL_CHOICES = (("yes", "Has e-mail"), ("no", "No e-mail"))
+ACTIVE_STATE_CHOICES = (
+    # TRANSLATORS: customers that are not inactivated (a filter choice)
+    ("active", lazy_pgettext("customers", "Active")),
+    ("inactive", lazy_gettext("Inactivated")),
+    ("all", lazy_gettext("All")),
+)
+CONTACT_STATE_CHOICES = (
+    # TRANSLATORS: contact persons who still work there (a filter choice)
+    ("active", lazy_pgettext("contacts", "Active")),
+    ("inactive", lazy_gettext("Inactive")),
+    ("all", lazy_gettext("All")),
+)
+HAS_EMAIL_CHOICES = (("yes", lazy_gettext("Has e-mail")), ("no", lazy_gettext("No e-mail")))
 
 
-def _customer_filters(*, email_column, email_label: str) -> tuple[ReportFilter, ...]:
+def _customer_filters(*, email_column, email_label: Any) -> tuple[ReportFilter, ...]:
     return (
         ReportFilter(
             "owner",
-            "Account owner",
+            lazy_gettext("Account owner"),
             "choice",
             _owner_condition,
             parse=_parse_owner,
@@ -745,7 +905,7 @@ def _customer_filters(*, email_column, email_label: str) -> tuple[ReportFilter, 
         ),
         ReportFilter(
             "industry",
-            "Industry",
+            lazy_gettext("Industry"),
             "choice",
             lambda ctx, v: Customer.industry_id == v,
             parse=_parse_id,
@@ -753,7 +913,7 @@ def _customer_filters(*, email_column, email_label: str) -> tuple[ReportFilter, 
         ),
         ReportFilter(
             "status",
-            "Status",
+            lazy_pgettext("field", "Status"),
             "choice",
             lambda ctx, v: Customer.status_id == v,
             parse=_parse_id,
@@ -761,7 +921,7 @@ def _customer_filters(*, email_column, email_label: str) -> tuple[ReportFilter, 
         ),
         ReportFilter(
             "segment",
-            "Market segment",
+            lazy_gettext("Market segment"),
             "choice",
             _segment_condition,
             parse=_parse_id,
@@ -769,7 +929,7 @@ def _customer_filters(*, email_column, email_label: str) -> tuple[ReportFilter, 
         ),
         ReportFilter(
             "country",
-            "Country",
+            lazy_gettext("Country"),
             "choice",
             lambda ctx, v: Customer.country == v,
             parse=_parse_country,
@@ -777,7 +937,7 @@ def _customer_filters(*, email_column, email_label: str) -> tuple[ReportFilter, 
         ),
         ReportFilter(
             "active_state",
-            "Customers",
+            lazy_gettext("Customers"),
             "choice",
             _active_condition(Customer.is_active),
             parse=_choice(ACTIVE_STATE_CHOICES),
@@ -794,7 +954,7 @@ def _customer_filters(*, email_column, email_label: str) -> tuple[ReportFilter, 
         ),
         ReportFilter(
             "billing_min",
-            "Billing this year at least",
+            lazy_gettext("Billing this year at least"),
             "money",
             _billing_bound(at_least=True),
             parse=_parse_money,
@@ -802,7 +962,7 @@ def _customer_filters(*, email_column, email_label: str) -> tuple[ReportFilter, 
         ),
         ReportFilter(
             "billing_max",
-            "Billing this year at most",
+            lazy_gettext("Billing this year at most"),
             "money",
             _billing_bound(at_least=False),
             parse=_parse_money,
@@ -815,8 +975,10 @@ REPORT_TYPES: Mapping[str, ReportType] = MappingProxyType(
     {
         "customers": ReportType(
             id="customers",
-            label="Customers",
-            description="A row per customer: card fields, addresses, e-invoicing and figures.",
+            label=lazy_gettext("Customers"),
+            description=lazy_gettext(
+                "A row per customer: card fields, addresses, e-invoicing and figures."
+            ),
             base=Customer,
             row_id=Customer.id,
             columns=tuple(
@@ -827,14 +989,21 @@ REPORT_TYPES: Mapping[str, ReportType] = MappingProxyType(
                 + _EINVOICE_COLUMNS
                 + _FIGURE_COLUMNS
             ),
-            filters=_customer_filters(email_column=Customer.email, email_label="E-mail"),
+            filters=_customer_filters(
+                email_column=Customer.email, email_label=lazy_gettext("E-mail")
+            ),
             default_sort="name",
-            row_noun="customer",
+            count_text=lambda n, shown: ngettext(
+                "%(num)s customer", "%(num)s customers", n, num=shown
+            ),
+            no_rows=lazy_gettext("No customers match these filters."),
         ),
         "contacts": ReportType(
             id="contacts",
-            label="Contacts & addresses",
-            description="A row per contact, with the customer's visiting and postal address.",
+            label=lazy_gettext("Contacts & addresses"),
+            description=lazy_gettext(
+                "A row per contact, with the customer's visiting and postal address."
+            ),
             base=Contact,
             row_id=Contact.id,
             columns=tuple(
@@ -842,11 +1011,13 @@ REPORT_TYPES: Mapping[str, ReportType] = MappingProxyType(
                 + _address_columns("visiting", defaults=("street", "postal_code", "city"))
                 + _address_columns("postal", defaults=("street", "postal_code", "city"))
             ),
-            filters=_customer_filters(email_column=Contact.email, email_label="Contact e-mail")
+            filters=_customer_filters(
+                email_column=Contact.email, email_label=lazy_gettext("Contact e-mail")
+            )
             + (
                 ReportFilter(
                     "contact_state",
-                    "Contacts",
+                    lazy_gettext("Contacts"),
                     "choice",
                     _active_condition(Contact.is_active),
                     parse=_choice(CONTACT_STATE_CHOICES),
@@ -855,7 +1026,10 @@ REPORT_TYPES: Mapping[str, ReportType] = MappingProxyType(
                 ),
             ),
             default_sort="customer_name",
-            row_noun="contact",
+            count_text=lambda n, shown: ngettext(
+                "%(num)s contact", "%(num)s contacts", n, num=shown
+            ),
+            no_rows=lazy_gettext("No contacts match these filters."),
         ),
     }
 )
@@ -919,7 +1093,7 @@ def make_spec(
     """
     kind = REPORT_TYPES.get(report_type or "")
     if kind is None:
-        raise InvalidReport(f"There is no report type {report_type!r}.")
+        raise InvalidReport(gettext("There is no report type %(type)s.", type=repr(report_type)))
 
     chosen: list[str] = []
     for column_id in columns or ():
@@ -957,7 +1131,13 @@ def make_spec(
     sort = sort.lstrip("-")
     if not kind.has_column(sort):
         if strict:
-            raise InvalidReport(f"{kind.label} reports cannot be sorted by {sort!r}.")
+            raise InvalidReport(
+                gettext(
+                    "%(report)s reports cannot be sorted by %(column)s.",
+                    report=kind.label,
+                    column=repr(sort),
+                )
+            )
         sort, descending = kind.default_sort, False
 
     if today is None:

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
+from ..i18n import gettext
 from ..models import SavedReport
 from .errors import DomainError, PermissionDenied
 from .ids import parse_id
@@ -64,7 +65,7 @@ def readable_report(report_id: Any, user: Any) -> SavedReport:
     """The report, when ``user`` owns it or it is shared; else :class:`ReportNotFound`."""
     report = _load(report_id)
     if report is None or (report.owner_id != _user_id(user) and not report.is_shared):
-        raise ReportNotFound("That report does not exist or is not shared with you.")
+        raise ReportNotFound(gettext("That report does not exist or is not shared with you."))
     return report
 
 
@@ -76,7 +77,11 @@ def writable_report(report_id: Any, user: Any) -> SavedReport:
     report = readable_report(report_id, user)
     if report.owner_id != _user_id(user):
         raise PermissionDenied(
-            f"Report {report.name!r} belongs to {report.owner.name}: copy it to change it."
+            gettext(
+                "Report %(name)s belongs to %(owner)s: copy it to change it.",
+                name=repr(report.name),
+                owner=report.owner.name,
+            )
         )
     return report
 
@@ -114,9 +119,9 @@ def spec_of(report: SavedReport, viewer: Any, today: date | None = None) -> Repo
 def _clean_name(name: str | None) -> str:
     name = " ".join((name or "").split())
     if not name:
-        raise DomainError("Give the report a name.")
+        raise DomainError(gettext("Give the report a name."))
     if len(name) > NAME_MAX:
-        raise DomainError(f"A report name has at most {NAME_MAX} characters.")
+        raise DomainError(gettext("A report name has at most %(num)s characters.", num=NAME_MAX))
     return name
 
 
@@ -131,14 +136,14 @@ def _name_taken(owner_id: int, name: str, *, except_id: int | None = None) -> bo
 
 def _ensure_free(owner_id: int, name: str, *, except_id: int | None = None) -> None:
     if _name_taken(owner_id, name, except_id=except_id):
-        raise DomainError(f"You already have a report named {name!r}.")
+        raise DomainError(gettext("You already have a report named %(name)s.", name=repr(name)))
 
 
 def _clean_delimiter(delimiter: str | None) -> str | None:
     if delimiter in (None, ""):
         return None
     if delimiter not in DELIMITERS:
-        raise DomainError("The CSV delimiter is ';' or ','.")
+        raise DomainError(gettext("The CSV delimiter is ';' or ','."))
     return delimiter
 
 
@@ -156,7 +161,7 @@ def create_report(
     """Save ``spec`` as a new, unshared report of ``user``."""
     user_id = _user_id(user)
     if user_id is None:
-        raise PermissionDenied("Log in to save reports.")
+        raise PermissionDenied(gettext("Log in to save reports."))
     name = _clean_name(name)
     _ensure_free(user_id, name)
     report = SavedReport(owner_id=user_id, name=name, is_shared=False)
@@ -186,7 +191,7 @@ def rename_report(user: Any, report_id: Any, name: str) -> SavedReport:
 
 
 def _copy_name(owner_id: int, original: str) -> str:
-    base = f"Copy of {original}"[:NAME_MAX]
+    base = gettext("Copy of %(name)s", name=original)[:NAME_MAX]
     if not _name_taken(owner_id, base):
         return base
     for n in range(2, 10_000):
@@ -194,7 +199,7 @@ def _copy_name(owner_id: int, original: str) -> str:
         candidate = base[: NAME_MAX - len(suffix)] + suffix
         if not _name_taken(owner_id, candidate):
             return candidate
-    raise DomainError("Too many copies of this report; rename some first.")
+    raise DomainError(gettext("Too many copies of this report; rename some first."))
 
 
 def copy_report(user: Any, report_id: Any, name: str | None = None) -> SavedReport:
@@ -244,4 +249,4 @@ def column_labels(report: SavedReport) -> Sequence[str]:
     kind = REPORT_TYPES.get(report.report_type)
     if kind is None:
         return []
-    return [kind.column(c).label for c in report.columns or () if kind.has_column(c)]
+    return [str(kind.column(c).label) for c in report.columns or () if kind.has_column(c)]

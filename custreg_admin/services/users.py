@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from ..extensions import db
+from ..i18n import gettext
 from ..models import ROLES, User
 from .errors import DomainError
 
@@ -36,13 +37,19 @@ def create_user(
 ) -> User:
     email = email.strip().lower()
     if role not in ROLES:
-        raise DomainError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
+        raise DomainError(
+            gettext(
+                "Unknown role %(role)s; choose one of %(roles)s.",
+                role=repr(role),
+                roles=", ".join(ROLES),
+            )
+        )
     if not email or "@" not in email:
-        raise DomainError("An e-mail address is required.")
+        raise DomainError(gettext("An e-mail address is required."))
     if len(password) < 8:
-        raise DomainError("The password must have at least 8 characters.")
+        raise DomainError(gettext("The password must have at least 8 characters."))
     if find_by_email(email) is not None:
-        raise DomainError(f"A user with e-mail {email} already exists.")
+        raise DomainError(gettext("A user with e-mail %(email)s already exists.", email=email))
     user = User(
         email=email,
         name=name.strip() or email,
@@ -53,4 +60,17 @@ def create_user(
     user.set_password(password)
     db.session.add(user)
     db.session.commit()
+    return user
+
+
+def set_locale(user_id: int, locale: str | None) -> User | None:
+    """Save a user's UI language (``None``: the browser's); returns the user, None if unknown.
+
+    ``locale`` must already be one the module offers (the caller checks it)."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        return None
+    if user.locale != locale:
+        user.locale = locale
+        db.session.commit()
     return user

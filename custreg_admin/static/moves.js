@@ -53,7 +53,9 @@
     if (!results.length && !keep) {
       var empty = document.createElement("p");
       empty.className = "text-muted mb-0";
-      empty.textContent = "No active customer matches \u201c" + query + "\u201d.";
+      // the page's text, translated, with %(query)s in it (see moves/_macros.html)
+      var template = container.getAttribute("data-no-match") || "No active customer matches \u201c%(query)s\u201d.";
+      empty.textContent = template.replace("%(query)s", query);
       container.appendChild(empty);
     }
   }

@@ -10,6 +10,16 @@
   var message = box.querySelector("#registry-message");
   var active = -1;
   var items = [];
+  // texts in the page's language, with %(name)s placeholders (see _registry_box.html)
+  var messages = JSON.parse(box.getAttribute("data-messages") || "{}");
+
+  function text(key, values, count) {
+    var template = messages[key] || key;
+    if (Array.isArray(template)) { template = template[count === 1 ? 0 : 1]; }
+    return template.replace(/%\((\w+)\)s/g, function (whole, name) {
+      return Object.prototype.hasOwnProperty.call(values || {}, name) ? String(values[name]) : whole;
+    });
+  }
 
   function say(text, isError) {
     message.textContent = text;
@@ -70,28 +80,28 @@
       list.hidden = false;
       input.setAttribute("aria-expanded", "true");
       highlight(0);
-      say(items.length + " found in " + data.registry + ". Arrow keys choose, Enter picks.", false);
+      say(text("found", {num: items.length, registry: data.registry}, items.length), false);
     } else {
       close();
-      say("No company matched “" + data.query + "” in " + data.registry + ".", false);
+      say(text("none", {query: data.query, registry: data.registry}), false);
     }
   }
 
   function search() {
     var query = input.value.trim();
-    if (!query) { say("Type a company name or a business ID.", true); return; }
+    if (!query) { say(text("empty"), true); return; }
     var url = box.dataset.searchUrl + "?format=json&country=" + encodeURIComponent(country.value) +
       "&q=" + encodeURIComponent(query);
-    say("Searching…", false);
+    say(text("searching"), false);
     fetch(url, {headers: {"Accept": "application/json"}, credentials: "same-origin"})
       .then(function (response) { return response.json(); })
       .then(function (data) {
-        if (data.error) { close(); say(data.error + " You can type the details by hand.", true); }
+        if (data.error) { close(); say(data.error + " " + text("by_hand"), true); }
         else { render(data); }
       })
       .catch(function () {
         close();
-        say("The search did not get through. You can type the details by hand.", true);
+        say(text("failed"), true);
       });
   }
 

@@ -106,7 +106,7 @@ def test_inactivate_and_reactivate_from_the_card(page, live_server, make_user, l
 
     page.get_by_role("link", name="Borealis Oy").click()
     expect(page.get_by_test_id("customer-card")).to_be_visible()
-    expect(page.locator(".dropdown-menu-right")).to_be_hidden()
+    expect(page.get_by_test_id("customer-card").locator(".dropdown-menu-right")).to_be_hidden()
     _open_actions(page).get_by_role("link", name="Inactivate customer").click()
     expect(
         page.get_by_role("heading", name=re.compile("Inactivate customer .*Borealis Oy"))

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from babel.numbers import parse_decimal
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
@@ -35,7 +36,12 @@ def _types() -> dict[str, str]:
 
 
 def _from_preview(text: str, kind: str) -> str:
-    return text.replace("\u202f", "") if kind == "money" else text
+    """A preview cell as written in English (Babel's "en": "1,234.50", "Jan 5, 2026")."""
+    if text and kind == "money":
+        return f"{parse_decimal(text, locale='en'):.2f}"
+    if text and kind == "date":
+        return datetime.strptime(text, "%b %d, %Y").strftime("%Y-%m-%d")
+    return text
 
 
 def _from_xlsx(value, kind: str) -> str:
