@@ -28,10 +28,15 @@ from custreg_admin.extensions import db
 from custreg_admin.models import Customer, Invoice
 from custreg_admin.services.kpi import local_today
 
-from . import exports, kpi, mass_update
+from . import exports, kpi, mass_update, summary
 from .common import BenchEnv, CaseResult
 
-CASES: list[Callable[[BenchEnv], CaseResult]] = [*kpi.CASES, *mass_update.CASES, *exports.CASES]
+CASES: list[Callable[[BenchEnv], CaseResult]] = [
+    *kpi.CASES,
+    *summary.CASES,
+    *mass_update.CASES,
+    *exports.CASES,
+]
 
 RESULTS = Path(__file__).with_name("results.json")
 DEFAULT_CUSTOMERS = 100_000
@@ -49,6 +54,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rebuild", action="store_true", help="drop and rebuild the data")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--only",
+        metavar="WORD",
+        action="append",
+        help="run only the cases whose function name contains WORD (repeatable): --only summary",
+    )
     return parser.parse_args(argv)
 
 
@@ -125,15 +136,23 @@ def main(argv: list[str] | None = None) -> int:
             f"\n{dialect}, {env.customers:,} customers, {env.invoices:,} invoices, "
             f"today {env.today}, median of {runs} runs\n"
         )
-        header = f"{'case':<36} {'median ms':>10} {'baseline ms':>12} {'ratio':>7}  same"
+        header = (
+            f"{'case':<44} {'median ms':>10} {'baseline ms':>12} {'ratio':>7}  "
+            f"{'goal':<9} {'met':<4} same  notes"
+        )
         print(header)
         print("-" * len(header))
-        for case in CASES:
+        cases = [
+            case for case in CASES if not args.only or any(w in case.__name__ for w in args.only)
+        ]
+        for case in cases:
             result = case(env)
             results.append(result)
+            met = {True: "yes", False: "NO", None: ""}[result.goal_met]
             print(
-                f"{result.case:<36} {result.median_ms:>10.1f} {result.baseline_median_ms:>12.1f}"
-                f" {result.ratio:>7.2f}  {'yes' if result.same_result else 'NO'}",
+                f"{result.case:<44} {result.median_ms:>10.1f} {result.baseline_median_ms:>12.1f}"
+                f" {result.ratio:>7.2f}  {result.goal:<9} {met:<4} "
+                f"{'yes ' if result.same_result else 'NO  '}  {result.note}",
                 flush=True,
             )
             if not result.same_result:
