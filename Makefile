@@ -9,7 +9,7 @@ PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
 PROJECT_FILES := pyproject.toml plugins/registry_ytj/pyproject.toml plugins/registry_bizweb/pyproject.toml
 
-.PHONY: run test lint bench install install-dev clean
+.PHONY: run test lint bench bench-quick install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,8 +52,14 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The full benchmark (100,000 customers; SQLite unless BENCH_ARGS="--database-url ...").
 bench: install-dev
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# CI's smoke test of the benchmark: 2,000 customers in a fresh SQLite file, results to a temp file.
+bench-quick: install-dev
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(BIN)/python -m bench --quick --database-url "sqlite:///$$tmp/bench.db" --results "$$tmp/results.json"
 
 clean:
 	rm -rf $(VENV) instance *.egg-info
