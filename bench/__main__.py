@@ -16,12 +16,9 @@ import json
 import platform
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-
-from sqlalchemy import func, inspect, select
 
 from custreg_admin import create_app
 from custreg_admin.extensions import db
@@ -30,6 +27,7 @@ from custreg_admin.services.kpi import local_today
 
 from . import exports, kpi, mass_update, registry, summary
 from .common import BenchEnv, CaseResult
+from .data import count_rows, prepare_data
 
 #: Each case returns its row, or several rows (one per search of the registry case).
 CASES: list[Callable[[BenchEnv], CaseResult | list[CaseResult]]] = [
@@ -65,53 +63,6 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model)) or 0
-
-
-def prepare_data(customers: int, *, seed: int, rebuild: bool) -> None:
-    """Make sure the database holds exactly ``customers`` demo customers."""
-    from custreg_admin.demo import generate
-    from custreg_admin.services.setup import upgrade_schema
-
-    tables = inspect(db.engine)
-    has_schema = tables.has_table(Customer.__tablename__)
-    if has_schema and not rebuild and not tables.has_table("custreg_alembic_version"):
-        sys.exit("The bench database predates migrations: use --rebuild.")
-    if has_schema and not rebuild:
-        upgrade_schema()  # data built with an older schema gets the new columns
-
-        existing = _count(Customer)
-        if existing == customers:
-            print(f"Reusing {existing:,} customers, {_count(Invoice):,} invoices.", flush=True)
-            return
-        if existing:
-            sys.exit(
-                f"The database holds {existing:,} customers, not {customers:,}: "
-                "use --rebuild to drop the custreg tables and build the data again."
-            )
-    if rebuild and has_schema:
-        db.drop_all()
-        with db.engine.begin() as connection:
-            connection.exec_driver_sql("DROP TABLE IF EXISTS custreg_alembic_version")
-    upgrade_schema()
-    print(f"Generating {customers:,} customers (seed {seed})...", flush=True)
-    started, done = time.perf_counter(), 0
-
-    def progress(count: int) -> None:
-        nonlocal done
-        done += count
-        if done % 20_000 < count or done == customers:
-            elapsed = time.perf_counter() - started
-            print(f"  {done:,} customers, {elapsed:.0f} s", flush=True)
-
-    summary = generate(customers, seed=seed, progress=progress)
-    print(summary.describe(), flush=True)
-    if db.engine.dialect.name in ("sqlite", "postgresql"):
-        with db.engine.begin() as connection:
-            connection.exec_driver_sql("ANALYZE")
-
-
 def _print_row(result: CaseResult) -> None:
     met = {True: "yes", False: "NO", None: ""}[result.goal_met]
 
@@ -145,10 +96,10 @@ def main(argv: list[str] | None = None) -> int:
             app=app,
             today=local_today(app.config["CUSTREG_TIMEZONE"]),
             runs=runs,
-            customers=_count(Customer),
-            invoices=_count(Invoice),
+            customers=count_rows(Customer),
+            invoices=count_rows(Invoice),
         )
-        projects, costs = _count(Project), _count(Cost)
+        projects, costs = count_rows(Project), count_rows(Cost)
         db.session.commit()
         dialect = db.engine.dialect.name
         print(
