@@ -9,7 +9,7 @@ PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
 PROJECT_FILES := pyproject.toml plugins/registry_ytj/pyproject.toml plugins/registry_bizweb/pyproject.toml
 
-.PHONY: run test lint bench bench-quick install install-dev clean
+.PHONY: run test lint bench bench-quick load install install-dev install-load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,13 @@ $(VENV)/.installed-dev: $(PROJECT_FILES) | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]' -e plugins/registry_ytj -e plugins/registry_bizweb
 	touch $@ $(VENV)/.installed
 
+$(VENV)/.installed-load: $(PROJECT_FILES) | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev,load]' -e plugins/registry_ytj -e plugins/registry_bizweb
+	touch $@ $(VENV)/.installed-dev $(VENV)/.installed
+
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
+install-load: $(VENV)/.installed-load
 
 run: install
 	$(BIN)/flask --app wsgi custreg init-db
@@ -60,6 +65,10 @@ bench: install-dev
 bench-quick: install-dev
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	$(BIN)/python -m bench --quick --database-url "sqlite:///$$tmp/bench.db" --results "$$tmp/results.json"
+
+# Load test: gunicorn (4 workers) on PostgreSQL, 50 locust users for 60 s (LOAD_ARGS="--customers N ...").
+load: install-load
+	$(BIN)/python -m bench.load $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) instance *.egg-info
