@@ -90,6 +90,29 @@ def timed(function: Callable[[], Any], runs: int) -> tuple[list[float], Any]:
     return times, result
 
 
+def timed_pair(
+    module: Callable[[], Any], baseline: Callable[[], Any], runs: int
+) -> tuple[list[float], Any, list[float], Any]:
+    """Like :func:`timed` for both sides, alternating module and baseline run by run, so that
+    both see the same background load (for cases of milliseconds on a shared machine).
+
+    Returns (module ms per run, module result, baseline ms per run, baseline result).
+    """
+    sides = (module, baseline)
+    results: list[Any] = [None, None]
+    times: tuple[list[float], list[float]] = ([], [])
+    for index, function in enumerate(sides):  # warm-up
+        results[index] = function()
+        db.session.rollback()
+    for _ in range(runs):
+        for index, function in enumerate(sides):
+            started = time.perf_counter()
+            results[index] = function()
+            times[index].append((time.perf_counter() - started) * 1000)
+            db.session.rollback()
+    return times[0], results[0], times[1], results[1]
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else 0.0
 
