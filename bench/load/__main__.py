@@ -28,6 +28,7 @@ import json
 import os
 import platform
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -345,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
         _stop(server)
     if not Path(f"{prefix}_stats.csv").exists():
         print(locust.stdout[-3000:], locust.stderr[-3000:], sep="\n")
-        sys.exit(f"locust wrote no statistics (exit {locust.returncode})")
+        sys.exit(f"locust wrote no statistics (exit {locust.returncode}); see {work}")
 
     rows, exceptions = read_stats(prefix)
     total = next(row for row in rows if row["name"] == "total")
@@ -381,9 +382,11 @@ def main(argv: list[str] | None = None) -> int:
     }
     args.results.write_text(json.dumps(report, indent=2) + "\n")
     print(f"\nWrote {args.results}")
-    if errors and locust.stderr.strip():
-        print(locust.stderr[-3000:])
-    return 1 if errors else 0
+    if errors:
+        print(f"gunicorn's log and locust's CSV files are kept in {work}")
+        return 1
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
 
 
 if __name__ == "__main__":
