@@ -9,7 +9,7 @@ PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
 PROJECT_FILES := pyproject.toml plugins/registry_ytj/pyproject.toml plugins/registry_bizweb/pyproject.toml
 
-.PHONY: run test lint bench install install-dev clean messages
+.PHONY: run test lint bench bench-quick load install install-dev install-load clean messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,13 @@ $(VENV)/.installed-dev: $(PROJECT_FILES) | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]' -e plugins/registry_ytj -e plugins/registry_bizweb
 	touch $@ $(VENV)/.installed
 
+$(VENV)/.installed-load: $(PROJECT_FILES) | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev,load]' -e plugins/registry_ytj -e plugins/registry_bizweb
+	touch $@ $(VENV)/.installed-dev $(VENV)/.installed
+
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
+install-load: $(VENV)/.installed-load
 
 # `make run` is development: a secret key is generated into instance/secret_key (production
 # refuses to start without CUSTREG_SECRET_KEY; see the README's Security section).
@@ -55,8 +60,18 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The full benchmark (100,000 customers; SQLite unless BENCH_ARGS="--database-url ...").
 bench: install-dev
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# CI's smoke test of the benchmark: 2,000 customers in a fresh SQLite file, results to a temp file.
+bench-quick: install-dev
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(BIN)/python -m bench --quick --database-url "sqlite:///$$tmp/bench.db" --results "$$tmp/results.json"
+
+# Load test: gunicorn (4 workers) on PostgreSQL, 50 locust users for 60 s (LOAD_ARGS="--customers N ...").
+load: install-load
+	$(BIN)/python -m bench.load $(LOAD_ARGS)
 
 # Translations: extract the module's messages into the .pot, merge them into the fi and nb
 # catalogues, compile the .mo files (committed, so that `pip install` ships them; tests/test_i18n.py

@@ -1,8 +1,11 @@
-"""``python -m bench [--customers N] [--database-url URL] [--quick] [--rebuild]``.
+"""``python -m bench [--customers N] [--database-url URL] [--quick] [--rebuild] [--only WORD]``.
 
 Builds (or reuses) a database of N demo customers with :func:`custreg_admin.demo.generate`
-(10 invoices per customer), runs every case in :data:`CASES`, prints one row per case (its
-median, the baseline's median in the same run, the ratio) and writes ``bench/results.json``.
+(3 projects, 10 invoices and 10 costs per customer), runs every case in :data:`CASES`, prints
+one row per case (its median, the baseline's median in the same run, the ratio, the issue's
+goal and whether this run met it, notes) and writes ``bench/results.json``. Timings are
+reported, never asserted: the exit status is 1 only when a case's result differs from its
+baseline's.
 
 Without ``--database-url`` the data lives in a SQLite file in the system's temporary folder,
 one per size, kept for the next run. A database that already holds exactly N customers is
@@ -16,22 +19,27 @@ import json
 import platform
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import func, inspect, select
-
 from custreg_admin import create_app
 from custreg_admin.extensions import db
-from custreg_admin.models import Customer, Invoice
+from custreg_admin.models import Cost, Customer, Invoice, Project
 from custreg_admin.services.kpi import local_today
 
-from . import exports, kpi, mass_update
+from . import exports, kpi, mass_update, registry, summary
 from .common import BenchEnv, CaseResult
+from .data import count_rows, prepare_data
 
-CASES: list[Callable[[BenchEnv], CaseResult]] = [*kpi.CASES, *mass_update.CASES, *exports.CASES]
+#: Each case returns its row, or several rows (one per search of the registry case).
+CASES: list[Callable[[BenchEnv], CaseResult | list[CaseResult]]] = [
+    *kpi.CASES,
+    *summary.CASES,
+    *mass_update.CASES,
+    *exports.CASES,
+    *registry.CASES,
+]
 
 RESULTS = Path(__file__).with_name("results.json")
 DEFAULT_CUSTOMERS = 100_000
@@ -49,54 +57,29 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rebuild", action="store_true", help="drop and rebuild the data")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--only",
+        metavar="WORD",
+        action="append",
+        help="run only the cases whose function name contains WORD (repeatable): --only summary",
+    )
     return parser.parse_args(argv)
 
 
-def _count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model)) or 0
+def _print_row(result: CaseResult) -> None:
+    met = {True: "yes", False: "NO", None: ""}[result.goal_met]
 
+    def ms(value: float) -> str:
+        return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
 
-def prepare_data(customers: int, *, seed: int, rebuild: bool) -> None:
-    """Make sure the database holds exactly ``customers`` demo customers."""
-    from custreg_admin.demo import generate
-    from custreg_admin.services.setup import upgrade_schema
-
-    tables = inspect(db.engine)
-    has_schema = tables.has_table(Customer.__tablename__)
-    if has_schema and not rebuild and not tables.has_table("custreg_alembic_version"):
-        sys.exit("The bench database predates migrations: use --rebuild.")
-    if has_schema and not rebuild:
-        upgrade_schema()  # data built with an older schema gets the new columns
-
-        existing = _count(Customer)
-        if existing == customers:
-            print(f"Reusing {existing:,} customers, {_count(Invoice):,} invoices.", flush=True)
-            return
-        if existing:
-            sys.exit(
-                f"The database holds {existing:,} customers, not {customers:,}: "
-                "use --rebuild to drop the custreg tables and build the data again."
-            )
-    if rebuild and has_schema:
-        db.drop_all()
-        with db.engine.begin() as connection:
-            connection.exec_driver_sql("DROP TABLE IF EXISTS custreg_alembic_version")
-    upgrade_schema()
-    print(f"Generating {customers:,} customers (seed {seed})...", flush=True)
-    started, done = time.perf_counter(), 0
-
-    def progress(count: int) -> None:
-        nonlocal done
-        done += count
-        if done % 20_000 < count or done == customers:
-            elapsed = time.perf_counter() - started
-            print(f"  {done:,} customers, {elapsed:.0f} s", flush=True)
-
-    summary = generate(customers, seed=seed, progress=progress)
-    print(summary.describe(), flush=True)
-    if db.engine.dialect.name in ("sqlite", "postgresql"):
-        with db.engine.begin() as connection:
-            connection.exec_driver_sql("ANALYZE")
+    print(
+        f"{result.case:<44} {ms(result.median_ms):>10} {ms(result.baseline_median_ms):>12}"
+        f" {result.ratio:>7.2f}  {result.goal:<9} {met:<4} "
+        f"{'yes ' if result.same_result else 'NO  '}  {result.note}",
+        flush=True,
+    )
+    if not result.same_result:
+        print(f"    module:   {result.result}\n    baseline: {result.baseline_result}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,35 +99,40 @@ def main(argv: list[str] | None = None) -> int:
             app=app,
             today=local_today(app.config["CUSTREG_TIMEZONE"]),
             runs=runs,
-            customers=_count(Customer),
-            invoices=_count(Invoice),
+            customers=count_rows(Customer),
+            invoices=count_rows(Invoice),
         )
+        projects, costs = count_rows(Project), count_rows(Cost)
         db.session.commit()
         dialect = db.engine.dialect.name
         print(
-            f"\n{dialect}, {env.customers:,} customers, {env.invoices:,} invoices, "
-            f"today {env.today}, median of {runs} runs\n"
+            f"\n{dialect}, {env.customers:,} customers, {projects:,} projects, "
+            f"{env.invoices:,} invoices, {costs:,} costs, today {env.today}, "
+            f"median of {runs} runs\n"
         )
-        header = f"{'case':<36} {'median ms':>10} {'baseline ms':>12} {'ratio':>7}  same"
+        header = (
+            f"{'case':<44} {'median ms':>10} {'baseline ms':>12} {'ratio':>7}  "
+            f"{'goal':<9} {'met':<4} same  notes"
+        )
         print(header)
         print("-" * len(header))
-        for case in CASES:
-            result = case(env)
-            results.append(result)
-            print(
-                f"{result.case:<36} {result.median_ms:>10.1f} {result.baseline_median_ms:>12.1f}"
-                f" {result.ratio:>7.2f}  {'yes' if result.same_result else 'NO'}",
-                flush=True,
-            )
-            if not result.same_result:
-                print(f"    module:   {result.result}\n    baseline: {result.baseline_result}")
+        cases = [
+            case for case in CASES if not args.only or any(w in case.__name__ for w in args.only)
+        ]
+        for case in cases:
+            outcome = case(env)
+            for result in outcome if isinstance(outcome, list) else [outcome]:
+                results.append(result)
+                _print_row(result)
     report = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "database": dialect,
         "database_url": app.config["SQLALCHEMY_DATABASE_URI"].split("@")[-1],
         "python": platform.python_version(),
         "customers": env.customers,
+        "projects": projects,
         "invoices": env.invoices,
+        "costs": costs,
         "today": env.today.isoformat(),
         "runs": runs,
         "cases": [result.as_dict() for result in results],

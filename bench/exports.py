@@ -6,8 +6,10 @@ Each streams the report (:func:`custreg_admin.services.reports.iter_rows`) throu
 * ``csv``: a raw DB-API cursor (sqlite3 / psycopg) on one hand-written SELECT with ``csv.writer``;
   and Flask-Admin's stock CSV export (a plain ``ModelView`` with ``can_export``) of the same
   columns, requested through a test client;
-* ``xlsx``: the same cursor into a raw openpyxl write-only workbook; and Flask-Admin's stock
-  ``xlsx`` export (tablib; every row in memory), when tablib is installed.
+* ``xlsx``: the same cursor into a raw openpyxl write-only workbook; Flask-Admin's stock
+  ``xlsx`` export (tablib; every row in memory), when tablib is installed; and, for comparison,
+  the same cursor into XlsxWriter in ``constant_memory`` mode (another library's streaming
+  writer; in the ``dev`` extra), when it is installed.
 
 The columns are what both sides can show alike: number, name, business ID, country, account
 owner, industry, status, e-mail, phone; every customer, by name. ``result`` holds the row count
@@ -24,15 +26,15 @@ import tempfile
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask
 from openpyxl import Workbook
 
 from custreg_admin.extensions import db
-from custreg_admin.models import Customer, User
+from custreg_admin.models import User
 from custreg_admin.services.export import csv_chunks, xlsx_file
 from custreg_admin.services.reports import iter_rows, make_spec
 
-from .common import BenchEnv, CaseResult, median, timed
+from .common import BenchEnv, CaseResult, kib, median, timed
+from .stock import EXPORT_URL, stock_app, stock_apps
 
 COLUMNS = [
     "number",
@@ -167,46 +169,12 @@ def raw_xlsx(env: BenchEnv) -> Callable[[], Outcome]:
     return run
 
 
-_STOCK: dict[int, Flask] = {}
-
-
-def _stock_app(env: BenchEnv) -> Flask:
-    """An app on the same database with a stock Flask-Admin ModelView that exports."""
-    if id(env.app) in _STOCK:
-        return _STOCK[id(env.app)]
-    from flask_admin import Admin
-    from flask_admin.contrib.sqla import ModelView
-
-    from custreg_admin import create_app
-
-    class StockCustomerView(ModelView):
-        can_export = True
-        export_types = ["csv", "xlsx"]
-        export_max_rows = 0  # all rows
-        column_list = COLUMNS
-        column_select_related_list = (Customer.owner, Customer.industry, Customer.status)
-        column_default_sort = "name"
-
-    app = create_app(
-        {
-            "CUSTREG_DATABASE_URL": env.app.config["CUSTREG_DATABASE_URL"],
-            "CUSTREG_SECRET_KEY": "bench",
-            "CUSTREG_REGISTRIES": "",
-            "WTF_CSRF_ENABLED": False,
-        }
-    )
-    admin = Admin(app, name="stock", url="/stock", endpoint="stock")
-    admin.add_view(StockCustomerView(Customer, db, endpoint="stock_customers"))
-    _STOCK[id(env.app)] = app
-    return app
-
-
 def stock_export(env: BenchEnv, export_type: str) -> Callable[[], Outcome]:
-    app = _stock_app(env)
+    app = stock_app(env, COLUMNS)
     client = app.test_client()
 
     def run() -> Outcome:
-        response = client.get(f"/stock/stock_customers/export/{export_type}/")
+        response = client.get(EXPORT_URL.format(export_type=export_type))
         if response.status_code != 200:
             raise RuntimeError(f"stock {export_type} export answered {response.status_code}")
         data = response.data
@@ -216,12 +184,43 @@ def stock_export(env: BenchEnv, export_type: str) -> Callable[[], Outcome]:
     return run
 
 
-def _tablib_installed() -> bool:
+def xlsxwriter_constant_memory(env: BenchEnv) -> Callable[[], Outcome]:
+    import xlsxwriter
+
+    def run() -> Outcome:
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "customers.xlsx")
+            workbook = xlsxwriter.Workbook(path, {"constant_memory": True, "tmpdir": folder})
+            sheet = workbook.add_worksheet("Customers")
+            sheet.write_row(0, 0, COLUMNS)
+            rows = _Counted(_raw_rows())
+            for index, row in enumerate(rows, start=1):
+                sheet.write_row(index, 0, row)
+            workbook.close()
+            return {"bytes": os.path.getsize(path), "rows": rows.count}
+
+    return run
+
+
+def _installed(module: str) -> bool:
     try:
-        import tablib  # noqa: F401
+        __import__(module)
     except ImportError:
         return False
     return True
+
+
+def _skipped(case: str, why: str) -> CaseResult:
+    return CaseResult(
+        case=case,
+        median_ms=0.0,
+        baseline_median_ms=0.0,
+        runs_ms=[],
+        baseline_runs_ms=[],
+        same_result=True,
+        result={"skipped": why},
+        note=f"skipped: {why}",
+    )
 
 
 # --------------------------------------------------------------------------- memory
@@ -243,7 +242,7 @@ def peak_rss_growth_kib(function: Callable[[], Any]) -> int | None:
         try:
             os.close(read)
             db.engine.dispose(close=False)
-            for stock in _STOCK.values():
+            for stock in stock_apps():
                 with stock.app_context():
                     db.engine.dispose(close=False)
 
@@ -279,6 +278,8 @@ def _case(
     module: Callable[[], Outcome],
     baseline: Callable[[], Outcome],
     runs: int,
+    *,
+    goal_ratio: float | None = None,
 ) -> CaseResult:
     times, result = timed(module, runs)
     baseline_times, baseline_result = timed(baseline, runs)
@@ -295,6 +296,11 @@ def _case(
         and (None in counts or counts[0] == counts[1]),
         result=result,
         baseline_result=baseline_result,
+        goal_ratio=goal_ratio,
+        note=(
+            f"peak RSS +{kib(result['peak_rss_growth_kib'])} vs "
+            f"+{kib(baseline_result['peak_rss_growth_kib'])}"
+        ),
     )
 
 
@@ -309,6 +315,7 @@ def csv_vs_raw(env: BenchEnv) -> CaseResult:
         module_csv(env),
         raw_csv(env),
         _runs(env),
+        goal_ratio=2.0,
     )
 
 
@@ -319,6 +326,7 @@ def csv_vs_stock(env: BenchEnv) -> CaseResult:
         module_csv(env),
         stock_export(env, "csv"),
         _runs(env),
+        goal_ratio=0.2,  # at least 5x faster
     )
 
 
@@ -329,27 +337,30 @@ def xlsx_vs_raw(env: BenchEnv) -> CaseResult:
         module_xlsx(env),
         raw_xlsx(env),
         _runs(env),
+        goal_ratio=1.2,
     )
 
 
 def xlsx_vs_stock(env: BenchEnv) -> CaseResult:
-    if not _tablib_installed():
-        return CaseResult(
-            case="export xlsx: vs Flask-Admin stock (no tablib)",
-            median_ms=0.0,
-            baseline_median_ms=0.0,
-            runs_ms=[],
-            baseline_runs_ms=[],
-            same_result=True,
-            result={"skipped": "tablib is not installed (pip install 'flask-admin[export]')"},
-        )
+    name = "export xlsx: vs Flask-Admin stock (tablib)"
+    if not _installed("tablib"):
+        return _skipped(name, "tablib is not installed (pip install 'flask-admin[export]')")
     return _case(
-        "export xlsx: vs Flask-Admin stock",
+        name,
         env,
         module_xlsx(env),
         stock_export(env, "xlsx"),
         _runs(env),
+        goal_ratio=round(1 / 1.8, 3),  # at least 1.8x faster
     )
 
 
-CASES = [csv_vs_raw, csv_vs_stock, xlsx_vs_raw, xlsx_vs_stock]
+def xlsx_vs_xlsxwriter(env: BenchEnv) -> CaseResult:
+    """Reported beside the others: XlsxWriter's streaming mode on the same cursor rows."""
+    name = "export xlsx: vs XlsxWriter constant_memory"
+    if not _installed("xlsxwriter"):
+        return _skipped(name, "XlsxWriter is not installed (pip install -e '.[dev]')")
+    return _case(name, env, module_xlsx(env), xlsxwriter_constant_memory(env), _runs(env))
+
+
+CASES = [csv_vs_raw, csv_vs_stock, xlsx_vs_raw, xlsx_vs_stock, xlsx_vs_xlsxwriter]

@@ -137,6 +137,7 @@ def _compare(name: str, env: BenchEnv, user: Any, user_id: int | None) -> CaseRe
         same_result=figures == baseline,
         result=_figures(figures),
         baseline_result=_figures(baseline),
+        goal_ratio=1.5,
     )
 
 

@@ -30,3 +30,25 @@ def log_in(client: FlaskClient, user: User, password: str = PASSWORD):
     return client.post(
         "/admin/login", data={"email": user.email, "password": password, "csrf_token": token}
     )
+
+
+_KPI_URL = re.compile(r'data-kpi-url="([^"]+)"')
+
+
+def summary_cards(client: FlaskClient, path: str = "/admin/customers/") -> str:
+    """The KPI cards of a Summary list page, fetched as the page's script does.
+
+    The list page itself shows no figures: it names the cards' URL (its own search and
+    filters), which answers with the rendered cards alone.
+    """
+    page = client.get(path)
+    assert page.status_code == 200, path
+    text = page.get_data(as_text=True)
+    assert "data-kpi=" not in text, "the list page should not compute the KPI figures"
+    found = _KPI_URL.search(text)
+    assert found, f"no KPI cards URL on {path}"
+    cards = client.get(found.group(1).replace("&amp;", "&"), headers={"X-Custreg-Fragment": "1"})
+    assert cards.status_code == 200
+    fragment = cards.get_data(as_text=True)
+    assert "<html" not in fragment  # the cards alone, for the list page to insert
+    return fragment

@@ -19,6 +19,7 @@ from custreg_admin.services.kpi import (
 )
 
 from . import builders as b
+from .helpers import summary_cards
 
 
 def _figures(page: str) -> dict[str, str]:
@@ -66,7 +67,7 @@ def _user(app, user) -> User:
 
 def test_summary_cards_show_compute_kpis(app, client, data, login):
     login("admin")
-    page = client.get("/admin/customers/").get_data(as_text=True)
+    page = summary_cards(client)
     with app.app_context():
         admin = db.session.scalars(db.select(User).where(User.role == "admin")).one()
         expected = compute_kpis(admin, data["today"])
@@ -83,7 +84,7 @@ def test_summary_cards_show_compute_kpis(app, client, data, login):
 
 def test_drill_down_lists_exactly_the_counted_customers(app, client, data, login):
     login("admin")
-    page = client.get("/admin/customers/").get_data(as_text=True)
+    page = summary_cards(client)
     shown = _figures(page)
     for kpi, figure in (("active", "active_customers"), ("prospects", "prospects_in_pipeline")):
         pattern = rf'data-kpi="{figure}"[^>]*>\s*<a href="([^"]+)"'
@@ -103,7 +104,7 @@ def test_cards_follow_filters_and_search_with_the_total_beside(app, client, data
     with app.test_request_context():
         args = {f.name: f"flt{i}_{view.get_filter_arg(i, f)}" for i, f in enumerate(view._filters)}
     url = f"/admin/customers/?{args['Account owner']}={data['alice'].id}"
-    page = client.get(url).get_data(as_text=True)
+    page = summary_cards(client, url)
     shown = _figures(page)
     with app.app_context():
         admin = db.session.scalars(db.select(User).where(User.role == "admin")).one()
@@ -117,21 +118,72 @@ def test_cards_follow_filters_and_search_with_the_total_beside(app, client, data
     listed = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
     assert _list_count(listed) == 1 and "Aava Oy" in listed
 
-    page = client.get("/admin/customers/?search=bravo").get_data(as_text=True)
+    page = summary_cards(client, "/admin/customers/?search=bravo")
     shown = _figures(page)
     assert int(shown["prospects_in_pipeline"]) == 1 and int(shown["active_customers"]) == 1
     assert Decimal(shown["billing_this_month"]) == 0
 
     seg = f"/admin/customers/?{args['Market segment']}={data['retail']}"
-    shown = _figures(client.get(seg).get_data(as_text=True))
+    shown = _figures(summary_cards(client, seg))
     assert int(shown["active_customers"]) == 2  # Alpha (project) and Bravo (sales case)
+
+
+def test_summary_list_renders_without_the_figures_and_names_their_url(app, client, data, login):
+    login("admin")
+    page = client.get("/admin/customers/?search=oy&sort=1&desc=1").get_data(as_text=True)
+    assert "Alpha Oy" in page and _list_count(page) == 2  # the list is there at once
+    assert "data-kpi=" not in page  # the figures come in their own request
+    url = re.search(r'data-kpi-url="([^"]+)"', page).group(1).replace("&amp;", "&")
+    assert url.startswith("/admin/customers/kpis/?")
+    assert {"search=oy", "sort=1", "desc=1"} <= set(url.split("?")[1].split("&"))
+    assert f'<noscript><p class="small"><a href="{url.replace("&", "&amp;")}">' in page
+
+    cards = client.get(url, headers={"X-Custreg-Fragment": "1"})
+    assert "X-Custreg-Fragment" in cards.headers["Vary"]
+    shown = _figures(cards.get_data(as_text=True))
+    assert int(shown["active_customers"]) == 2  # Alpha Oy (project), Aava Oy (sales case)
+    assert int(shown["prospects_in_pipeline"]) == 1  # Aava Oy: never billed
+    # drill-down keeps the list's search and sort
+    link = re.search(
+        r'data-kpi="prospects_in_pipeline"[^>]*>\s*<a href="([^"]+)"', cards.get_data(as_text=True)
+    ).group(1)
+    link = link.replace("&amp;", "&")
+    assert link.startswith("/admin/customers/?")
+    assert {"search=oy", "sort=1", "desc=1"} <= set(link.split("?")[1].split("&"))
+
+
+def test_kpi_cards_page_without_javascript(app, client, data, login):
+    login("admin")
+    view = app.extensions["custreg_admin"].views[0]
+    with app.test_request_context():
+        owner_arg = next(
+            f"flt0_{view.get_filter_arg(i, f)}"
+            for i, f in enumerate(view._filters)
+            if f.name == "Account owner"
+        )
+    query = f"{owner_arg}={data['alice'].id}"
+    page = client.get(f"/admin/customers/kpis/?{query}").get_data(as_text=True)
+    assert "<html" in page and "Customers" in page  # a whole page, with the menu
+    shown = _figures(page)
+    assert Decimal(shown["billing_this_month"]) == Decimal("1000.00")
+    assert "of €3,500.50 in total" in page
+    back = re.search(r'<a href="([^"]+)" data-testid="back-to-list"', page).group(1)
+    listed = client.get(back.replace("&amp;", "&")).get_data(as_text=True)
+    assert _list_count(listed) == 2  # Alice's active customers: Alpha, Aava (not Gone)
+    assert "Alpha Oy" in listed and "Gone Oy" not in listed
+
+
+def test_kpi_cards_need_a_login(app, client, data):
+    response = client.get("/admin/customers/kpis/", headers={"X-Custreg-Fragment": "1"})
+    assert response.status_code == 302
+    assert "/admin/login" in response.headers["Location"]
 
 
 def test_a_user_sees_only_billing_they_may_see(app, client, data):
     from .helpers import log_in
 
     log_in(client, data["alice"])
-    shown = _figures(client.get("/admin/customers/").get_data(as_text=True))
+    shown = _figures(summary_cards(client))
     assert Decimal(shown["billing_this_month"]) == Decimal("1000.00")  # not Bob's 2,500.50
     assert Decimal(shown["margin_this_year"]) == Decimal("1200.00")  # 1000 + 500 - 300
     assert int(shown["active_customers"]) == 4  # counts are not about invoices

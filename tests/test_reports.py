@@ -1180,3 +1180,22 @@ def test_preview_offers_row_selection_to_the_mass_update(app, client, login, mon
     assert found and "f_country=FI" in found.group(1).replace("&amp;", "&")
     contacts = client.get(f"{BUILD}?type=contacts").get_data(as_text=True)
     assert 'name="customer_ids"' not in contacts
+
+
+def test_a_csv_download_streams_every_chunk(app, client, login, monkeypatch):
+    """The body is written after the view has returned and its database session is gone:
+    every chunk must still arrive (a server-side cursor on PostgreSQL died after the first)."""
+    from custreg_admin.services import reports as report_service
+
+    monkeypatch.setattr(report_service, "STREAM_CHUNK_ROWS", 3)
+    login("admin")
+    with app.app_context():
+        for n in range(10):
+            customer(f"Streamed {n:02d} Oy")
+        db.session.commit()
+    query = "type=customers&columns=name&columns=number&sort=name&delimiter=,"
+    response = client.get(f"/admin/reports/download/csv/?{query}")
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"), newline="")))
+    assert rows[0] == ["Name", "Customer number"]
+    assert [row[0] for row in rows[1:]] == [f"Streamed {n:02d} Oy" for n in range(10)]

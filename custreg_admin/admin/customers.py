@@ -671,7 +671,11 @@ class CustomerView(ProtectedModelView):
         if template == self.details_template and kwargs.get("model") is not None:
             kwargs.update(self._card_context(kwargs["model"]))
         elif template == self.list_template:
-            kwargs.update(self._kpi_context())
+            view_args = self._get_list_extra_args()
+            kwargs.update(
+                mass_update_all_url=self._mass_update_all_url(view_args),
+                kpi_cards_url=self._list_args_url(".kpi_cards_view", view_args),
+            )
         elif template == self.create_template:
             form = kwargs.get("form")
             kwargs.update(
@@ -753,14 +757,38 @@ class CustomerView(ProtectedModelView):
             return_url=self._get_list_url(view_args),
         )
 
-    def _kpi_context(self) -> dict:
+    def _list_args_url(self, endpoint: str, view_args) -> str:
+        """``endpoint`` of this view with the list's arguments (search, filters, sort...)."""
+        _, _, query = self._get_list_url(view_args).partition("?")
+        return self.get_url(endpoint) + (f"?{query}" if query else "")
+
+    @expose("/kpis/")
+    def kpi_cards_view(self):
+        """The Summary's KPI cards for the list's search and filters (the same arguments).
+
+        The list page renders at once and fetches them with ``X-Custreg-Fragment: 1``: the cards
+        alone. A plain GET (the list's <noscript> link) gets them on a page of their own.
+        """
+        fragment = request.headers.get("X-Custreg-Fragment") == "1"
         view_args = self._get_list_extra_args()
+        response = current_app.make_response(
+            self.render(
+                "custreg_admin/_kpi_fragment.html"
+                if fragment
+                else "custreg_admin/customer_kpis.html",
+                list_url=self._get_list_url(view_args),
+                **self._kpi_context(view_args),
+            )
+        )
+        response.vary.add("X-Custreg-Fragment")
+        return response
+
+    def _kpi_context(self, view_args) -> dict:
         today = local_today(current_app.config["CUSTREG_TIMEZONE"])
         totals = compute_kpis(current_user, today)
         customer_set = self._customer_set(view_args)
         figures = compute_kpis(current_user, today, customer_set) if customer_set else totals
         return {
-            "mass_update_all_url": self._mass_update_all_url(view_args),
             "kpi": figures,
             "kpi_totals": totals if customer_set else None,
             "kpi_links": {

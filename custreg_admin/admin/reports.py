@@ -62,6 +62,7 @@ from ..services.reports import (
     iter_rows,
     make_spec,
     page,
+    stream_rows,
 )
 from .base import ProtectedView
 from .fields import country_name
@@ -235,7 +236,8 @@ class ReportView(ProtectedView):
         }
         columns = spec.column_defs
         if fmt == "csv":
-            chunks = csv_chunks(_primed(iter_rows(spec)), columns, delimiter=definition.delimiter)
+            rows = _primed(stream_rows(spec))  # its own session: the body outlives the request
+            chunks = csv_chunks(rows, columns, delimiter=definition.delimiter)
             return Response(stream_with_context(chunks), mimetype=CSV_MEDIA_TYPE, headers=headers)
         workbook = xlsx_file(iter_rows(spec), columns, sheet_name=name)
         headers["Content-Length"] = str(workbook.seek(0, 2))

@@ -59,7 +59,7 @@ from sqlalchemy import (
     true,
     type_coerce,
 )
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
@@ -100,6 +100,7 @@ __all__ = [
     "default_delimiter",
     "filter_choices",
     "iter_rows",
+    "stream_rows",
     "joined_strings",
     "make_spec",
     "page",
@@ -1271,20 +1272,44 @@ def page(
     return [tuple(row) for row in db.session.execute(statement)]
 
 
-def iter_rows(spec: ReportSpec, chunk_size: int = 2000) -> Iterator[tuple]:
+def iter_rows(
+    spec: ReportSpec, chunk_size: int = 2000, *, session: Session | None = None
+) -> Iterator[tuple]:
     """Every row of the report, in order, as tuples, read in chunks of ``chunk_size``.
 
     One statement; a server-side cursor on PostgreSQL (``yield_per``), SQLite's own cursor
-    stepping elsewhere, so memory holds one chunk whatever the row count.
+    stepping elsewhere, so memory holds one chunk whatever the row count. ``session``: the
+    session to read in (default the module's ``db.session``).
     """
     statement = report_statement(spec).execution_options(yield_per=chunk_size)
-    result = db.session.execute(statement)
+    result = (session or db.session).execute(statement)
     try:
         for partition in result.partitions():
             for row in partition:
                 yield tuple(row)
     finally:
         result.close()
+
+
+#: Rows per chunk of :func:`stream_rows`.
+STREAM_CHUNK_ROWS = 2000
+
+
+def stream_rows(spec: ReportSpec, chunk_size: int | None = None) -> Iterator[tuple]:
+    """:func:`iter_rows` for a response body that outlives the request: a download.
+
+    The rows are read in a database session of their own, opened at the first row and closed
+    when the iteration ends or is closed. The request's session is removed when its app context
+    ends, which Flask does when the view returns, before the server iterates the body; a
+    server-side cursor (PostgreSQL) would die with it after the first chunk.
+    """
+    session = Session(db.engine)
+    rows = iter_rows(spec, chunk_size or STREAM_CHUNK_ROWS, session=session)
+    try:
+        yield from rows
+    finally:
+        rows.close()
+        session.close()
 
 
 def customer_ids(spec: ReportSpec) -> Select:

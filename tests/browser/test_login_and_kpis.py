@@ -61,8 +61,11 @@ def test_kpi_cards_match_compute_kpis_and_drill_down(page, live_server, demo_dat
     log_in(page, email, DEMO_PASSWORD)
 
     menu(page, "Customers", "Summary")
+    # the list renders at once; the cards arrive in their own request and take the
+    # placeholder's place
     cards = page.get_by_test_id("kpi-cards").first
     expect(cards).to_be_visible()
+    expect(page.get_by_test_id("kpi-slot")).to_have_count(0)
 
     def shown(name: str) -> str:
         return cards.locator(f'[data-kpi="{name}"]').get_attribute("data-value")
@@ -80,8 +83,29 @@ def test_kpi_cards_match_compute_kpis_and_drill_down(page, live_server, demo_dat
     expect(page.get_by_role("link", name=re.compile(r"^List \(\d+\)$"))).to_have_text(
         f"List ({expected.active_customers})"
     )
-    # the list's own cards now count the same customers
+    # the list's own cards (fetched with the drill-down's filter) now count the same customers
     drilled = page.get_by_test_id("kpi-cards").first
     expect(drilled.locator('[data-kpi="active_customers"]')).to_have_attribute(
         "data-value", str(expected.active_customers)
     )
+
+
+def test_kpi_cards_that_cannot_load_leave_a_link_to_them(page, live_server, demo_data, log_in):
+    with live_server.app.app_context():
+        email = db.session.scalars(
+            select(User.email).where(User.role == "admin").order_by(User.id).limit(1)
+        ).one()
+        db.session.remove()
+    log_in(page, email, DEMO_PASSWORD)
+    page.route(re.compile(r"/admin/customers/kpis/"), lambda route: route.abort())
+    page.goto("/admin/customers/?search=oy")
+
+    expect(page.get_by_role("link", name=re.compile(r"^List \(\d+\)$"))).to_be_visible()
+    failed = page.get_by_test_id("kpi-slot").get_by_role("alert")
+    expect(failed).to_contain_text("could not be loaded")
+    page.unroute(re.compile(r"/admin/customers/kpis/"))
+    failed.get_by_role("link").click()  # the cards on a page of their own, same search
+    expect(page).to_have_url(re.compile(r"/admin/customers/kpis/\?.*search=oy"))
+    expect(page.get_by_test_id("kpi-cards")).to_be_visible()
+    page.get_by_test_id("back-to-list").click()
+    expect(page).to_have_url(re.compile(r"/admin/customers/\?.*search=oy"))
