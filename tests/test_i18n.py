@@ -676,6 +676,7 @@ def _pages(client, customer_id: int, industry_id: int) -> dict[str, str]:
     for name, url in {
         "dashboard": "/admin/",
         "summary": SUMMARY,
+        "KPI cards": "/admin/customers/kpis/",  # what the Summary fetches into its placeholders
         "card": f"/admin/customers/details/?id={customer_id}",
         "add customer": "/admin/customers/new/",
         "mass update": f"/admin/customers/mass-update/?ids={customer_id}&action=industry",
@@ -743,7 +744,7 @@ def test_english_check_catches_an_untranslated_page(app, client, make_user, page
     patterns = _english_patterns("fi")
     user = make_user("admin")
     log_in(client, user)
-    page = client.get(SUMMARY).get_data(as_text=True)
+    page = client.get("/admin/customers/kpis/").get_data(as_text=True)
     found = {english for text in _visible_text(page) for english in patterns if english in text}
     assert {"Margin this year", "How is this calculated?", "Prospects in pipeline"} <= found
 

@@ -321,6 +321,10 @@ def _console_problem(page, message, problems: list[str]) -> None:
         return
     if re.match(r"Failed to load resource: the server responded with a status of 4", message.text):
         return
+    if message.text.startswith("Failed to load resource: net::ERR_FAILED") and getattr(
+        page, "aborted_on_purpose", False
+    ):
+        return  # the test aborted that request itself (page.route(...).abort())
     problems.append(f"Console error on {page.url}: {message.text}")
 
 
