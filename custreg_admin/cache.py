@@ -25,7 +25,8 @@ writing to the database, raw SQL on a connection) can go unseen.
 
 A version that disappears (Redis restarted, the per-process cache pruned) is replaced by a new
 random one: entries made before are then unreachable, never served as current. When the cache
-cannot be reached, figures are computed as if there were no cache and the problem is logged.
+cannot be reached, figures are computed as if there were no cache and the problem is logged; the
+process leaves the cache alone for a few seconds and renews every version when it is back.
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ _USER_PRIVATE = frozenset({"password_hash", "locale"})
 
 _MARK = "custreg_cache_changed"  # in Session.info: the kinds of data this session changed
 _ERROR_LOG_INTERVAL = 60.0  # seconds between two log lines about an unreachable cache
+_RETRY_AFTER = 5.0  # seconds without the cache after it failed
 
 
 @dataclass
@@ -87,6 +89,10 @@ class ModuleCache:
     #: seconds an entry lives, per kind of data (0: that kind is not cached)
     timeouts: dict[str, int] = field(default_factory=dict)
     _last_error: float = 0.0
+    #: after a failure the cache is left alone until then (time.monotonic()) ...
+    _retry_at: float = 0.0
+    #: ... and renews every version before it is used again: commits made meanwhile could not
+    _failed: bool = False
 
     @property
     def enabled(self) -> bool:
@@ -140,11 +146,13 @@ class ModuleCache:
         seconds = self.timeout(kind)
         if seconds <= 0 or _uncommitted_changes():
             return compute()  # what this transaction changed is not for others to see
+        if not self._usable():
+            return compute()
         try:
             key = f"{kind}:{self.version(kind)}:{_digest(parts)}"
             stored = self.backend.get(key)
         except Exception as error:  # the cache is down: answer without it
-            self._report(error)
+            self.failed(error)
             return compute()
         if stored is not None:
             try:
@@ -155,16 +163,31 @@ class ModuleCache:
         try:
             self.backend.set(key, dump(value), timeout=seconds)
         except Exception as error:
-            self._report(error)
+            self.failed(error)
         return value
 
-    def _report(self, error: Exception) -> None:
+    def failed(self, error: Exception) -> None:
+        """The cache could not be reached: go without it for a while (logged once a minute)."""
         now = time.monotonic()
+        self._failed, self._retry_at = True, now + _RETRY_AFTER
         if now - self._last_error >= _ERROR_LOG_INTERVAL:
             self._last_error = now
             log.error(
                 "custreg_admin: the cache (%s) failed, computing without it: %r", self.kind, error
             )
+
+    def _usable(self) -> bool:
+        if not self._failed:
+            return True
+        if time.monotonic() < self._retry_at:
+            return False
+        try:  # back: what was committed while it was away renewed nothing
+            self.bump({KPI, CHOICES})
+        except Exception as error:
+            self.failed(error)
+            return False
+        self._failed = False
+        return True
 
 
 def _digest(parts: tuple[Any, ...]) -> str:
@@ -306,9 +329,10 @@ def _after_commit(session: Session) -> None:
     try:
         cache.bump(kinds)
     except Exception as error:
+        cache.failed(error)  # renewed when it is back; other workers' entries: their TTL
         log.error(
-            "custreg_admin: could not renew the cache's %s version after a commit; cached "
-            "figures may lag behind for up to their time to live: %r",
+            "custreg_admin: could not renew the cache's %s version after a commit; figures "
+            "cached by other workers may lag behind for up to their time to live: %r",
             ", ".join(sorted(kinds)),
             error,
         )

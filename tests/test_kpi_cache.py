@@ -421,3 +421,39 @@ def test_an_unreachable_cache_leaves_the_figures_right(app_factory, app, data, m
         db.session.commit()
     assert _billing(client) == Decimal("2510.00")
     assert "the cache (redis) failed" in caplog.text
+
+
+class _Flaky:
+    """A cache backend that fails while ``down`` (Redis restarting, the network gone)."""
+
+    def __init__(self, backend) -> None:
+        self.backend = backend
+        self.down = False
+
+    def __getattr__(self, name):
+        method = getattr(self.backend, name)
+
+        def call(*args, **kwargs):
+            if self.down:
+                raise ConnectionError("cache unreachable")
+            return method(*args, **kwargs)
+
+        return call
+
+
+def test_a_change_committed_while_the_cache_was_away_shows_when_it_is_back(
+    app, client, data, login
+):
+    login("admin")
+    assert _billing(client) == Decimal("3500.00")  # cached under the current version
+    cache = app.extensions["custreg_admin"].cache
+    flaky = cache.backend = _Flaky(cache.backend)
+    flaky.down = True
+    with app.app_context():
+        db.session.get(Invoice, data["invoice"]).total = Decimal("10.00")
+        db.session.commit()  # the version could not be renewed
+    assert _billing(client) == Decimal("2510.00")  # computed without the cache
+    flaky.down = False
+    cache._retry_at = 0.0  # the few seconds without the cache have passed
+    assert _billing(client) == Decimal("2510.00")  # not the entry from before the change
+    assert _billing(client) == Decimal("2510.00")
