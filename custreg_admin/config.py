@@ -34,6 +34,13 @@ DEFAULTS: dict[str, Any] = {
     "CUSTREG_LOGIN_RATE_LIMIT": "5/minute",  # per e-mail address and IP
     "CUSTREG_LOGIN_IP_RATE_LIMIT": "30/minute",  # per IP, whatever the e-mail
     "CUSTREG_LOGIN_THROTTLE": True,
+    # KPI figures and filter choice lists: None = per process, "redis://host:6379/N" shared
+    # by the workers, "off" (see custreg_admin/cache.py)
+    "CUSTREG_CACHE_URL": None,
+    "CUSTREG_KPI_CACHE_SECONDS": 60,  # 0: computed per request
+    "CUSTREG_CHOICES_CACHE_SECONDS": 600,
+    "CUSTREG_CACHE_TIMEOUT": 0.5,  # seconds per Redis call before going without the cache
+    "CUSTREG_CACHE_KEY_PREFIX": None,  # None: "custreg:<hash of the database URL>:"
 }
 
 
@@ -53,6 +60,9 @@ _CASTS = {
     "CUSTREG_PAGE_SIZE": int,
     "CUSTREG_HTTPS": _flag,
     "CUSTREG_LOGIN_THROTTLE": _flag,
+    "CUSTREG_KPI_CACHE_SECONDS": int,
+    "CUSTREG_CHOICES_CACHE_SECONDS": int,
+    "CUSTREG_CACHE_TIMEOUT": float,
 }
 
 

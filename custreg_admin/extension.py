@@ -83,6 +83,8 @@ class CustRegState:
     login_throttle: Any = None
     #: the module chooses the UI language (False: the host's Flask-Babel locale selector does)
     chooses_locale: bool = True
+    #: KPI figures and filter choices (:class:`custreg_admin.cache.ModuleCache`)
+    cache: Any = None
 
 
 class CustReg:
@@ -135,6 +137,7 @@ class CustReg:
         database = _init_database(app, db)
         _enforce_sqlite_foreign_keys(app)
         from . import i18n
+        from .cache import make_cache
 
         chooses_locale = i18n.init_app(app)
         own_login = _init_login(app, user_loader)
@@ -186,6 +189,7 @@ class CustReg:
             own_login=own_login,
             database=database,
             chooses_locale=chooses_locale,
+            cache=make_cache(app),
         )
         app.extensions[EXTENSION_KEY] = state
         if not own_admin:

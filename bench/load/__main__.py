@@ -11,7 +11,8 @@ One command for the load test of issue #9:
    manager and user becomes the account owner of 1 % of the customers, so that their KPI
    figures, lists and downloads are of their own customers;
 3. gunicorn serves :mod:`bench.load.wsgi` with 4 sync workers on 127.0.0.1 (a free port), with
-   login throttling off for this app only (every virtual user logs in from 127.0.0.1);
+   login throttling off for this app only (every virtual user logs in from 127.0.0.1) and
+   ``CUSTREG_CACHE_URL`` from ``--cache-url`` (Redis: one cache for the workers);
 4. locust runs headless, ``--users 50 --spawn-rate 10 --run-time 60s``, with the users of
    :mod:`bench.load.locustfile`;
 5. it prints requests/s, p50 and p99 latency per request type and in total, and the error
@@ -78,6 +79,13 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (default 4)")
     parser.add_argument(
         "--wait", default="1,3", help="think time between a user's pages, seconds (default 1,3)"
+    )
+    parser.add_argument(
+        "--cache-url",
+        default=os.environ.get("CUSTREG_CACHE_URL") or "memory://",
+        help="CUSTREG_CACHE_URL of the served app: redis://host:6379/N shares the KPI and "
+        "filter-choice cache between the workers; memory:// (default) is one per worker; "
+        "off computes every figure per request",
     )
     parser.add_argument("--results", type=Path, default=RESULTS)
     return parser.parse_args(argv)
@@ -249,6 +257,11 @@ def print_table(rows: list[dict[str, Any]]) -> None:
 # --------------------------------------------------------------------------- main
 
 
+def _shown_url(url: str) -> str:
+    """A URL without its password."""
+    return make_url(url).render_as_string(hide_password=True) if "://" in url else url
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
     ensure_database(args.database_url)
@@ -272,12 +285,13 @@ def main(argv: list[str] | None = None) -> int:
         **os.environ,
         "CUSTREG_DATABASE_URL": args.database_url,
         "CUSTREG_SECRET_KEY": secret,
+        "CUSTREG_CACHE_URL": args.cache_url,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
     settings = ", ".join(f"{key}={value}" for key, value in LOAD_CONFIG.items())
     print(
         f"\n{dialect}, {customers:,} customers; gunicorn, {args.workers} workers, on {url}; "
-        f"login throttling off for this app ({settings})",
+        f"login throttling off for this app ({settings}); cache {_shown_url(args.cache_url)}",
         flush=True,
     )
     with open(log, "wb") as log_file:
@@ -372,6 +386,7 @@ def main(argv: list[str] | None = None) -> int:
         "think_time_s": args.wait,
         "gunicorn_workers": args.workers,
         "login_throttling": f"off for the load app: {LOAD_CONFIG}",
+        "cache_url": _shown_url(args.cache_url),
         "wall_time_s": round(elapsed, 1),
         "requests_per_s": total["requests_per_s"],
         "p50_ms": total["p50_ms"],

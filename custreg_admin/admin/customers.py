@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import current_app, flash, has_app_context, jsonify, redirect, request, url_for
+from flask import current_app, flash, g, has_app_context, jsonify, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import filters as sqla_filters
@@ -23,7 +23,6 @@ from ..models import (
     Address,
     Contact,
     Customer,
-    CustomerStatus,
     EInvoiceAddress,
     Industry,
 )
@@ -39,10 +38,10 @@ from ..services.kpi import (
     CustomerFilter,
     CustomerSet,
     active_customer_condition,
-    compute_kpis,
     local_today,
     prospect_condition,
 )
+from ..services.kpi_cache import cached_kpis
 from ..services.labels import ADDRESS_KIND_LABELS, SALES_STATUS_LABELS, label
 from ..services.permissions import ensure_may_change, sees_all_invoices
 from .base import ProtectedModelView
@@ -149,18 +148,22 @@ class KpiFilter(sqla_filters.BaseSQLAFilter):
         return value in self.CONDITIONS
 
 
-def _per_request(load):
-    """Filter choices read from the database; Flask-Admin asks once at start-up (no app
-    context, no choices) and the list view asks again per request."""
+def _filter_choices(name: str):
+    """A Summary filter's choices, read per request (Flask-Admin asks once at start-up, with no
+    app context: no choices) from the module's cache; the five lists are one cache entry, read
+    once per request (see ``lookups.cached_summary_filter_choices``)."""
 
     def choices():
-        return load() if has_app_context() else []
+        if not has_app_context():
+            return []
+        lists = g.get("_custreg_summary_choices")
+        if lists is None:
+            lists = g._custreg_summary_choices = lookups.cached_summary_filter_choices()
+        if name == "countries":
+            return [(code, country_name(code)) for code in lists[name]]
+        return lists[name]
 
     return choices
-
-
-def _country_choices() -> list[tuple[str, str]]:
-    return [(code, country_name(code)) for code in lookups.customer_countries()]
 
 
 def _segments_formatter(view, context, model, name):
@@ -384,24 +387,16 @@ class CustomerView(ProtectedModelView):
     column_searchable_list = ("name", "number", "business_id", "vat_number")
     column_formatters = {"segments": _segments_formatter, "name": _name_formatter}
     column_filters = (
+        CustomerFieldFilter("owner_id", lazy_gettext("Account owner"), _filter_choices("users")),
+        CustomerFieldFilter("industry_id", lazy_gettext("Industry"), _filter_choices("industries")),
         CustomerFieldFilter(
-            "owner_id", lazy_gettext("Account owner"), _per_request(lookups.user_choices)
+            "status_id", lazy_pgettext("field", "Status"), _filter_choices("statuses")
         ),
         CustomerFieldFilter(
-            "industry_id",
-            lazy_gettext("Industry"),
-            _per_request(lambda: lookups.named_choices(Industry)),
+            "segment_id", lazy_gettext("Market segment"), _filter_choices("segments")
         ),
         CustomerFieldFilter(
-            "status_id",
-            lazy_pgettext("field", "Status"),
-            _per_request(lambda: lookups.named_choices(CustomerStatus)),
-        ),
-        CustomerFieldFilter(
-            "segment_id", lazy_gettext("Market segment"), _per_request(lookups.segment_choices)
-        ),
-        CustomerFieldFilter(
-            "country", lazy_gettext("Country"), _per_request(_country_choices), numeric=False
+            "country", lazy_gettext("Country"), _filter_choices("countries"), numeric=False
         ),
         ActiveStateFilter(),
         CustomerFieldFilter(
@@ -785,9 +780,9 @@ class CustomerView(ProtectedModelView):
 
     def _kpi_context(self, view_args) -> dict:
         today = local_today(current_app.config["CUSTREG_TIMEZONE"])
-        totals = compute_kpis(current_user, today)
+        totals = cached_kpis(current_user, today)
         customer_set = self._customer_set(view_args)
-        figures = compute_kpis(current_user, today, customer_set) if customer_set else totals
+        figures = cached_kpis(current_user, today, customer_set) if customer_set else totals
         return {
             "kpi": figures,
             "kpi_totals": totals if customer_set else None,

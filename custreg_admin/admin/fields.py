@@ -39,8 +39,13 @@ def country_choices() -> tuple[tuple[str, str], ...]:
     return _country_choices(str(_locale()))
 
 
+@cache
+def _country_names(locale: str) -> dict[str, str]:
+    return dict(_country_choices(locale))
+
+
 def country_name(code: str | None) -> str:
-    return dict(country_choices()).get((code or "").upper(), code or "")
+    return _country_names(str(_locale())).get((code or "").upper(), code or "")
 
 
 def language_name(code: str) -> str:

@@ -6,7 +6,8 @@ from flask import current_app
 from flask_admin import AdminIndexView, expose
 
 from ..extension import current_user
-from ..services.kpi import CustomerFilter, billing_by_month, compute_kpis, local_today
+from ..services.kpi import CustomerFilter, local_today
+from ..services.kpi_cache import cached_billing_by_month, cached_kpis
 from ..services.permissions import sees_all_invoices
 from .base import ProtectedMixin
 from .charts import month_bars
@@ -18,7 +19,7 @@ class HomeView(ProtectedMixin, AdminIndexView):
     def index(self):
         today = local_today(current_app.config["CUSTREG_TIMEZONE"])
         own = CustomerFilter(owner_id=current_user.id, active_state="all")
-        months = billing_by_month(current_user, today, months=12)
+        months = cached_billing_by_month(current_user, today, months=12)
         customers = next(v for v in self.admin._views if isinstance(v, CustomerView))
         links = {kpi: customers.kpi_list_url(kpi) for kpi in ("active", "prospects")}
         own_links = {
@@ -28,8 +29,8 @@ class HomeView(ProtectedMixin, AdminIndexView):
         return self.render(
             "custreg_admin/home.html",
             today=today,
-            kpi=compute_kpis(current_user, today),
-            own_kpi=compute_kpis(current_user, today, own),
+            kpi=cached_kpis(current_user, today),
+            own_kpi=cached_kpis(current_user, today, own),
             chart=month_bars(months),
             months=months,
             sees_all=sees_all_invoices(current_user),

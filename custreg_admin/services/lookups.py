@@ -9,8 +9,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
+from ..cache import CHOICES, module_cache
 from ..extensions import db
-from ..models import Customer, MarketSegment, User, VatRate
+from ..models import Customer, CustomerStatus, Industry, MarketSegment, User, VatRate
 
 Choice = tuple[str, str]
 
@@ -61,3 +62,41 @@ def customer_countries() -> list[str]:
     """The country codes the customers have, in order."""
     codes = db.session.scalars(select(Customer.country).distinct().order_by(Customer.country))
     return [code for code in codes if code]
+
+
+def summary_filter_choices() -> dict[str, list]:
+    """The Customers > Summary filters' choice lists: ``users``, ``industries``, ``statuses``,
+    ``segments`` (``(id, label)`` each) and ``countries`` (the codes customers have)."""
+    return {
+        "users": user_choices(),
+        "industries": named_choices(Industry),
+        "statuses": named_choices(CustomerStatus),
+        "segments": segment_choices(),
+        "countries": customer_countries(),
+    }
+
+
+def _load_filter_choices(stored: dict[str, list]) -> dict[str, list]:
+    return {
+        name: list(rows) if name == "countries" else [tuple(row) for row in rows]
+        for name, rows in stored.items()
+    }
+
+
+def cached_summary_filter_choices() -> dict[str, list]:
+    """:func:`summary_filter_choices` from the module's cache (``CUSTREG_CHOICES_CACHE_SECONDS``;
+    a new version whenever the module commits a change to users, industries, statuses,
+    segments or a customer's country: see :mod:`custreg_admin.cache`)."""
+    cache = module_cache()
+    if cache is None:
+        return summary_filter_choices()
+    return cache.get_or_compute(
+        CHOICES,
+        ("summary-filters",),
+        summary_filter_choices,
+        dump=lambda lists: {
+            name: [list(row) if isinstance(row, tuple) else row for row in rows]
+            for name, rows in lists.items()
+        },
+        load=_load_filter_choices,
+    )
