@@ -810,3 +810,19 @@ def test_norwegian_bokmal_formats(app, client, make_user, pages_data):
     from babel.dates import format_date
 
     assert format_date(date.today(), "medium", locale="nb") in card  # "27. nov. 2026"
+
+
+def test_the_owner_filter_marks_inactive_users_in_each_viewers_language(app, make_user):
+    """The filter choices are cached for all viewers; the marks are made per request."""
+    make_user("user", name="Ville Vanha", is_active=False)
+    finn, english = make_user("admin"), make_user("admin")
+    _set_user_locale(app, finn.id, "fi")
+    _set_user_locale(app, english.id, "en")
+    pages = {}
+    for user in (finn, english, finn):  # the first request fills the cache, the others read it
+        client = app.test_client()
+        log_in(client, user)
+        pages.setdefault(user.id, []).append(client.get(SUMMARY).get_data(as_text=True))
+    assert all("Ville Vanha (ei aktiivinen)" in page for page in pages[finn.id])
+    assert "Ville Vanha (inactive)" in pages[english.id][0]
+    assert "(ei aktiivinen)" not in pages[english.id][0]

@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased
 
 from ..cache import CHOICES, module_cache
 from ..extensions import db
+from ..i18n import gettext
 from ..models import Customer, CustomerStatus, Industry, MarketSegment, User, VatRate
 
 Choice = tuple[str, str]
@@ -30,15 +31,22 @@ def active_users() -> list[User]:
     )
 
 
-def user_choices(*, active_only: bool = False) -> list[Choice]:
-    """``(id, name)`` of users by name; inactive ones marked, or left out with ``active_only``."""
+def _user_rows(*, active_only: bool = False) -> list[tuple[str, str, bool]]:
+    """``(id, name, active)`` of users by name (kept raw in the cache: labels are per locale)."""
     query = select(User.id, User.name, User.is_active).order_by(User.name)
     if active_only:
         query = query.where(User.is_active.is_(True))
-    return [
-        (str(uid), name if active else f"{name} (inactive)")
-        for uid, name, active in db.session.execute(query)
-    ]
+    return [(str(uid), name, bool(active)) for uid, name, active in db.session.execute(query)]
+
+
+def _user_labels(rows) -> list[Choice]:
+    inactive = gettext("(inactive)")
+    return [(uid, name if active else f"{name} {inactive}") for uid, name, active in rows]
+
+
+def user_choices(*, active_only: bool = False) -> list[Choice]:
+    """``(id, name)`` of users by name; inactive ones marked, or left out with ``active_only``."""
+    return _user_labels(_user_rows(active_only=active_only))
 
 
 def segment_choices() -> list[Choice]:
@@ -64,16 +72,25 @@ def customer_countries() -> list[str]:
     return [code for code in codes if code]
 
 
-def summary_filter_choices() -> dict[str, list]:
-    """The Customers > Summary filters' choice lists: ``users``, ``industries``, ``statuses``,
-    ``segments`` (``(id, label)`` each) and ``countries`` (the codes customers have)."""
+def _filter_rows() -> dict[str, list]:
+    """What :func:`summary_filter_choices` shows, before the viewer's language: cacheable."""
     return {
-        "users": user_choices(),
+        "users": _user_rows(),
         "industries": named_choices(Industry),
         "statuses": named_choices(CustomerStatus),
         "segments": segment_choices(),
         "countries": customer_countries(),
     }
+
+
+def _with_labels(rows: dict[str, list]) -> dict[str, list]:
+    return {**rows, "users": _user_labels(rows["users"])}
+
+
+def summary_filter_choices() -> dict[str, list]:
+    """The Customers > Summary filters' choice lists: ``users``, ``industries``, ``statuses``,
+    ``segments`` (``(id, label)`` each) and ``countries`` (the codes customers have)."""
+    return _with_labels(_filter_rows())
 
 
 def _load_filter_choices(stored: dict[str, list]) -> dict[str, list]:
@@ -86,17 +103,19 @@ def _load_filter_choices(stored: dict[str, list]) -> dict[str, list]:
 def cached_summary_filter_choices() -> dict[str, list]:
     """:func:`summary_filter_choices` from the module's cache (``CUSTREG_CHOICES_CACHE_SECONDS``;
     a new version whenever the module commits a change to users, industries, statuses,
-    segments or a customer's country: see :mod:`custreg_admin.cache`)."""
+    segments or a customer's country: see :mod:`custreg_admin.cache`). The cache holds no
+    translated text; labels are made for each request's language."""
     cache = module_cache()
     if cache is None:
         return summary_filter_choices()
-    return cache.get_or_compute(
+    rows = cache.get_or_compute(
         CHOICES,
         ("summary-filters",),
-        summary_filter_choices,
+        _filter_rows,
         dump=lambda lists: {
             name: [list(row) if isinstance(row, tuple) else row for row in rows]
             for name, rows in lists.items()
         },
         load=_load_filter_choices,
     )
+    return _with_labels(rows)
