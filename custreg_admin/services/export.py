@@ -134,8 +134,9 @@ def _csv_batch_formatter(
     """One function, built once per export, that turns a batch of rows into what csv writes.
 
     The work is column-wise on the transposed batch: a text column is searched for a dangerous
-    value with C-level ``map`` (values are rarely dangerous: a column without one is left as
-    it is, values that are not strings take the careful path); money, dates and bools go through
+    value with C-level ``map``; a column without one is left as it is, one with one gets the
+    ``'`` on those values, one holding values that are not strings is written as their
+    ``str()`` (neutralised too); money, dates and bools go through
     their column's converter; ints and empty values (``None``: an empty field) are written by
     csv itself. The words for booleans are translated here, once, not per cell.
     """
@@ -159,12 +160,15 @@ def _csv_batch_formatter(
         for i in texts:
             column = values[i]
             try:  # falsy values (None, "") are never dangerous
-                clean = not any(map(startswith, filter(None, column), prefixes))
-            except TypeError:  # a value that is not a string
-                clean = False
-            if not clean:
+                if not any(map(startswith, filter(None, column), prefixes)):
+                    continue
+                # strings, some dangerous (phone numbers in +358 form, say)
+                values[i] = [
+                    "'" + v if v and v.startswith(DANGEROUS_PREFIXES) else v for v in column
+                ]
+            except (TypeError, AttributeError):  # values that are not strings: as str() gives
                 values[i] = [None if v is None else _neutralised_text(v) for v in column]
-                changed = True
+            changed = True
         for i, convert in converted:
             values[i] = [None if v is None else convert(v) for v in values[i]]
             changed = True
