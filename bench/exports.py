@@ -38,7 +38,7 @@ from custreg_admin.models import User
 from custreg_admin.services.export import csv_batch_chunks, xlsx_file
 from custreg_admin.services.reports import iter_rows, make_spec, stream_batches
 
-from .common import BenchEnv, CaseResult, kib, median, timed
+from .common import BenchEnv, CaseResult, kib, median, timed_pair
 from .stock import EXPORT_URL, stock_app, stock_apps
 
 COLUMNS = [
@@ -342,8 +342,8 @@ def _case(
     *,
     goal_ratio: float | None = None,
 ) -> CaseResult:
-    times, result = timed(module, runs)
-    baseline_times, baseline_result = timed(baseline, runs)
+    # alternating run by run: both sides see the same background load (a shared machine)
+    times, result, baseline_times, baseline_result = timed_pair(module, baseline, runs)
     result = {**result, "peak_rss_growth_kib": peak_rss_growth_kib(module)}
     baseline_result = {**baseline_result, "peak_rss_growth_kib": peak_rss_growth_kib(baseline)}
     counts = (result["rows"], baseline_result["rows"])
