@@ -9,6 +9,8 @@ and optionally ``width`` (a hint in characters): the report columns of
   delimiter money is written with a decimal comma (what a spreadsheet in a ``;`` locale reads as a
   number), with ``,`` with a decimal point. Dates are ISO 8601, booleans ``Yes``/``No`` in the
   viewer's language, like the header row (column labels are translated when written).
+  :func:`csv_batch_chunks` does the same for rows given a batch at a time (a download's
+  :func:`~custreg_admin.services.reports.stream_batches`): one ``writerows`` per batch.
 * :func:`write_xlsx` writes a workbook with openpyxl's write-only mode: the header row bold and
   frozen, an autofilter over the data, numbers as numbers, money in ``#,##0.00``, dates as dates,
   column widths from the header and the type, the sheet named after the report.
@@ -21,7 +23,8 @@ written as a string cell (never a formula) with Excel's "quote prefix" style, wh
 when the cell is edited, while showing the value unchanged. Values of the number types are never
 touched: a negative amount stays a number.
 
-Memory stays flat: the rows are consumed one at a time and nothing keeps them.
+Memory stays flat: the rows are consumed one at a time (CSV: a batch at a time) and nothing
+keeps them.
 """
 
 from __future__ import annotations
