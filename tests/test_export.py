@@ -22,6 +22,7 @@ from custreg_admin.services.export import (
     DANGEROUS_PREFIXES,
     MONEY_FORMAT,
     content_disposition,
+    csv_batch_chunks,
     csv_chunks,
     export_filename,
     file_chunks,
@@ -224,6 +225,47 @@ def test_xlsx_never_contains_a_formula_element():
     values = [sheet.cell(row, 1).value for row in range(2, 2 + len(DANGEROUS))]
     assert values == [value.replace("\r", "\n") for value in DANGEROUS]
     assert {sheet.cell(row, 1).data_type for row in range(2, 2 + len(DANGEROUS))} == {"s"}
+
+
+def test_csv_neutralises_text_columns_however_their_values_mix():
+    """Text columns are checked a batch at a time: a dangerous value anywhere in a batch (first,
+    last, beside values that are not strings) gets its quote, and nothing else changes."""
+    values = ["plain", "=1+1", None, "", "+358 40 1", -5, Decimal("-1.5"), 0, "@x", "a-b"]
+    expected = ["plain", "'=1+1", "", "", "'+358 40 1", "'-5", "'-1.5", "0", "'@x", "a-b"]
+    for order in (values, values[::-1], values[1:] + values[:1]):
+        rows = [(value, 1, None, None, None) for value in order]
+        want = [expected[values.index(value)] for value in order]
+        for batch_size in (1, 3, len(rows)):
+            batches = [rows[i : i + batch_size] for i in range(0, len(rows), batch_size)]
+            data = b"".join(csv_batch_chunks(batches, COLUMNS, delimiter=","))
+            assert [row[0] for row in read_csv(data, ",")[1:]] == want, (order, batch_size)
+
+
+def test_csv_finds_a_dangerous_value_in_a_later_batch():
+    count = 3 * export.BATCH_ROWS
+    rows = [(f"Customer {n}", n, None, None, None) for n in range(count)]
+    rows[count - 2] = ("-1", count - 2, None, None, None)
+    parsed = read_csv(b"".join(csv_chunks(rows, COLUMNS, delimiter=",")), ",")
+    assert parsed[count - 1][0] == "'-1"
+    assert [row[0] for row in parsed[1:]].count("'-1") == 1
+
+
+def test_csv_of_batches_is_csv_of_rows():
+    rows = [*ROWS, *((f"Ålesund {n}", n, Decimal(n), dt.date(2024, 1, 1), n % 2) for n in range(9))]
+    for delimiter in (",", ";"):
+        whole = b"".join(csv_chunks(rows, COLUMNS, delimiter=delimiter))
+        batches = [rows[:4], [], rows[4:5], rows[5:]]
+        assert b"".join(csv_batch_chunks(batches, COLUMNS, delimiter=delimiter)) == whole
+
+
+def test_csv_chunks_never_cut_a_character():
+    rows = [(f"Äijälä Åse Ørsted € {n}", n, None, None, None) for n in range(3000)]
+    chunks = list(csv_chunks(rows, COLUMNS, chunk_size=1001))
+    assert len(chunks) > 10
+    assert all(len(chunk) <= 1001 for chunk in chunks)
+    text = "".join(chunk.decode("utf-8") for chunk in chunks)  # each chunk decodes alone
+    assert text == b"".join(chunks).decode("utf-8")
+    assert len(read_csv(b"".join(chunks), ",")) == 3001
 
 
 def test_harmless_text_is_left_alone():

@@ -42,6 +42,7 @@ from custreg_admin.services.reports import (
     count_rows,
     customer_ids,
     default_delimiter,
+    iter_batches,
     iter_rows,
     joined_strings,
     make_spec,
@@ -575,6 +576,31 @@ def test_pages_iter_rows_and_count_agree(ctx, admin):
     assert paged == list(iter_rows(the_spec, chunk_size=3))
     assert page(the_spec, 6, 5) == []
     assert [row[1] for row in paged] == sorted(row[1] for row in paged)
+
+
+def test_batches_hold_every_column_as_the_page_does(ctx, make_user, admin):
+    """Downloads read batches of Core rows: the same values, of the same types, as the page
+    (money as Decimal, dates as dates, flags as bools), in the same order."""
+    owner = make_user("user", name="Olga Owner")
+    _full_customer(owner)
+    customer("Bare", number=5002)
+    db.session.commit()
+    the_spec = spec(columns=ALL_CUSTOMER_COLUMNS, viewer=admin)
+    batches = [list(map(tuple, batch)) for batch in iter_batches(the_spec, chunk_size=1)]
+    assert [len(batch) for batch in batches] == [1, 1]
+    paged = page(the_spec, 1, 500)
+    assert [row for batch in batches for row in batch] == paged
+    for read, shown in zip(batches[0][0], paged[0], strict=True):
+        assert type(read) is type(shown)
+    assert dict(zip(the_spec.columns, batches[0][0], strict=True)) == ACME
+
+
+def test_rows_include_what_the_session_has_not_flushed_yet(ctx, admin):
+    customer("Flushed Oy")
+    db.session.commit()
+    db.session.add(Customer(number=900_001, name="Pending Oy", country="FI"))  # not flushed
+    the_spec = spec(columns=["name"], viewer=admin)
+    assert [row[0] for row in iter_rows(the_spec)] == ["Flushed Oy", "Pending Oy"]
 
 
 def test_one_statement_per_page_whatever_the_rows(ctx, admin):

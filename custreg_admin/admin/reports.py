@@ -47,7 +47,7 @@ from ..services.export import (
     CSV_MEDIA_TYPE,
     XLSX_MEDIA_TYPE,
     content_disposition,
-    csv_chunks,
+    csv_batch_chunks,
     export_filename,
     file_chunks,
     xlsx_file,
@@ -62,7 +62,7 @@ from ..services.reports import (
     iter_rows,
     make_spec,
     page,
-    stream_rows,
+    stream_batches,
 )
 from .base import ProtectedView
 from .fields import country_name
@@ -236,8 +236,8 @@ class ReportView(ProtectedView):
         }
         columns = spec.column_defs
         if fmt == "csv":
-            rows = _primed(stream_rows(spec))  # its own session: the body outlives the request
-            chunks = csv_chunks(rows, columns, delimiter=definition.delimiter)
+            batches = _primed(stream_batches(spec))  # own session: the body outlives the request
+            chunks = csv_batch_chunks(batches, columns, delimiter=definition.delimiter)
             return Response(stream_with_context(chunks), mimetype=CSV_MEDIA_TYPE, headers=headers)
         workbook = xlsx_file(iter_rows(spec), columns, sheet_name=name)
         headers["Content-Length"] = str(workbook.seek(0, 2))

@@ -9,6 +9,8 @@ and optionally ``width`` (a hint in characters): the report columns of
   delimiter money is written with a decimal comma (what a spreadsheet in a ``;`` locale reads as a
   number), with ``,`` with a decimal point. Dates are ISO 8601, booleans ``Yes``/``No`` in the
   viewer's language, like the header row (column labels are translated when written).
+  :func:`csv_batch_chunks` does the same for rows given a batch at a time (a download's
+  :func:`~custreg_admin.services.reports.stream_batches`): one ``writerows`` per batch.
 * :func:`write_xlsx` writes a workbook with openpyxl's write-only mode: the header row bold and
   frozen, an autofilter over the data, numbers as numbers, money in ``#,##0.00``, dates as dates,
   column widths from the header and the type, the sheet named after the report.
@@ -21,7 +23,8 @@ written as a string cell (never a formula) with Excel's "quote prefix" style, wh
 when the cell is edited, while showing the value unchanged. Values of the number types are never
 touched: a negative amount stays a number.
 
-Memory stays flat: the rows are consumed one at a time and nothing keeps them.
+Memory stays flat: the rows are consumed one at a time (CSV: a batch at a time) and nothing
+keeps them.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import re
 import tempfile
 import unicodedata
@@ -52,6 +56,7 @@ __all__ = [
     "XLSX_MEDIA_TYPE",
     "ExportColumn",
     "content_disposition",
+    "csv_batch_chunks",
     "csv_chunks",
     "export_filename",
     "file_chunks",
@@ -69,6 +74,7 @@ MONEY_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
 BOM = "\ufeff".encode()
 CHUNK_SIZE = 64 * 1024
+BATCH_ROWS = 1000  # rows csv_chunks writes at a time
 SPOOL_SIZE = 1024 * 1024  # bigger workbooks go to disk before they are streamed
 XLSX_MAX_TEXT = 32_767
 SHEET_TITLE_MAX = 31
@@ -109,22 +115,83 @@ def _neutralised_text(value: Any) -> str:
     return "'" + text if text.startswith(DANGEROUS_PREFIXES) else text
 
 
-def _csv_formatter(kind: str, decimal_comma: bool) -> Callable[[Any], Any] | None:
-    """How a column's non-empty values are written; None: as they are (csv writes ints)."""
+Batch = Sequence[Sequence[Any]]
+
+
+def _csv_converter(kind: str, decimal_comma: bool, yes: str, no: str) -> Callable[[Any], Any]:
+    """How a money, date or bool column's non-empty values are written."""
     if kind == "money":
-
-        def money(value: Any) -> str:
-            text = f"{_money(value):f}"
-            return text.replace(".", ",") if decimal_comma else text
-
-        return money
-    if kind == "int":
-        return None  # csv.writer writes ints (and None as an empty field) itself
+        if decimal_comma:
+            return lambda value: f"{_money(value):f}".replace(".", ",")
+        return lambda value: f"{_money(value):f}"
     if kind == "date":
         return lambda value: _as_date(value).isoformat()
     if kind == "bool":
-        return lambda value: gettext("Yes") if value else gettext("No")
-    return _neutralised_text
+        return lambda value: yes if value else no
+    raise ValueError(kind)
+
+
+def _csv_batch_formatter(
+    columns: Sequence[ExportColumn], decimal_comma: bool
+) -> Callable[[Batch], Iterable[Sequence[Any]]]:
+    """One function, built once per export, that turns a batch of rows into what csv writes.
+
+    The work is column-wise on the transposed batch: a text column is searched for a dangerous
+    value with C-level ``map``; a column without one is left as it is, one with one gets the
+    ``'`` on those values, one holding values that are not strings is written as their
+    ``str()`` (neutralised too); money, dates and bools go through
+    their column's converter; ints and empty values (``None``: an empty field) are written by
+    csv itself. The words for booleans are translated here, once, not per cell.
+    """
+    yes, no = gettext("Yes"), gettext("No")
+    texts: list[int] = []
+    converted: list[tuple[int, Callable[[Any], Any]]] = []
+    for index, column in enumerate(columns):
+        if column.type in ("money", "date", "bool"):
+            converted.append((index, _csv_converter(column.type, decimal_comma, yes, no)))
+        elif column.type != "int":  # csv.writer writes ints itself
+            texts.append(index)
+    if not texts and not converted:
+        return lambda batch: batch
+    startswith, prefixes = str.startswith, itertools.repeat(DANGEROUS_PREFIXES)
+
+    def format_batch(batch: Batch) -> Iterable[Sequence[Any]]:
+        if not batch:
+            return batch
+        values = list(zip(*batch, strict=True))  # a tuple per column
+        changed = False
+        for i in texts:
+            column = values[i]
+            try:  # falsy values (None, "") are never dangerous
+                if not any(map(startswith, filter(None, column), prefixes)):
+                    continue
+                # strings, some dangerous (phone numbers in +358 form, say)
+                values[i] = [
+                    "'" + v if v and v.startswith(DANGEROUS_PREFIXES) else v for v in column
+                ]
+            except (TypeError, AttributeError):  # values that are not strings: as str() gives
+                values[i] = [None if v is None else _neutralised_text(v) for v in column]
+            changed = True
+        for i, convert in converted:
+            values[i] = [None if v is None else convert(v) for v in values[i]]
+            changed = True
+        return zip(*values, strict=True) if changed else batch
+
+    return format_batch
+
+
+def _batched(rows: Iterable[Sequence[Any]], size: int) -> Iterator[list[Sequence[Any]]]:
+    rows = iter(rows)
+    while batch := list(itertools.islice(rows, size)):
+        yield batch
+
+
+def _utf8_cut(data: bytearray, size: int) -> int:
+    """Where to cut ``data`` at most ``size`` bytes in, not inside a UTF-8 character."""
+    cut = size
+    while cut > 0 and data[cut] & 0xC0 == 0x80:  # a continuation byte
+        cut -= 1
+    return cut or size
 
 
 def csv_chunks(
@@ -137,43 +204,63 @@ def csv_chunks(
 ) -> Iterator[bytes]:
     """The CSV file as UTF-8 byte chunks of about ``chunk_size``: BOM and header first.
 
-    ``decimal_comma`` defaults to ``delimiter == ";"``.
+    ``decimal_comma`` defaults to ``delimiter == ";"``. :func:`csv_batch_chunks` takes the rows
+    in batches (as :func:`custreg_admin.services.reports.iter_batches` reads them).
+    """
+    return csv_batch_chunks(
+        _batched(rows, BATCH_ROWS),
+        columns,
+        delimiter=delimiter,
+        decimal_comma=decimal_comma,
+        chunk_size=chunk_size,
+    )
+
+
+def csv_batch_chunks(
+    batches: Iterable[Batch],
+    columns: Sequence[ExportColumn],
+    *,
+    delimiter: str = ",",
+    decimal_comma: bool | None = None,
+    chunk_size: int = CHUNK_SIZE,
+) -> Iterator[bytes]:
+    """:func:`csv_chunks` of rows given a batch (a sequence of rows) at a time.
+
+    Each batch is written with one ``writerows`` and encoded once; the bytes leave in chunks of
+    at most ``chunk_size`` (never cutting a character), the rest waits for the next batch.
     """
     if delimiter not in (";", ","):
         raise ValueError("the CSV delimiter is ';' or ','")
     if decimal_comma is None:
         decimal_comma = delimiter == ";"
+    return _csv_batch_chunks(batches, columns, delimiter, decimal_comma, chunk_size)
+
+
+def _csv_batch_chunks(
+    batches: Iterable[Batch],
+    columns: Sequence[ExportColumn],
+    delimiter: str,
+    decimal_comma: bool,
+    chunk_size: int,
+) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
     writer.writerow([_neutralised_text(column.label) for column in columns])
-    yield BOM + buffer.getvalue().encode("utf-8")
-    buffer.seek(0)
-    buffer.truncate()
-
-    formatters = [_csv_formatter(column.type, decimal_comma) for column in columns]
-    texts = [i for i, f in enumerate(formatters) if f is _neutralised_text]
-    others = [(i, f) for i, f in enumerate(formatters) if f is not None and i not in texts]
-    write, tell = writer.writerow, buffer.tell
-    for row in rows:
-        row = list(row)
-        for i in texts:  # inline: this loop runs for every text cell of every row
-            value = row[i]
-            if value is not None:
-                if value.__class__ is not str:
-                    value = row[i] = str(value)
-                if value.startswith(DANGEROUS_PREFIXES):
-                    row[i] = "'" + value
-        for i, fmt in others:
-            value = row[i]
-            if value is not None:
-                row[i] = fmt(value)
-        write(row)  # csv.writer writes None as an empty field
-        if tell() >= chunk_size:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-    if tell():
-        yield buffer.getvalue().encode("utf-8")
+    pending = bytearray(BOM)
+    pending += buffer.getvalue().encode("utf-8")
+    format_batch = _csv_batch_formatter(columns, decimal_comma)
+    writerows, getvalue = writer.writerows, buffer.getvalue
+    for batch in batches:
+        buffer.seek(0)
+        buffer.truncate()
+        writerows(format_batch(batch))  # csv.writer writes None as an empty field
+        pending += getvalue().encode("utf-8")
+        while len(pending) >= chunk_size:
+            cut = _utf8_cut(pending, chunk_size) if len(pending) > chunk_size else chunk_size
+            yield bytes(pending[:cut])
+            del pending[:cut]
+    if pending:
+        yield bytes(pending)
 
 
 # --------------------------------------------------------------------------- XLSX

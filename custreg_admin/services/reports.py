@@ -13,8 +13,9 @@ A :class:`ReportSpec` is a chosen type, columns in order, filter values and a so
 viewer on one day (:func:`make_spec` checks and builds it). :func:`report_statement` turns it into
 *one* SELECT: lookups and addresses are outer joins, segments and per-customer figures correlated
 subqueries, so no statement runs per row. :func:`page` reads a page of it, :func:`iter_rows`
-streams all of it in chunks, :func:`count_rows` counts the rows; all three see the same rows in
-the same order (the sort column, then the row's id as a tiebreak; empty values last).
+streams all of it in chunks (:func:`iter_batches` a batch of rows at a time, what downloads
+read), :func:`count_rows` counts the rows; all three see the same rows in the same order (the
+sort column, then the row's id as a tiebreak; empty values last).
 
 The per-customer figures follow DESIGN.md "KPI figures": billing is the total of invoices that
 count as billing (status ``counts_as_sent``, non-empty number) dated in the period, "this year"
@@ -59,6 +60,7 @@ from sqlalchemy import (
     true,
     type_coerce,
 )
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
@@ -99,7 +101,9 @@ __all__ = [
     "customer_ids",
     "default_delimiter",
     "filter_choices",
+    "iter_batches",
     "iter_rows",
+    "stream_batches",
     "stream_rows",
     "joined_strings",
     "make_spec",
@@ -1272,44 +1276,71 @@ def page(
     return [tuple(row) for row in db.session.execute(statement)]
 
 
-def iter_rows(
+def iter_batches(
     spec: ReportSpec, chunk_size: int = 2000, *, session: Session | None = None
-) -> Iterator[tuple]:
-    """Every row of the report, in order, as tuples, read in chunks of ``chunk_size``.
+) -> Iterator[Sequence[Row]]:
+    """Every row of the report, in order, in batches of up to ``chunk_size`` rows.
 
-    One statement; a server-side cursor on PostgreSQL (``yield_per``), SQLite's own cursor
-    stepping elsewhere, so memory holds one chunk whatever the row count. ``session``: the
-    session to read in (default the module's ``db.session``).
+    One statement, run on the session's connection as a Core statement: the rows are
+    SQLAlchemy ``Row`` objects (tuple-like, typed by the columns' result processors, the same
+    values :func:`page` gives) without the ORM's per-row loading. A server-side cursor on
+    PostgreSQL (``yield_per``), SQLite's own cursor stepping elsewhere, so memory holds one
+    batch whatever the row count. ``session``: the session to read in (default the module's
+    ``db.session``); it is flushed first when it autoflushes, as a query through it would be.
     """
+    session = session or db.session
+    if session.autoflush:
+        session.flush()
     statement = report_statement(spec).execution_options(yield_per=chunk_size)
-    result = (session or db.session).execute(statement)
+    result = session.connection().execute(statement)
     try:
-        for partition in result.partitions():
-            for row in partition:
-                yield tuple(row)
+        yield from result.partitions()
     finally:
         result.close()
 
 
-#: Rows per chunk of :func:`stream_rows`.
+def iter_rows(
+    spec: ReportSpec, chunk_size: int = 2000, *, session: Session | None = None
+) -> Iterator[tuple]:
+    """Every row of the report, in order, as tuples, read in chunks of ``chunk_size``
+    (:func:`iter_batches`)."""
+    batches = iter_batches(spec, chunk_size, session=session)
+    try:
+        for batch in batches:
+            yield from map(tuple, batch)
+    finally:
+        batches.close()
+
+
+#: Rows per chunk of :func:`stream_batches`.
 STREAM_CHUNK_ROWS = 2000
 
 
-def stream_rows(spec: ReportSpec, chunk_size: int | None = None) -> Iterator[tuple]:
-    """:func:`iter_rows` for a response body that outlives the request: a download.
+def stream_batches(spec: ReportSpec, chunk_size: int | None = None) -> Iterator[Sequence[Row]]:
+    """:func:`iter_batches` for a response body that outlives the request: a download.
 
-    The rows are read in a database session of their own, opened at the first row and closed
+    The rows are read in a database session of their own, opened at the first batch and closed
     when the iteration ends or is closed. The request's session is removed when its app context
     ends, which Flask does when the view returns, before the server iterates the body; a
     server-side cursor (PostgreSQL) would die with it after the first chunk.
     """
     session = Session(db.engine)
-    rows = iter_rows(spec, chunk_size or STREAM_CHUNK_ROWS, session=session)
+    batches = iter_batches(spec, chunk_size or STREAM_CHUNK_ROWS, session=session)
     try:
-        yield from rows
+        yield from batches
     finally:
-        rows.close()
+        batches.close()
         session.close()
+
+
+def stream_rows(spec: ReportSpec, chunk_size: int | None = None) -> Iterator[tuple]:
+    """:func:`stream_batches` row by row, as tuples."""
+    batches = stream_batches(spec, chunk_size)
+    try:
+        for batch in batches:
+            yield from map(tuple, batch)
+    finally:
+        batches.close()
 
 
 def customer_ids(spec: ReportSpec) -> Select:
