@@ -1011,3 +1011,45 @@ def test_a_customer_with_only_history_left_can_be_deleted_and_its_history_goes_t
         [received] = _events(target)
         assert received.related_customer_id is None  # the link goes, the message stays
         assert received.message.startswith("Received 1 project from 1001 Acme Oy")
+
+
+# --- an invoice's project is one of its customer's ---------------------------------------------
+
+
+def _invoice_form(client, url: str, customer_id: int, project_id: int, number: str) -> dict:
+    sent = db.session.scalar(select(InvoiceStatus.id).where(InvoiceStatus.name == "Sent"))
+    return {
+        "customer": customer_id,
+        "project": project_id,
+        "number": number,
+        "date": "2026-03-01",
+        "status": sent,
+        "total": "1200.00",
+        "csrf_token": csrf_token(client, url),
+    }
+
+
+def test_an_invoice_cannot_point_at_another_customers_project(app, admin_client, two):
+    source, target, work = two  # "Network audit" belongs to Acme Oy
+    with app.app_context():
+        form = _invoice_form(admin_client, "/admin/invoices/new/", target.id, work.id, "INV-9")
+    response = admin_client.post("/admin/invoices/new/", data=form, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "belongs to 1001 Acme Oy, not to 1002 Nokia Oyj" in page
+    assert 'value="INV-9"' in page  # the form keeps what was typed
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).where(Invoice.number == "INV-9")) == 0
+        # the same invoice on its own customer's project is saved
+        form = _invoice_form(admin_client, "/admin/invoices/new/", source.id, work.id, "INV-9")
+    assert admin_client.post("/admin/invoices/new/", data=form).status_code == 302
+    with app.app_context():
+        saved = db.session.scalar(select(Invoice).where(Invoice.number == "INV-9"))
+        assert (saved.customer_id, saved.project_id) == (source.id, work.id)
+        # and cannot be re-pointed at another customer while keeping that project
+        url = f"/admin/invoices/edit/?id={saved.id}"
+        form = _invoice_form(admin_client, url, target.id, work.id, "INV-9")
+    response = admin_client.post(url, data=form, follow_redirects=True)
+    assert "belongs to 1001 Acme Oy" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Invoice, saved.id).customer_id == source.id

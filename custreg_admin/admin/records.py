@@ -28,7 +28,18 @@ def _labelled(labels):
     return lambda view, context, model, name: label(labels, getattr(model, name))
 
 
-class ProjectView(ProtectedModelView):
+class _DomainErrorsShown:
+    """A service's refusal (:class:`DomainError`) is shown above the form, which keeps what was
+    typed; nothing is saved."""
+
+    def handle_view_exception(self, exc):
+        if isinstance(exc, DomainError):
+            flash(str(exc), "error")
+            return True
+        return super().handle_view_exception(exc)
+
+
+class ProjectView(_DomainErrorsShown, ProtectedModelView):
     """Projects and sales cases. A changed customer goes through the service's rule: only while
     the project has no invoices and no proposals."""
 
@@ -90,12 +101,6 @@ class ProjectView(ProtectedModelView):
         if not is_created:  # a changed customer goes through the rule, with history
             project_service.apply_customer_change(model, user=current_custreg_user())
 
-    def handle_view_exception(self, exc):
-        if isinstance(exc, DomainError):
-            flash(str(exc), "error")
-            return True
-        return super().handle_view_exception(exc)
-
 
 class ProposalView(ProtectedModelView):
     column_list = ("number", "project", "created_at", "total")
@@ -132,7 +137,7 @@ class _VisibleRowsMixin:
         return self.get_query().filter(self.model.id == row_id).one_or_none()
 
 
-class InvoiceView(_VisibleRowsMixin, ProtectedModelView):
+class InvoiceView(_DomainErrorsShown, _VisibleRowsMixin, ProtectedModelView):
     visible = staticmethod(visible_invoices)
     column_list = ("number", "date", "customer", "project", "status", "total")
     column_labels = {
@@ -159,6 +164,9 @@ class InvoiceView(_VisibleRowsMixin, ProtectedModelView):
         "customer": {"fields": (Customer.name,), "page_size": 20},
         "project": {"fields": (Project.name,), "page_size": 20},
     }
+
+    def on_model_change(self, form, model, is_created):
+        project_service.check_invoice_project(model)
 
 
 class CostView(_VisibleRowsMixin, ProtectedModelView):

@@ -584,6 +584,26 @@ def change_project_customer(project: Project, target: Customer | None, *, user: 
         _record_move(session, source, target, names, user=user)
 
 
+def check_invoice_project(invoice: Invoice) -> None:
+    """An invoice's project, when it has one, is a project of the invoice's customer: refused
+    with :class:`DomainError` otherwise (the figures and the move rule count the invoice on
+    both)."""
+    project = invoice.project
+    customer = invoice.customer
+    if project is None or customer is None or project.customer_id == customer.id:
+        return
+    owner = db.session.get(Customer, project.customer_id)
+    raise DomainError(
+        gettext(
+            "The project %(project)s belongs to %(owner)s, not to %(customer)s: choose one of "
+            "%(customer)s's projects, or leave the project empty. Nothing was saved.",
+            project=project.name,
+            owner=_label(owner) if owner is not None else "?",
+            customer=_label(customer),
+        )
+    )
+
+
 def apply_customer_change(project: Project, *, user: Any = None) -> bool:
     """For a form that has already set ``project.customer`` (Flask-Admin edit form, inline list
     edit): when that differs from the customer stored in the database, carry the change out
