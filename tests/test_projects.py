@@ -1053,3 +1053,14 @@ def test_an_invoice_cannot_point_at_another_customers_project(app, admin_client,
     assert "belongs to 1001 Acme Oy" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Invoice, saved.id).customer_id == source.id
+
+
+def test_the_project_forms_customer_lookup_offers_only_active_customers(app, admin_client):
+    with app.app_context():
+        _customer(2001, "Lookup Active Oy")
+        _customer(2002, "Lookup Gone Oy", is_active=False)
+        db.session.commit()
+    answer = admin_client.get("/admin/projects/ajax/lookup/?name=customer&query=Lookup")
+    assert answer.status_code == 200
+    names = [name for _id, name in answer.get_json()]
+    assert names == ["2001 Lookup Active Oy"]

@@ -95,7 +95,14 @@ class ProjectView(_DomainErrorsShown, ProtectedModelView):
             )
         },
     }
-    form_ajax_refs = {"customer": {"fields": (Customer.name,), "page_size": 20}}
+    # inactivated customers are not offered: projects never move onto them (the service refuses)
+    form_ajax_refs = {
+        "customer": {
+            "fields": (Customer.name,),
+            "page_size": 20,
+            "filters": ["is_active = true"],
+        }
+    }
 
     def on_model_change(self, form, model, is_created):
         if not is_created:  # a changed customer goes through the rule, with history
