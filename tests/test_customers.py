@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from custreg_admin.extensions import db
 from custreg_admin.models import (
@@ -21,7 +21,7 @@ from custreg_admin.models import (
     Project,
 )
 
-from .helpers import csrf_token
+from .helpers import csrf_token, recorded_statements
 
 
 def _form(client, **fields) -> dict:
@@ -505,16 +505,8 @@ def test_summary_statement_count_does_not_grow_with_page_size(app, admin_client,
         engine = db.engine
 
     def statements(query: str) -> int:
-        seen: list[str] = []
-
-        def count(conn, cursor, statement, *args):
-            seen.append(statement)
-
-        event.listen(engine, "before_cursor_execute", count)
-        try:
+        with recorded_statements(engine) as seen:
             response = admin_client.get("/admin/customers/" + query)
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
         assert response.status_code == 200
         return len(seen)
 

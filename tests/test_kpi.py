@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from custreg_admin.extensions import db
 from custreg_admin.models import Customer
@@ -32,6 +31,7 @@ from .builders import (
     sales_case,
     segment,
 )
+from .helpers import recorded_statements
 
 TODAY = date(2024, 6, 15)
 ZERO = Decimal("0.00")
@@ -53,18 +53,8 @@ def drill_down(condition, filters: CustomerFilter | None = None) -> list[int]:
     return sorted(db.session.scalars(query))
 
 
-@contextmanager
 def counting_statements():
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
+    return recorded_statements(db.engine)
 
 
 # --------------------------------------------------------------------------- billing: what counts

@@ -15,7 +15,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from custreg_admin.cache import CHOICES, KPI, module_cache
 from custreg_admin.extensions import db
@@ -31,7 +31,7 @@ from custreg_admin.services.kpi import (
 from custreg_admin.services.kpi_cache import cached_billing_by_month, cached_kpis, viewer_scope
 
 from . import builders as b
-from .helpers import csrf_token, is_postgres, log_in, summary_cards
+from .helpers import csrf_token, is_postgres, log_in, recorded_statements, summary_cards
 
 REDIS_URL = os.environ.get("CUSTREG_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
 
@@ -123,16 +123,8 @@ def test_the_second_cards_request_is_served_from_the_cache(app, client, data, lo
     summary_cards(client)
     with app.app_context():
         engine = db.engine
-    sent: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        sent.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(engine) as sent:
         summary_cards(client)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert not [s for s in sent if "custreg_invoice" in s], sent
 
 
@@ -326,16 +318,8 @@ def test_filter_choices_are_not_read_again_while_nothing_changed(app, client, da
     client.get("/admin/customers/")
     with app.app_context():
         engine = db.engine
-    sent: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        sent.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(engine) as sent:
         assert client.get("/admin/customers/").status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert not [s for s in sent if "FROM custreg_industry" in s], sent
     assert not [s for s in sent if "DISTINCT custreg_customer.country" in s], sent
 

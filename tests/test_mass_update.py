@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import event, func, select, text
+from sqlalchemy import func, select, text
 
 from custreg_admin.extensions import db
 from custreg_admin.models import (
@@ -28,7 +28,7 @@ from custreg_admin.services.errors import DomainError, PermissionDenied
 from custreg_admin.services.kpi import CustomerFilter, CustomerSet
 
 from . import builders as b
-from .helpers import csrf_token, is_postgres
+from .helpers import csrf_token, is_postgres, recorded_statements
 
 BASE = "/admin/customers/mass-update/"
 
@@ -533,17 +533,8 @@ def test_role_user_undoes_only_own_batches_and_own_customers(ctx, world, make_us
 
 
 def _statements(call) -> int:
-    seen: list[str] = []
-
-    def listen(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", listen)
-    try:
+    with recorded_statements(db.engine) as seen:
         call()
-    finally:
-        event.remove(engine, "before_cursor_execute", listen)
     return len(seen)
 
 

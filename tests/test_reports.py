@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from html.parser import HTMLParser
@@ -19,7 +18,7 @@ import pytest
 from babel.numbers import parse_decimal
 from flask_babel import force_locale
 from openpyxl import load_workbook
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from custreg_admin import i18n
 from custreg_admin.admin.reports import ReportView
@@ -60,7 +59,7 @@ from .builders import (
     sales_case,
     segment,
 )
-from .helpers import csrf_token, log_in
+from .helpers import csrf_token, log_in, recorded_statements
 
 TODAY = date(2024, 6, 15)
 ALL_CUSTOMER_COLUMNS = [c.id for c in REPORT_TYPES["customers"].columns]
@@ -82,19 +81,8 @@ def names(the_spec, column="name") -> list[str]:
     return [row[index] for row in iter_rows(the_spec)]
 
 
-@contextmanager
 def counting_statements():
-    seen: list[str] = []
-
-    def before(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
+    return recorded_statements(db.engine)
 
 
 @pytest.fixture

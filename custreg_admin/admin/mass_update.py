@@ -32,7 +32,6 @@ from flask import current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from markupsafe import Markup
-from sqlalchemy import select
 from werkzeug.routing import BuildError
 
 from ..extension import current_custreg_user
@@ -363,14 +362,6 @@ class MassUpdateView(ProtectedView):
         changes, total = service.batch_changes(
             batch, page=page, per_page=CHANGES_PAGE_SIZE, skipped_only=skipped_only
         )
-        undone_by = None
-        if batch.undone_at is not None:
-            undone_by = db.session.scalar(
-                select(MassUpdateBatch)
-                .where(MassUpdateBatch.undo_of_id == batch.id)
-                .order_by(MassUpdateBatch.id.desc())
-                .limit(1)
-            )
         return self.render(
             "custreg_admin/mass_update/batch.html",
             batch=batch,
@@ -381,7 +372,7 @@ class MassUpdateView(ProtectedView):
             pages=max(1, -(-total // CHANGES_PAGE_SIZE)),
             skipped_only=skipped_only,
             may_undo=self._may_undo(batch),
-            undo_batch=undone_by,
+            undo_batch=service.undoing_batch(batch),
         )
 
     @expose("/batch/<int:batch_id>/undo/", methods=("GET", "POST"))

@@ -1337,6 +1337,18 @@ def _restore_field(session: Session, undo_id: int, act: Action) -> int:
 # --------------------------------------------------------------------------- history
 
 
+def undoing_batch(batch: MassUpdateBatch) -> MassUpdateBatch | None:
+    """The mass update that undid ``batch`` (the newest, should there be more), or None."""
+    if batch.undone_at is None:
+        return None
+    return db.session.scalar(
+        select(MassUpdateBatch)
+        .where(MassUpdateBatch.undo_of_id == batch.id)
+        .order_by(MassUpdateBatch.id.desc())
+        .limit(1)
+    )
+
+
 def batches(*, page: int = 0, per_page: int = 50) -> tuple[list[MassUpdateBatch], int]:
     """A page of the batches, newest first, and how many there are."""
     total = db.session.scalar(select(func.count()).select_from(MassUpdateBatch)) or 0
