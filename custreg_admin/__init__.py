@@ -9,7 +9,8 @@ from typing import Any
 from flask import Flask
 
 from .config import DEFAULTS, from_environment, sqlalchemy_url
-from .extension import CustReg, current_custreg_user, host_include_name
+from .context import current_custreg_user
+from .extension import CustReg, host_include_name
 from .extensions import MIGRATIONS_DIR, VERSION_TABLE, csrf, db, migrate
 from .security import init_cookies, secret_key
 from .services.host_users import sync_user

@@ -258,7 +258,7 @@ def module_cache() -> ModuleCache | None:
     mounted (host code using the models in an app of its own)."""
     if not has_app_context():
         return None
-    from .extension import EXTENSION_KEY
+    from .context import EXTENSION_KEY
 
     state = current_app.extensions.get(EXTENSION_KEY)
     return getattr(state, "cache", None)

@@ -25,12 +25,11 @@ login, CSRF protection and ``Admin`` at ``/admin``. Mounted into a host app it s
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, abort, current_app, g, has_request_context, request
+from flask import Blueprint, Flask, abort, current_app, request
 from flask_admin import Admin, BaseView
 from flask_admin.theme import Bootstrap4Theme
 from flask_sqlalchemy import SQLAlchemy
@@ -38,12 +37,20 @@ from sqlalchemy import event
 from werkzeug.local import LocalProxy
 
 from .config import DEFAULTS, sqlalchemy_url
+from .context import (
+    EXTENSION_KEY,
+    AccessHook,
+    CustRegState,
+    UserLoader,
+    _logged_in_user,
+    current_custreg_user,
+    custreg_state,
+)
 from .extensions import TABLE_PREFIX, db
 from .i18n import lazy_gettext
 
 log = logging.getLogger(__name__)
 
-EXTENSION_KEY = "custreg_admin"
 #: The stand-alone base template, and the one used with the module's own Admin and a host login.
 OWN_BASE_TEMPLATE = "custreg_admin/base.html"
 EMBEDDED_BASE_TEMPLATE = "custreg_admin/embedded_base.html"
@@ -59,32 +66,6 @@ CATEGORY_LABELS = {
     "Reports": lazy_gettext("Reports"),
     "Settings": lazy_gettext("Settings"),
 }
-
-UserLoader = Callable[[], Any]
-AccessHook = Callable[[Any], bool]
-
-
-@dataclass
-class CustRegState:
-    """What the module keeps per app, in ``app.extensions["custreg_admin"]``."""
-
-    admin: Admin
-    url_prefix: str
-    views: list[Any] = field(default_factory=list)
-    user_loader: UserLoader | None = None
-    access: AccessHook | None = None
-    #: the module's own login page and Flask-Login manager are in use
-    own_login: bool = True
-    #: "app" (stand-alone: the app's own Flask-SQLAlchemy), "host" (the host's engine), "own"
-    database: str = "app"
-    #: names of the module's blueprints (its views, login, static files)
-    blueprints: set[str] = field(default_factory=set)
-    #: failed log-ins per e-mail + IP and per IP (the module's own login only)
-    login_throttle: Any = None
-    #: the module chooses the UI language (False: the host's Flask-Babel locale selector does)
-    chooses_locale: bool = True
-    #: KPI figures and filter choices (:class:`custreg_admin.cache.ModuleCache`)
-    cache: Any = None
 
 
 class CustReg:
@@ -269,57 +250,6 @@ class _Mount:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._admin, name)
-
-
-# --- who is logged in ---------------------------------------------------------------------------
-
-_UNSET = object()
-
-
-def custreg_state(app: Flask | None = None) -> CustRegState:
-    """The module's state on ``app`` (default: the current app)."""
-    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
-    try:
-        return app.extensions[EXTENSION_KEY]
-    except KeyError:
-        raise RuntimeError("custreg_admin is not mounted on this app (CustReg.init_app).") from None
-
-
-def _logged_in_user() -> Any | None:
-    """Whoever is logged in, as the module's user object, active or not (outside a request:
-    nobody; the CLI and services called from host code pass their user, or none, themselves)."""
-    if not has_request_context():
-        return None
-    state = custreg_state()
-    if state.user_loader is not None:
-        user = g.get("_custreg_user", _UNSET)
-        if user is _UNSET:
-            user = g._custreg_user = state.user_loader()
-        return user
-    if getattr(current_app, "login_manager", None) is None:
-        return None
-    from flask_login import current_user
-
-    return current_user._get_current_object() if current_user.is_authenticated else None
-
-
-def current_custreg_user() -> Any | None:
-    """The logged-in user as the module sees them, or ``None``.
-
-    With a ``user_loader``: what it returns (it is called once per request). Without:
-    Flask-Login's ``current_user`` when authenticated. A user whose ``is_active`` is false is
-    nobody here (their requests get 403).
-    """
-    user = _logged_in_user()
-    if user is None or not getattr(user, "is_active", True):
-        return None
-    return user
-
-
-#: :func:`current_custreg_user` as a proxy, for views: ``from ..extension import current_user``
-#: (like Flask-Login's, but the module's user, whoever does the login; ``None`` behind it when
-#: nobody is logged in).
-current_user: Any = LocalProxy(current_custreg_user)
 
 
 def custreg_may_access(roles: tuple[str, ...] | None = None) -> bool:

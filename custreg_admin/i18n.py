@@ -155,7 +155,7 @@ def default_language(app: Flask | None = None) -> str:
 
 
 def _is_module_request() -> bool:
-    from .extension import EXTENSION_KEY
+    from .context import EXTENSION_KEY
 
     state = current_app.extensions.get(EXTENSION_KEY)
     return state is not None and request.blueprint in state.blueprints
@@ -168,7 +168,7 @@ def select_locale() -> str | None:
     the module was mounted."""
     if not has_request_context() or not _is_module_request():
         return None
-    from .extension import current_custreg_user
+    from .context import current_custreg_user
 
     user = current_custreg_user()
     return (

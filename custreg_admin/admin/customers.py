@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload, undefer
 from wtforms import BooleanField, HiddenField, SelectField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from ..extension import current_custreg_user, current_user
+from ..context import current_custreg_user, current_user
 from ..extensions import db
 from ..i18n import gettext, html, lazy_gettext, lazy_pgettext, ngettext_forms
 from ..models import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from flask_admin import AdminIndexView, expose
 
-from ..extension import current_user
+from ..context import current_user
 from ..services.kpi import CustomerFilter, local_today
 from ..services.kpi_cache import cached_billing_by_month, cached_kpis
 from ..services.permissions import sees_all_invoices

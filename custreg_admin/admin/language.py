@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, request, session, url_for
 
-from ..extension import EXTENSION_KEY, current_custreg_user
+from ..context import EXTENSION_KEY, current_custreg_user
 from ..i18n import LANGUAGES, PENDING_KEY, SESSION_KEY, current_language, gettext
 from ..services import users as user_service
 from .auth import safe_next

@@ -34,7 +34,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from markupsafe import Markup
 from werkzeug.routing import BuildError
 
-from ..extension import current_custreg_user
+from ..context import current_custreg_user
 from ..extensions import db
 from ..i18n import gettext, html, ngettext
 from ..models import MarketSegment, MassUpdateBatch, User, VatRate

@@ -11,7 +11,7 @@ from flask import flash, jsonify, redirect, request, url_for
 from flask_admin import expose
 from markupsafe import Markup, escape
 
-from ..extension import current_custreg_user
+from ..context import current_custreg_user
 from ..i18n import gettext, html, ngettext
 from ..models import Customer
 from ..services import customers as customer_service

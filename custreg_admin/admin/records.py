@@ -6,7 +6,7 @@ from flask import flash
 from flask_admin.contrib.sqla import filters as sqla_filters
 from wtforms import SelectField
 
-from ..extension import current_custreg_user
+from ..context import current_custreg_user
 from ..i18n import lazy_gettext, lazy_pgettext
 from ..models import SALES_STATUSES, Customer, Invoice, Project
 from ..services import projects as project_service

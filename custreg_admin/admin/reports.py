@@ -38,7 +38,7 @@ from flask import (
 )
 from flask_admin import expose
 
-from ..extension import current_custreg_user
+from ..context import current_custreg_user
 from ..i18n import current_language, gettext, lazy_gettext
 from ..models import SavedReport
 from ..services import saved_reports as saved_service

@@ -6,7 +6,7 @@ from flask import flash
 from wtforms import PasswordField, SelectField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
-from ..extension import current_user
+from ..context import current_user
 from ..i18n import LANGUAGES, gettext, lazy_gettext, lazy_pgettext
 from ..models import ROLES
 from ..services.errors import DomainError
