@@ -15,8 +15,13 @@ DEFAULTS: dict[str, Any] = {
     "CUSTREG_CURRENCY": "EUR",
     "CUSTREG_YTJ_BASE_URL": "https://avoindata.prh.fi/opendata-ytj-api/v3",
     "CUSTREG_BIZWEB_BASE_URL": "https://data.brreg.no/enhetsregisteret/api",
-    "CUSTREG_REGISTRY_TIMEOUT": 10.0,  # seconds, or "connect,read" such as "3,10"
+    "CUSTREG_REGISTRY_TIMEOUT": 5.0,  # per socket operation: seconds, or "connect,read" "3,5"
+    "CUSTREG_REGISTRY_DEADLINE": 6.0,  # seconds for a whole lookup: retries, redirects, body
+    "CUSTREG_REGISTRY_MAX_BYTES": 5 * 1024 * 1024,  # longest registry answer accepted
     "CUSTREG_REGISTRY_CACHE_SECONDS": 600,
+    "CUSTREG_REGISTRY_CACHE_BYTES": 16 * 1024 * 1024,  # answers kept per registry
+    "CUSTREG_REGISTRY_CONCURRENCY": 2,  # lookups at once per process
+    "CUSTREG_REGISTRY_QUEUE_WAIT": 1.0,  # seconds a lookup waits for a turn, then "busy"
     "CUSTREG_REGISTRY_RETRIES": 3,
     "CUSTREG_REGISTRY_BACKOFF": 0.5,
     "CUSTREG_REGISTRY_USER_AGENT": None,  # None: "custreg-admin/<version> ..."
@@ -57,6 +62,11 @@ _CASTS = {
     "CUSTREG_REGISTRY_RETRIES": int,
     "CUSTREG_REGISTRY_BACKOFF": float,
     "CUSTREG_REGISTRY_CACHE_SECONDS": int,
+    "CUSTREG_REGISTRY_DEADLINE": float,
+    "CUSTREG_REGISTRY_MAX_BYTES": int,
+    "CUSTREG_REGISTRY_CACHE_BYTES": int,
+    "CUSTREG_REGISTRY_CONCURRENCY": int,
+    "CUSTREG_REGISTRY_QUEUE_WAIT": float,
     "CUSTREG_PAGE_SIZE": int,
     "CUSTREG_HTTPS": _flag,
     "CUSTREG_LOGIN_THROTTLE": _flag,

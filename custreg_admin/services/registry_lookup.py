@@ -9,12 +9,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from ..extensions import db
 from ..i18n import gettext, lazy_gettext
 from ..models import Customer, Industry
 from ..registries import CompanyRecord, RegistryError, RegistryProvider, loaded_providers
+from ..registries.http import lookup_budget
 from .errors import DomainError, InvalidIdentifier
 from .identifiers import normalise_identifiers
 
@@ -119,7 +121,8 @@ def search(
             )
         )
     provider = providers[0]
-    return provider, provider.search(query, limit=limit)
+    with lookup_budget(current_app.config):
+        return provider, provider.search(query, limit=limit)
 
 
 def find_record(provider_id: str, business_id: str, query: str | None = None) -> CompanyRecord:
@@ -130,12 +133,13 @@ def find_record(provider_id: str, business_id: str, query: str | None = None) ->
     """
     provider = provider_by_id(provider_id)
     wanted = business_id.replace(" ", "").upper()
-    for attempt in (query, business_id):
-        if not attempt:
-            continue
-        for record in provider.search(attempt, limit=100 if attempt == query else 5):
-            if record.business_id.replace(" ", "").upper() == wanted:
-                return record
+    with lookup_budget(current_app.config):  # one deadline for both searches
+        for attempt in (query, business_id):
+            if not attempt:
+                continue
+            for record in provider.search(attempt, limit=100 if attempt == query else 5):
+                if record.business_id.replace(" ", "").upper() == wanted:
+                    return record
     raise RegistryError(
         gettext(
             "%(registry)s has no company with business ID %(business_id)s.",
