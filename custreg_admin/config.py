@@ -39,6 +39,7 @@ DEFAULTS: dict[str, Any] = {
     "CUSTREG_LOGIN_RATE_LIMIT": "5/minute",  # per e-mail address and IP
     "CUSTREG_LOGIN_IP_RATE_LIMIT": "30/minute",  # per IP, whatever the e-mail
     "CUSTREG_LOGIN_THROTTLE": True,
+    "CUSTREG_REMEMBER_DAYS": 14,  # lifetime of the "Keep me signed in" cookie
     # KPI figures and filter choice lists: None = per process, "redis://host:6379/N" shared
     # by the workers, "off" (see custreg_admin/cache.py)
     "CUSTREG_CACHE_URL": None,
@@ -70,6 +71,7 @@ _CASTS = {
     "CUSTREG_PAGE_SIZE": int,
     "CUSTREG_HTTPS": _flag,
     "CUSTREG_LOGIN_THROTTLE": _flag,
+    "CUSTREG_REMEMBER_DAYS": float,
     "CUSTREG_KPI_CACHE_SECONDS": int,
     "CUSTREG_CHOICES_CACHE_SECONDS": int,
     "CUSTREG_CACHE_TIMEOUT": float,

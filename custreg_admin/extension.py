@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -335,14 +336,18 @@ def _init_login(app: Flask, user_loader: UserLoader | None) -> bool:
     manager.login_message_category = "info"
     manager.session_protection = "strong"
 
-    @manager.user_loader
-    def load_user(user_id: str):
-        from .models import User
+    app.config.setdefault(
+        "REMEMBER_COOKIE_DURATION",
+        timedelta(days=float(app.config.get("CUSTREG_REMEMBER_DAYS") or 14)),
+    )
 
-        if not user_id.isdigit():
-            return None
-        user = db.session.get(User, int(user_id))
-        return user if user is not None and user.is_active else None
+    @manager.user_loader
+    def load_user(token: str):
+        """Sessions and remember-me cookies carry the user's session token (``User.get_id``):
+        a token that was renewed (logout, new password, deactivation) loads nobody."""
+        from .services.users import find_by_session_token
+
+        return find_by_session_token(token)
 
     return True
 

@@ -11,7 +11,7 @@ from wtforms import BooleanField, EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired, Email, Length
 
 from ..i18n import TEMPLATE_HELPERS, current_language, gettext, lazy_gettext
-from ..services.users import authenticate
+from ..services.users import authenticate, end_sessions
 
 auth_blueprint = Blueprint("custreg_auth", __name__)
 
@@ -87,6 +87,10 @@ def login():
 
 @auth_blueprint.route("/logout", methods=["POST"])
 def logout():
+    """Log out here and end the user's sessions on the server: a copy of the session or of the
+    remember-me cookie (another browser, a stolen cookie) stops working too."""
+    if current_user.is_authenticated:
+        end_sessions(current_user._get_current_object())
     logout_user()
     flash(gettext("You have been logged out."), "info")
     return redirect(url_for("custreg_auth.login"))

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import functools
+import secrets
 
-from sqlalchemy import Boolean, String
+from sqlalchemy import Boolean, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 
 ROLES = ("admin", "manager", "user")
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
 
 
 @functools.cache
@@ -29,6 +34,9 @@ class User(db.Model):
     role: Mapped[str] = mapped_column(String(20), default="user")
     can_view_all_invoices: Mapped[bool] = mapped_column(Boolean, default=False)
     locale: Mapped[str | None] = mapped_column(String(10))
+    #: What the user's session and remember-me cookies carry instead of the id (Flask-Login's
+    #: "alternative token"): a new one ends every session of the user (:meth:`end_sessions`).
+    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
 
     # Flask-Login protocol
     @property
@@ -40,7 +48,16 @@ class User(db.Model):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """The session token (never the id): cookies made before :meth:`end_sessions` name a
+        token nobody has any more, so they log nobody in."""
+        if not self.session_token:
+            self.session_token = new_session_token()
+        return self.session_token
+
+    def end_sessions(self) -> None:
+        """End every session and remember-me cookie of this user (a new session token). Done by
+        logout, and whenever the password changes or the user is deactivated."""
+        self.session_token = new_session_token()
 
     @property
     def is_admin(self) -> bool:
@@ -50,8 +67,12 @@ class User(db.Model):
     def sees_all_invoices(self) -> bool:
         return self.is_admin or bool(self.can_view_all_invoices)
 
-    def set_password(self, password: str) -> None:
+    def set_password(self, password: str, *, end_sessions: bool = True) -> None:
+        """A new password; ends the user's sessions (``end_sessions=False``: the same password
+        hashed again, as :func:`~custreg_admin.services.users.authenticate` does)."""
         self.password_hash = generate_password_hash(password)
+        if end_sessions:
+            self.end_sessions()
 
     def password_needs_rehash(self) -> bool:
         """Whether the hash was made with other parameters than werkzeug's current default."""
@@ -64,3 +85,11 @@ class User(db.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+@event.listens_for(User.is_active, "set")
+def _deactivation_ends_sessions(user: User, value: bool, old: object, _initiator: object) -> None:
+    """Deactivating a user, by any path (the users page, a service, a host script), ends their
+    sessions: reactivating them later does not revive old cookies."""
+    if old is True and not value:
+        user.end_sessions()

@@ -23,7 +23,7 @@ def authenticate(email: str, password: str) -> User | None:
     if user is None or not user.is_active or not user.check_password(password or ""):
         return None
     if user.password_needs_rehash():
-        user.set_password(password)
+        user.set_password(password, end_sessions=False)
         db.session.commit()
     return user
 
@@ -61,6 +61,20 @@ def create_user(
     db.session.add(user)
     db.session.commit()
     return user
+
+
+def find_by_session_token(token: str) -> User | None:
+    """The active user whose sessions carry ``token`` (Flask-Login's user loader), else None."""
+    if not token or len(token) > 64:
+        return None
+    user = db.session.scalar(select(User).where(User.session_token == token))
+    return user if user is not None and user.is_active else None
+
+
+def end_sessions(user: User) -> None:
+    """Log ``user`` out everywhere: every session and remember-me cookie stops working."""
+    user.end_sessions()
+    db.session.commit()
 
 
 def set_locale(user_id: int, locale: str | None) -> User | None:
