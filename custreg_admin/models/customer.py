@@ -145,7 +145,7 @@ class Customer(db.Model):
     vat_rate: Mapped[VatRate | None] = relationship()
     status: Mapped[CustomerStatus | None] = relationship()
     segments: Mapped[list[MarketSegment]] = relationship(
-        secondary=customer_segment, order_by=MarketSegment.name
+        secondary=customer_segment, order_by=(MarketSegment.name, MarketSegment.id)
     )
     addresses: Mapped[list[Address]] = relationship(
         back_populates="customer", cascade="all, delete-orphan", order_by=Address.id
@@ -156,13 +156,15 @@ class Customer(db.Model):
     contacts: Mapped[list[Contact]] = relationship(
         back_populates="customer",
         cascade="all, delete-orphan",
-        order_by=(Contact.last_name, Contact.first_name),
+        order_by=(Contact.last_name, Contact.first_name, Contact.id),
     )
     projects: Mapped[list[Project]] = relationship(
         back_populates="customer", order_by="Project.id", passive_deletes="all"
     )
     invoices: Mapped[list[Invoice]] = relationship(
-        back_populates="customer", order_by="Invoice.date.desc()", passive_deletes="all"
+        back_populates="customer",
+        order_by="[Invoice.date.desc(), Invoice.id.desc()]",
+        passive_deletes="all",
     )
 
     def address_of(self, kind: str) -> Address | None:

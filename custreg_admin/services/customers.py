@@ -164,7 +164,7 @@ def card_records(
         select(Project)
         .where(Project.customer_id == customer.id)
         .options(selectinload(Project.manager))
-        .order_by(Project.kind, Project.is_closed, Project.name)
+        .order_by(Project.kind, Project.is_closed, Project.name, Project.id)
     ).all()
     return CardRecords(
         projects=[p for p in work if p.kind == "project"],

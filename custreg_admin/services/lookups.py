@@ -20,20 +20,23 @@ Choice = tuple[str, str]
 def named_choices(model) -> list[Choice]:
     """``(id, str(row))`` of a settings list (industries, statuses, templates), by name."""
     return [
-        (str(row.id), str(row)) for row in db.session.scalars(select(model).order_by(model.name))
+        (str(row.id), str(row))
+        for row in db.session.scalars(select(model).order_by(model.name, model.id))
     ]
 
 
 def active_users() -> list[User]:
     """Users who can own customers now, by name."""
     return list(
-        db.session.scalars(select(User).where(User.is_active.is_(True)).order_by(User.name))
+        db.session.scalars(
+            select(User).where(User.is_active.is_(True)).order_by(User.name, User.id)
+        )
     )
 
 
 def _user_rows(*, active_only: bool = False) -> list[tuple[str, str, bool]]:
     """``(id, name, active)`` of users by name (kept raw in the cache: labels are per locale)."""
-    query = select(User.id, User.name, User.is_active).order_by(User.name)
+    query = select(User.id, User.name, User.is_active).order_by(User.name, User.id)
     if active_only:
         query = query.where(User.is_active.is_(True))
     return [(str(uid), name, bool(active)) for uid, name, active in db.session.execute(query)]
@@ -55,14 +58,20 @@ def segment_choices() -> list[Choice]:
     rows = db.session.execute(
         select(MarketSegment.id, MarketSegment.name, parent.name)
         .outerjoin(parent, parent.id == MarketSegment.parent_id)
-        .order_by(func.coalesce(parent.name, MarketSegment.name), MarketSegment.name)
+        .order_by(
+            func.coalesce(parent.name, MarketSegment.name),
+            MarketSegment.name,
+            MarketSegment.id,
+        )
     )
     return [(str(sid), f"{up} / {name}" if up else name) for sid, name, up in rows]
 
 
 def vat_rate_choices() -> list[Choice]:
     """VAT rates by country, highest percent first."""
-    query = select(VatRate).order_by(VatRate.country, VatRate.percent.desc(), VatRate.name)
+    query = select(VatRate).order_by(
+        VatRate.country, VatRate.percent.desc(), VatRate.name, VatRate.id
+    )
     return [(str(row.id), str(row)) for row in db.session.scalars(query)]
 
 

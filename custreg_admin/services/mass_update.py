@@ -783,7 +783,7 @@ def plan(user: Any, selection: Selection, action: str | Action, value: Any) -> P
 def _preview(
     act: Action, value: Value, ids: Sequence[int], restricted: int | None, changes
 ) -> tuple[PreviewRow, ...]:
-    order = [case((changes, 0), else_=1), Customer.name, Customer.number]
+    order = [case((changes, 0), else_=1), Customer.name, Customer.number, Customer.id]
     if restricted is not None:
         order.insert(0, case((Customer.owner_id == restricted, 0), else_=1))
     query = select(Customer).where(in_ids(Customer.id, ids)).order_by(*order).limit(PREVIEW_ROWS)
