@@ -12,7 +12,7 @@ from .config import DEFAULTS, from_environment, sqlalchemy_url
 from .context import current_custreg_user
 from .extension import CustReg, host_include_name
 from .extensions import MIGRATIONS_DIR, VERSION_TABLE, csrf, db, migrate
-from .security import init_cookies, secret_key
+from .security import init_cookies, init_proxy_fix, secret_key
 from .services.host_users import sync_user
 
 __version__ = "0.1.0"
@@ -51,6 +51,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config["CUSTREG_DATABASE_URL"] = database_url
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", sqlalchemy_url(database_url))
     init_cookies(app)  # before the login manager: see init_cookies
+    init_proxy_fix(app)
 
     db.init_app(app)
     csrf.init_app(app)

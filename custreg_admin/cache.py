@@ -237,15 +237,16 @@ def make_cache(app: Flask) -> ModuleCache:
             socket_connect_timeout=float(app.config.get("CUSTREG_CACHE_TIMEOUT") or 0.5),
             health_check_interval=30,
         )
-        prefix = app.config.get("CUSTREG_CACHE_KEY_PREFIX") or _default_prefix(app)
+        prefix = app.config.get("CUSTREG_CACHE_KEY_PREFIX") or app_key_prefix(app)
         return ModuleCache(RedisCache(host=client, key_prefix=prefix), "redis", timeouts)
     raise ValueError(
         f"CUSTREG_CACHE_URL: {url!r} is not redis://..., rediss://..., unix://..., memory:// or off"
     )
 
 
-def _default_prefix(app: Flask) -> str:
-    """``custreg:<database>:``: apps on different databases may share one Redis database."""
+def app_key_prefix(app: Flask) -> str:
+    """``custreg:<database>:``: apps on different databases may share one Redis database (the
+    cache's keys and the login throttle's)."""
     from .extensions import db
 
     with app.app_context():

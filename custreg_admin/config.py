@@ -36,8 +36,13 @@ DEFAULTS: dict[str, Any] = {
     "CUSTREG_CSP": None,
     # failed log-ins: counted in Flask-Limiter's storage (redis://host:6379/N across workers)
     "CUSTREG_RATELIMIT_STORAGE_URI": "memory://",
-    "CUSTREG_LOGIN_RATE_LIMIT": "5/minute",  # per e-mail address and IP
-    "CUSTREG_LOGIN_IP_RATE_LIMIT": "30/minute",  # per IP, whatever the e-mail
+    # (see custreg_admin.security.LoginThrottle)
+    "CUSTREG_LOGIN_RATE_LIMIT": "5/minute",  # per e-mail address and IP: then refused
+    "CUSTREG_LOGIN_IP_RATE_LIMIT": "100 per 10 minutes",  # per IP, whatever the e-mail: refused
+    "CUSTREG_LOGIN_ACCOUNT_SLOWDOWN": "20/hour",  # per e-mail, from any IP: then slowed
+    "CUSTREG_LOGIN_SLOWDOWN_SECONDS": 1.0,  # the wait of each attempt on a slowed account
+    # trusted reverse proxies in front of the app (werkzeug ProxyFix); 0: none
+    "CUSTREG_PROXY_FIX": 0,
     "CUSTREG_LOGIN_THROTTLE": True,
     "CUSTREG_REMEMBER_DAYS": 14,  # lifetime of the "Keep me signed in" cookie
     # KPI figures and filter choice lists: None = per process, "redis://host:6379/N" shared
@@ -72,6 +77,8 @@ _CASTS = {
     "CUSTREG_HTTPS": _flag,
     "CUSTREG_LOGIN_THROTTLE": _flag,
     "CUSTREG_REMEMBER_DAYS": float,
+    "CUSTREG_LOGIN_SLOWDOWN_SECONDS": float,
+    "CUSTREG_PROXY_FIX": int,
     "CUSTREG_KPI_CACHE_SECONDS": int,
     "CUSTREG_CHOICES_CACHE_SECONDS": int,
     "CUSTREG_CACHE_TIMEOUT": float,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -11,6 +12,7 @@ from wtforms import BooleanField, EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired, Email, Length
 
 from ..i18n import TEMPLATE_HELPERS, current_language, gettext, lazy_gettext
+from ..security import Verdict
 from ..services.users import authenticate, end_sessions
 
 auth_blueprint = Blueprint("custreg_auth", __name__)
@@ -50,7 +52,10 @@ def login():
     status, headers = (401 if request.method == "POST" else 200), {}
     if form.validate_on_submit():
         ip = request.remote_addr or "unknown"
-        refusal = throttle.check(form.email.data, ip) if throttle else None
+        verdict = throttle.check(form.email.data, ip) if throttle else Verdict()
+        refusal = verdict.refusal
+        if refusal is None and verdict.delay:
+            time.sleep(verdict.delay)  # the account is under attack from elsewhere: slowed
         if refusal is not None:
             flash(
                 gettext(

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import secrets
+
 from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..i18n import gettext
@@ -14,13 +18,24 @@ def find_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash of nothing anyone knows, made with the current default method (what an unknown
+    e-mail address is checked against)."""
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
 def authenticate(email: str, password: str) -> User | None:
     """The active user with this e-mail and password, else None.
 
     A password hashed with an older method than werkzeug's current default is hashed again
     (the password is at hand only now)."""
     user = find_by_email(email or "")
-    if user is None or not user.is_active or not user.check_password(password or ""):
+    if user is None or not user.password_hash:
+        # the same work as a wrong password: the answer's timing tells nothing about accounts
+        check_password_hash(_dummy_hash(), password or "")
+        return None
+    if not user.check_password(password or "") or not user.is_active:
         return None
     if user.password_needs_rehash():
         user.set_password(password, end_sessions=False)
