@@ -112,6 +112,21 @@ def test_ids_are_normalised_per_country(
     )
 
 
+def test_a_norwegian_number_typed_with_the_default_country_sets_the_country(app, admin_client):
+    data = _form(admin_client, name="Equinor ASA", business_id="NO 923 609 016")
+    assert data["country"] == "FI"  # the form's default
+    response = admin_client.post("/admin/customers/new/", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    [customer] = _customers(app)
+    assert (customer.business_id, customer.vat_number, customer.country) == (
+        "923609016",
+        "NO923609016MVA",
+        "NO",
+    )
+    card = admin_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "The country is now NO: 923609016 is a valid NO business ID" in card
+
+
 @pytest.mark.parametrize(
     ("country", "field", "value", "message"),
     [

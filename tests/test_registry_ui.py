@@ -322,3 +322,58 @@ def test_magnifier_end_to_end_with_the_ytj_plugin(app, app_factory, httpserver, 
     assert response.status_code == 302
     card = client.get(response.headers["Location"]).get_data(as_text=True)
     assert form["name"] in card and "0112038-9" in card and "ytj" in card
+
+
+SKATTEETATEN = registries.CompanyRecord(
+    source="fakeno",
+    country="NO",
+    business_id="974761076",
+    name="SKATTEETATEN",
+    vat_number="NO974761076MVA",
+    company_form="Organisasjonsledd",
+    addresses=(
+        registries.RegistryAddress("visiting", "Fredrik Selmers vei 4", "0663", "OSLO", "NO"),
+        registries.RegistryAddress("postal", "Postboks 9200 Grønland", "0134", "OSLO", "NO"),
+    ),
+    email="postmottak@skatteetaten.no",
+    phone="+47 800 80 000",
+    parent_business_id="972417807",
+)
+
+
+class FakeNorwegianProvider(RegistryProvider):
+    id = "fakeno"
+    country = "NO"
+    label = "Fake Norwegian registry"
+
+    def search(self, query, *, limit=20):
+        digits = "".join(c for c in query if c.isdigit())
+        found = digits == SKATTEETATEN.business_id or "skatt" in query.lower()
+        return [SKATTEETATEN] if found else []
+
+
+@pytest.fixture
+def norwegian_client(monkeypatch, app, login, client):
+    monkeypatch.setattr(
+        registries, "discover_entry_points", lambda: [_ep("fakeno", "FakeNorwegianProvider")]
+    )
+    login("manager")
+    return client
+
+
+def test_a_norwegian_pick_fills_email_phone_and_shows_the_parent(norwegian_client):
+    data = norwegian_client.get(
+        "/admin/customers/registry/search/?format=json&country=NO&q=skatteetaten"
+    ).get_json()
+    [found] = data["results"]
+    assert found["parent_business_id"] == "972417807"
+    assert found["parent_label"] == "Part of 972417807"
+    page = norwegian_client.get("/admin/customers/registry/search/?country=NO&q=skatteetaten")
+    assert "Part of 972417807" in page.get_data(as_text=True)
+
+    page = norwegian_client.get("/admin/customers/new/?registry=fakeno&business_id=974761076")
+    page = page.get_data(as_text=True)
+    assert 'value="974761076"' in page and 'value="NO974761076MVA"' in page
+    assert 'value="Fredrik Selmers vei 4"' in page  # the main unit's business address
+    assert 'value="postmottak@skatteetaten.no"' in page
+    assert 'value="+47 800 80 000"' in page

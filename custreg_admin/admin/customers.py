@@ -232,6 +232,8 @@ def _customer_from(prefill: registry_lookup.Prefill) -> Customer:
         vat_number=prefill.vat_number,
         country=prefill.country,
         website=prefill.website,
+        email=prefill.email,
+        phone=prefill.phone,
         industry_id=prefill.industry_id,
     )
     if prefill.industry_id is not None:
@@ -591,11 +593,24 @@ class CustomerView(ProtectedModelView):
                 form.vat_number.data,
                 # a registry knows whether the company is VAT-registered: derive nothing then
                 derive_vat=not (form.registry_source.data or "").strip(),
+                infer_country=True,
             )
         except InvalidIdentifier as error:
             getattr(form, error.field).errors.append(str(error))
             return False
         form.business_id.data, form.vat_number.data = found.business_id, found.vat_number
+        if found.country and found.country != (form.country.data or "").upper():
+            flash(
+                gettext(
+                    "The country is now %(country)s: %(business_id)s is a valid %(country)s "
+                    "business ID, not a %(chosen)s one.",
+                    country=found.country,
+                    business_id=found.business_id,
+                    chosen=(form.country.data or "").upper(),
+                ),
+                "info",
+            )
+            form.country.data = found.country
         if not valid:
             return False
         own = getattr(form, "_obj", None)
@@ -838,6 +853,14 @@ class CustomerView(ProtectedModelView):
                         "city": record.city,
                         "status": record.status,
                         "status_label": str(record.status_label),
+                        "parent_business_id": record.parent_business_id,
+                        "parent_label": (
+                            gettext(
+                                "Part of %(business_id)s", business_id=record.parent_business_id
+                            )
+                            if record.parent_business_id
+                            else None
+                        ),
                         "use_url": self.get_url(
                             ".create_view",
                             registry=record.source,

@@ -90,8 +90,11 @@ class CompanyRecord:
     ``industry_name`` is in the registry's main language; ``industry_names`` has every language
     the registry gives (keys such as ``"fi"``, ``"sv"``, ``"en"``, ``"nb"``) for matching an
     existing industry by name. ``company_form`` is the form's name, ``company_form_code`` the
-    registry's code for it (``"OY"``/``"16"``, ``"AS"``). ``parent_business_id`` is set for a
-    sub-unit (a Norwegian *underenhet*), naming its main unit.
+    registry's code for it (``"OY"``/``"16"``, ``"AS"``). ``parent_business_id`` names the
+    organisation the unit belongs to: for a sub-unit (a Norwegian *underenhet*) its main unit,
+    for a main unit with a parent (a Norwegian public body under its ministry) that parent; it
+    is a link only, the record's own data stays its own. ``email`` and ``phone`` are the
+    company's general contact details where the registry publishes them.
     """
 
     source: str  # provider id
@@ -111,6 +114,8 @@ class CompanyRecord:
     company_form_code: str | None = None
     industry_names: Mapping[str, str] = field(default_factory=dict)
     parent_business_id: str | None = None
+    email: str | None = None
+    phone: str | None = None
 
     def address(self, kind: str) -> RegistryAddress | None:
         return next((a for a in self.addresses if a.kind == kind), None)

@@ -55,6 +55,10 @@ class Prefill:
     industry_missing: bool = False
     company_form: str | None = None
     notes: list[str] = field(default_factory=list)
+    email: str | None = None
+    phone: str | None = None
+    #: the organisation the unit belongs to (a sub-unit's main unit, a public body's parent)
+    parent_business_id: str | None = None
 
     def as_json(self) -> dict:
         return {
@@ -71,6 +75,9 @@ class Prefill:
             "industry_name": self.industry_name,
             "industry_missing": self.industry_missing,
             "company_form": self.company_form,
+            "email": self.email,
+            "phone": self.phone,
+            "parent_business_id": self.parent_business_id,
         }
 
 
@@ -197,6 +204,9 @@ def prefill_from(record: CompanyRecord) -> Prefill:
         industry_name=record.industry_name,
         industry_missing=industry is None and bool(record.industry_code or record.industry_name),
         company_form=record.company_form,
+        email=record.email,
+        phone=record.phone,
+        parent_business_id=record.parent_business_id,
     )
 
 

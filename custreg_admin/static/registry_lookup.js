@@ -69,7 +69,7 @@
       title.appendChild(status);
       var details = document.createElement("small");
       details.className = "text-muted";
-      details.textContent = [r.business_id, r.company_form, r.city].filter(Boolean).join(" · ");
+      details.textContent = [r.business_id, r.company_form, r.city, r.parent_label].filter(Boolean).join(" · ");
       li.appendChild(title);
       li.appendChild(details);
       li.addEventListener("mousedown", function (event) { event.preventDefault(); pick(i); });

@@ -21,6 +21,13 @@ Enhetsregisteret (``{CUSTREG_BIZWEB_BASE_URL}``, default ``https://data.brreg.no
   ``overordnetEnhet`` names its main unit. A sub-unit search returns the sub-unit and then its
   main unit, the legal entity one invoices (VAT registration belongs to the main unit, so the
   sub-unit's record has no VAT number).
+- Whether a record is a main unit or a sub-unit is decided by where it came from (``/enheter``
+  or ``/underenheter``), never by ``overordnetEnhet``: a main unit may have a parent too (most
+  public bodies belong to a ministry or a municipality, a company may belong to a foundation).
+  Such a main unit keeps its ``forretningsadresse`` (the visiting address) and its VAT number;
+  its parent is kept as ``parent_business_id`` (a link, nothing of it is merged in).
+- ``epostadresse``, ``telefon`` and ``mobil``: the unit's e-mail and phones (optional; the
+  phone is ``telefon``, else ``mobil``).
 - ``registrertIMvaregisteret``: VAT-registered; the VAT number is then ``NO{orgnr}MVA`` (never
   for a deleted unit or a sub-unit).
   ``konkurs``: bankrupt. ``underAvvikling`` (voluntary) and
@@ -114,7 +121,7 @@ class EnhetsregisteretSource:
                 break
         with self.http.parsing():
             return [
-                unit_record(unit, self.provider_id, self.country, f"_embedded.enheter[{i}]")
+                main_unit_record(unit, self.provider_id, self.country, f"_embedded.enheter[{i}]")
                 for i, unit in enumerate(units[:limit])
             ]
 
@@ -122,28 +129,42 @@ class EnhetsregisteretSource:
         answer = self.http.get_json(f"/enheter/{orgnr}", accept_statuses=(404, 410))
         if answer.status == 200:
             with self.http.parsing():
-                return [unit_record(answer.data, self.provider_id, self.country, "enhet")]
+                return [main_unit_record(answer.data, self.provider_id, self.country)]
         if answer.status == 410:
             return []
         answer = self.http.get_json(f"/underenheter/{orgnr}", accept_statuses=(404, 410))
         if answer.status != 200:
             return []
         with self.http.parsing():
-            sub_unit = unit_record(answer.data, self.provider_id, self.country, "underenhet")
+            sub_unit = sub_unit_record(answer.data, self.provider_id, self.country)
         records = [sub_unit]
         parent = sub_unit.parent_business_id
         if parent and parent != orgnr:
             answer = self.http.get_json(f"/enheter/{parent}", accept_statuses=(404, 410))
             if answer.status == 200:
                 with self.http.parsing():
-                    records.append(
-                        unit_record(answer.data, self.provider_id, self.country, "enhet")
-                    )
+                    records.append(main_unit_record(answer.data, self.provider_id, self.country))
         return records
 
 
-def unit_record(unit: Any, source: str, country: str, what: str = "enhet") -> CompanyRecord:
-    """A main unit (*enhet*) or a sub-unit (*underenhet*) as a :class:`CompanyRecord`."""
+def main_unit_record(unit: Any, source: str, country: str, what: str = "enhet") -> CompanyRecord:
+    """A main unit (an answer of ``/enheter``) as a :class:`CompanyRecord`."""
+    return unit_record(unit, source, country, what, sub_unit=False)
+
+
+def sub_unit_record(
+    unit: Any, source: str, country: str, what: str = "underenhet"
+) -> CompanyRecord:
+    """A sub-unit (an answer of ``/underenheter``) as a :class:`CompanyRecord`."""
+    return unit_record(unit, source, country, what, sub_unit=True)
+
+
+def unit_record(
+    unit: Any, source: str, country: str, what: str = "enhet", *, sub_unit: bool = False
+) -> CompanyRecord:
+    """A main unit (*enhet*) or, with ``sub_unit``, a sub-unit (*underenhet*) as a
+    :class:`CompanyRecord`. Which of the two it is comes from the endpoint that answered, not
+    from the record: a main unit may name a parent (``overordnetEnhet``) too."""
     expect(unit, dict, what)
     orgnr = required(unit, "organisasjonsnummer", str, what).strip()
     if not orgnr:
@@ -152,7 +173,7 @@ def unit_record(unit: Any, source: str, country: str, what: str = "enhet") -> Co
     if not name:
         raise UnexpectedAnswer(f"{what}.navn is missing")
     parent = text(unit, "overordnetEnhet", what)
-    is_sub_unit = parent is not None or "beliggenhetsadresse" in unit
+    is_sub_unit = sub_unit
 
     form = optional(unit, "organisasjonsform", dict, what, {})
     industry = optional(unit, "naeringskode1", dict, what, {})
@@ -183,6 +204,9 @@ def unit_record(unit: Any, source: str, country: str, what: str = "enhet") -> Co
         if address is not None
     )
     website = text(unit, "hjemmeside", what)
+    email = text(unit, "epostadresse", what)
+    landline = text(unit, "telefon", what)
+    mobile = text(unit, "mobil", what)
     business_address = optional(unit, visiting_key, dict, what, {})
 
     return CompanyRecord(
@@ -203,6 +227,8 @@ def unit_record(unit: Any, source: str, country: str, what: str = "enhet") -> Co
         industry_name=industry_name,
         industry_names={"nb": industry_name} if industry_name else {},
         website=website,
+        email=email,
+        phone=landline or mobile,
         registered_on=iso_date(
             unit.get("registreringsdatoEnhetsregisteret"),
             f"{what}.registreringsdatoEnhetsregisteret",
@@ -211,6 +237,7 @@ def unit_record(unit: Any, source: str, country: str, what: str = "enhet") -> Co
         parent_business_id=parent,
         extra={
             "sub_unit": is_sub_unit,
+            "mobile": mobile,
             "bankruptcy_date": iso_date(unit.get("konkursdato"), f"{what}.konkursdato"),
             "compulsory_liquidation": compulsory,
             "founded_on": iso_date(unit.get("stiftelsesdato"), f"{what}.stiftelsesdato"),

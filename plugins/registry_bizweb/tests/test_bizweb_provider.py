@@ -165,6 +165,73 @@ def test_a_sub_unit_number_falls_back_to_underenheter_and_brings_its_main_unit(
     ]
 
 
+def _assert_skatteetaten(unit: CompanyRecord) -> None:
+    """A main unit with a parent (``overordnetEnhet``): still a main unit."""
+    assert unit.business_id == "974761076"
+    assert unit.name == "SKATTEETATEN"
+    assert unit.extra["sub_unit"] is False
+    assert unit.parent_business_id == "972417807"  # Finansdepartementet, kept as a link
+    assert unit.vat_number == "NO974761076MVA"  # VAT-registered main unit
+    assert unit.company_form_code == "ORGL"
+    visiting = unit.address("visiting")  # forretningsadresse, not dropped
+    assert (visiting.street, visiting.postal_code, visiting.city, visiting.country) == (
+        "Fredrik Selmers vei 4",
+        "0663",
+        "OSLO",
+        "NO",
+    )
+    postal = unit.address("postal")
+    assert (postal.street, postal.postal_code, postal.city) == (
+        "Postboks 9200 Grønland",
+        "0134",
+        "OSLO",
+    )
+    assert unit.email == "postmottak@skatteetaten.no"
+    assert unit.phone == "+47 800 80 000"  # telefon before mobil
+    assert unit.extra["mobile"] == "+47 915 80 000"
+    assert unit.extra["municipality"] == "OSLO"
+
+
+def test_a_main_unit_with_a_parent_keeps_its_address_vat_number_and_parent_link(
+    httpserver, provider
+):
+    httpserver.expect_request(f"{ENHETER}/974761076").respond_with_json(
+        load("enheter_974761076_with_parent.json")
+    )
+    [unit] = provider.search("NO 974 761 076 MVA")
+    _assert_skatteetaten(unit)
+    # the parent is a link: it is not fetched, and the sub-unit endpoint is not asked
+    assert [request.path for request, _ in httpserver.log] == [f"{ENHETER}/974761076"]
+
+
+def test_a_main_unit_with_a_parent_found_by_name_is_a_main_unit(httpserver, provider):
+    httpserver.expect_request(ENHETER).respond_with_json(load("enheter_navn_skatteetaten.json"))
+    [unit] = provider.search("Skatteetaten")
+    _assert_skatteetaten(unit)
+
+
+def test_a_sub_unit_is_known_by_its_endpoint_even_without_a_parent(httpserver, provider):
+    answer = load("underenheter_973152351.json")
+    del answer["overordnetEnhet"]
+    httpserver.expect_request(f"{ENHETER}/973152351").respond_with_json(
+        load("error_404_enhet.json"), status=404
+    )
+    httpserver.expect_request(f"{UNDERENHETER}/973152351").respond_with_json(answer)
+    [sub_unit] = provider.search("973152351")
+    assert sub_unit.extra["sub_unit"] is True
+    assert sub_unit.vat_number is None
+    assert sub_unit.address("visiting").street == "Sandsliveien 90"  # beliggenhetsadresse
+    assert sub_unit.email is None and sub_unit.phone is None
+
+
+def test_the_phone_is_the_mobile_when_no_landline_is_given(httpserver, provider):
+    answer = load("enheter_974761076_with_parent.json")
+    del answer["telefon"]
+    httpserver.expect_request(f"{ENHETER}/974761076").respond_with_json(answer)
+    [unit] = provider.search("974761076")
+    assert unit.phone == "+47 915 80 000"
+
+
 def test_an_unknown_number_404_is_no_match(httpserver, provider):
     httpserver.expect_request(f"{ENHETER}/876543214").respond_with_json(
         load("error_404_enhet.json"), status=404
