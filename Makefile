@@ -6,6 +6,8 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 DEMO_CUSTOMERS ?= 300
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+# across the machine's cores (pytest-xdist; each worker its own PostgreSQL database)
+PYTEST_ARGS ?= -n auto
 
 PROJECT_FILES := pyproject.toml plugins/registry_ytj/pyproject.toml plugins/registry_bizweb/pyproject.toml
 
@@ -46,10 +48,10 @@ run: install
 # The whole suite on SQLite, then again on PostgreSQL when it is reachable
 # (CI always runs both: see .ci/run, which sets REQUIRE_POSTGRES=1).
 test: install-dev lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 	@if $(BIN)/python -c "import psycopg; psycopg.connect('$(PG_TEST_URL)').close()" 2>/dev/null; then \
 		echo "--- again on PostgreSQL ($(PG_TEST_URL))"; \
-		CUSTREG_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -q; \
+		CUSTREG_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -q $(PYTEST_ARGS); \
 	elif [ -n "$$REQUIRE_POSTGRES" ]; then \
 		echo "PostgreSQL at $(PG_TEST_URL) is not reachable" >&2; exit 1; \
 	else \

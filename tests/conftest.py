@@ -16,17 +16,43 @@ from collections.abc import Callable, Iterator
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from werkzeug.security import generate_password_hash
 
 from custreg_admin import create_app
+from custreg_admin.config import sqlalchemy_url
 from custreg_admin.extensions import db
 from custreg_admin.models import User
 from custreg_admin.services.setup import seed_defaults
 
 from .helpers import PASSWORD, log_in
 
-PG_URL = os.environ.get("CUSTREG_TEST_DATABASE_URL")
+
+def _database_per_worker() -> str | None:
+    """Under pytest-xdist, each worker gets its own PostgreSQL database (``<name>_gw0``, ...),
+    created when missing; the environment variable is rewritten before any test module reads it,
+    so every fixture and test of that worker uses it."""
+    url = os.environ.get("CUSTREG_TEST_DATABASE_URL")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(sqlalchemy_url(url), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        exists = connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        ).scalar()
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    worker_url = base.set(database=name).render_as_string(hide_password=False)
+    os.environ["CUSTREG_TEST_DATABASE_URL"] = worker_url
+    return worker_url
+
+
+PG_URL = _database_per_worker()
 
 
 @pytest.fixture(scope="session")
