@@ -11,7 +11,7 @@ from flask import Flask
 from .config import DEFAULTS, from_environment, sqlalchemy_url
 from .context import current_custreg_user
 from .extension import CustReg, host_include_name
-from .extensions import MIGRATIONS_DIR, VERSION_TABLE, csrf, db, migrate
+from .extensions import MIGRATIONS_DIR, VERSION_TABLE, csrf, db, engine_options, migrate
 from .security import init_cookies, init_proxy_fix, secret_key
 from .services.host_users import sync_user
 
@@ -50,6 +50,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.config["CUSTREG_DATABASE_URL"] = database_url
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", sqlalchemy_url(database_url))
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"],
+        app.config.get("SQLALCHEMY_ENGINE_OPTIONS"),
+        app.config.get("CUSTREG_DATABASE_APPLICATION_NAME"),
+    )
+    if not app.config.get("MAX_CONTENT_LENGTH"):  # Flask's default is None: no limit
+        app.config["MAX_CONTENT_LENGTH"] = (
+            int(app.config["CUSTREG_MAX_CONTENT_LENGTH"] or 0) or None
+        )
     init_cookies(app)  # before the login manager: see init_cookies
     init_proxy_fix(app)
 

@@ -9,6 +9,8 @@ from typing import Any
 DEFAULTS: dict[str, Any] = {
     "CUSTREG_DATABASE_URL": None,  # None: SQLite file in the instance folder
     "CUSTREG_SECRET_KEY": None,
+    # PostgreSQL: how the module's own connections show in pg_stat_activity
+    "CUSTREG_DATABASE_APPLICATION_NAME": "custreg_admin",
     "CUSTREG_TIMEZONE": "Europe/Helsinki",
     "CUSTREG_DEFAULT_COUNTRY": "FI",
     "CUSTREG_DEFAULT_LOCALE": "en",  # UI language when neither profile nor browser names one
@@ -30,6 +32,8 @@ DEFAULTS: dict[str, Any] = {
     "CUSTREG_URL_PREFIX": "/admin",
     "CUSTREG_PAGE_SIZE": 20,
     "CUSTREG_HTTPS": False,
+    # the largest request the module accepts (bytes): larger ones get a 413 page saying so
+    "CUSTREG_MAX_CONTENT_LENGTH": 1024 * 1024,
     # "production" (default) or "development": production refuses to start without a secret key
     "CUSTREG_ENV": "production",
     # Content-Security-Policy of the module's pages: None/"auto", "on", "off" or a policy text
@@ -79,6 +83,7 @@ _CASTS = {
     "CUSTREG_REMEMBER_DAYS": float,
     "CUSTREG_LOGIN_SLOWDOWN_SECONDS": float,
     "CUSTREG_PROXY_FIX": int,
+    "CUSTREG_MAX_CONTENT_LENGTH": int,
     "CUSTREG_KPI_CACHE_SECONDS": int,
     "CUSTREG_CHOICES_CACHE_SECONDS": int,
     "CUSTREG_CACHE_TIMEOUT": float,

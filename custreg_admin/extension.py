@@ -47,7 +47,7 @@ from .context import (
     current_custreg_user,
     custreg_state,
 )
-from .extensions import TABLE_PREFIX, db
+from .extensions import TABLE_PREFIX, db, engine_options
 from .i18n import lazy_gettext
 
 log = logging.getLogger(__name__)
@@ -193,6 +193,10 @@ class CustReg:
         if chooses_locale:
             app.register_blueprint(language_blueprint, url_prefix=module_url)
             state.blueprints.add(language_blueprint.name)
+        from .request_errors import init_request_errors, init_request_limits
+
+        init_request_limits(app, state.blueprints)
+        init_request_errors(app, state.blueprints)
         _init_csrf(app, state)
         from .security import csp_policy, init_csp, init_input_checks
 
@@ -313,7 +317,9 @@ def _init_database(app: Flask, host_db: SQLAlchemy | None) -> str:
     )
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    db.bind_app(app, url=sqlalchemy_url(url))
+    url = sqlalchemy_url(url)
+    options = engine_options(url, None, app.config.get("CUSTREG_DATABASE_APPLICATION_NAME"))
+    db.bind_app(app, url=url, engine_options=options)
     return "own"
 
 

@@ -109,6 +109,23 @@ class CustRegSQLAlchemy(SQLAlchemy):
         self.session.remove()
 
 
+def engine_options(
+    url: str, options: Mapping[str, Any] | None = None, application_name: str | None = None
+) -> dict[str, Any]:
+    """Options for an engine of the module's own (never the host's): ``pool_pre_ping`` (a
+    connection that the database closed, after a restart or a failover, is replaced when taken
+    from the pool instead of failing the request), and on PostgreSQL the connections'
+    ``application_name`` (``CUSTREG_DATABASE_APPLICATION_NAME``, default ``custreg_admin``: how
+    they show in ``pg_stat_activity``). What ``options`` already says is kept."""
+    merged = dict(options or {})
+    merged.setdefault("pool_pre_ping", True)
+    if sa.make_url(url).get_backend_name() == "postgresql":
+        connect_args = dict(merged.get("connect_args") or {})
+        connect_args.setdefault("application_name", application_name or "custreg_admin")
+        merged["connect_args"] = connect_args
+    return merged
+
+
 def _make_engine(url: str, options: dict[str, Any]) -> sa.Engine:
     """An engine for a URL, with the in-memory SQLite defaults Flask-SQLAlchemy applies."""
     parsed = sa.make_url(url)
