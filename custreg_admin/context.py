@@ -65,6 +65,17 @@ def custreg_state(app: Flask | None = None) -> CustRegState:
         raise RuntimeError("custreg_admin is not mounted on this app (CustReg.init_app).") from None
 
 
+def is_module_request() -> bool:
+    """Whether the current request is one of the module's own (its views, login, static
+    files), not a page of the host app it is mounted in."""
+    if not has_request_context():
+        return False
+    from flask import request
+
+    state = current_app.extensions.get(EXTENSION_KEY)
+    return state is not None and request.blueprint in state.blueprints
+
+
 def _logged_in_user() -> Any | None:
     """Whoever is logged in, as the module's user object, active or not (outside a request:
     nobody; the CLI and services called from host code pass their user, or none, themselves)."""

@@ -4,12 +4,20 @@ A host that does its own login maps each of its users to a row of ``custreg_user
 owner record that customers, projects and saved reports point at, with the role and invoice
 permission the module checks. :func:`sync_user` finds that row by e-mail address (creating it the
 first time) and brings its name, role and permission up to date with what the host says.
+
+The row is made only when the host user first *uses* the module and the ``access`` hook admits
+them: during a request to one of the module's pages. On the host's own pages (whose admin menu
+asks whether the module's views are accessible) and for users the hook refuses, an unsaved
+record stands in, so that a host user who never opens the module, or may not, leaves no row
+(and never shows up among the account owners).
 """
 
 from __future__ import annotations
 
+from flask import has_request_context
 from sqlalchemy.exc import IntegrityError
 
+from ..context import custreg_state, is_module_request
 from ..extensions import db
 from ..i18n import gettext
 from ..models import ROLES, User
@@ -46,6 +54,8 @@ def sync_user(
     if user is None:
         user = User(email=email, name=name, role=role, is_active=True, password_hash="")
         user.can_view_all_invoices = can_view_all_invoices
+        if not _may_make_row(user):
+            return user  # unsaved: nothing in the module's tables
         db.session.add(user)
         try:
             db.session.commit()
@@ -65,3 +75,14 @@ def sync_user(
     if changed:
         db.session.commit()
     return user
+
+
+def _may_make_row(candidate: User) -> bool:
+    """Outside a request (host scripts, the CLI): always. In a request: only one to the
+    module's own pages, for a user the ``access`` hook admits."""
+    if not has_request_context():
+        return True
+    if not is_module_request():
+        return False
+    access = custreg_state().access
+    return access is None or bool(access(candidate))

@@ -6,6 +6,7 @@ its own. The customer registry joins with three lines (see ``create_app``) and t
 ``custreg_user`` maps the host's user to the module's account-owner record and role,
 ``may_use_customer_registry`` decides who may open the module at all.
 
+    export HOST_ENV=development           # or HOST_SECRET_KEY=<a long random string>
     flask --app host_app host init-db     # the host's tables and a first user
     flask --app host_app custreg init-db  # the module's tables (custreg_*), same database
     flask --app host_app run
@@ -14,6 +15,7 @@ its own. The customer registry joins with three lines (see ``create_app``) and t
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -104,10 +106,18 @@ LOGIN_PAGE = """<!doctype html><title>Host login</title><h1>Host login</h1>
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(Path(__file__).with_name("instance")))
     app.config.update(
-        SECRET_KEY=os.environ.get("HOST_SECRET_KEY", "change-me-in-production"),
+        SECRET_KEY=os.environ.get("HOST_SECRET_KEY"),
         SQLALCHEMY_DATABASE_URI=os.environ.get("HOST_DATABASE_URL"),
     )
     app.config.update(config or {})
+    if not app.config.get("SECRET_KEY"):
+        if not (app.debug or app.testing or os.environ.get("HOST_ENV") == "development"):
+            raise RuntimeError(
+                "HOST_SECRET_KEY is not set. In production the host app needs a secret key of "
+                "its own (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`); for "
+                "a try-out set HOST_ENV=development."
+            )
+        app.config["SECRET_KEY"] = secrets.token_hex(32)  # development: a new key per start
     if not app.config["SQLALCHEMY_DATABASE_URI"]:  # a SQLite file in instance/
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(
