@@ -611,6 +611,8 @@ class CustomerView(ProtectedModelView):
                 "info",
             )
             form.country.data = found.country
+        if not self._check_einvoice_addresses(form, found.business_id):
+            return False
         if not valid:
             return False
         own = getattr(form, "_obj", None)
@@ -645,6 +647,29 @@ class CustomerView(ProtectedModelView):
             return False
         return True
 
+    def _check_einvoice_addresses(self, form, business_id: str | None) -> bool:
+        """Each e-invoicing address and operator code of the form checked (the address against
+        the customer's business ID) and written in standard form; False when one is wrong."""
+        entries = getattr(form, "einvoice_addresses", None)
+        ok = True
+        for entry in entries or ():
+            if entries.should_delete(entry):
+                continue
+            sub = entry.form
+            if not (sub.address.data or "").strip() and not (sub.operator.data or "").strip():
+                continue  # an empty row: DataRequired says so
+            try:
+                sub.address.data, sub.operator.data = customer_service.einvoice_values(
+                    sub.address.data,
+                    sub.operator.data,
+                    country=form.country.data,
+                    business_id=business_id,
+                )
+            except InvalidIdentifier as error:
+                getattr(sub, error.field).errors = [*getattr(sub, error.field).errors, str(error)]
+                ok = False
+        return ok
+
     def on_model_change(self, form, model, is_created):
         if not is_created:  # role user: only customers they own (as stored, not as posted)
             ensure_may_change(current_custreg_user(), customer_service.stored(model), "edit")
@@ -653,6 +678,16 @@ class CustomerView(ProtectedModelView):
         model.country = (model.country or "").upper() or current_app.config[
             "CUSTREG_DEFAULT_COUNTRY"
         ]
+        for replaced in customer_service.keep_one_default(model):
+            chosen = next(a for a in model.einvoice_addresses if a.is_default)
+            flash(
+                gettext(
+                    "%(address)s is now the default e-invoicing address, in place of %(previous)s.",
+                    address=chosen.address,
+                    previous=replaced.address,
+                ),
+                "info",
+            )
         source = (form.registry_source.data or "").strip()
         if source:
             registry_lookup.mark_fetched(model, source, form.registry_status.data or "active")

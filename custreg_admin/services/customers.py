@@ -7,12 +7,14 @@ from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import exists, func, or_, select, true
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..i18n import gettext, ngettext
-from ..models import Customer, Invoice, Project, Proposal
-from .errors import DomainError
+from ..models import Customer, EInvoiceAddress, Invoice, Project, Proposal
+from ..rules import einvoice as einvoice_rule
+from .errors import DomainError, InvalidIdentifier
 from .ids import parse_id
 from .permissions import visible_invoices
 
@@ -172,3 +174,50 @@ def card_records(
         invoices=list(invoices),
         invoice_count=invoice_count or 0,
     )
+
+
+# --------------------------------------------------------------------------- e-invoicing
+
+
+def einvoice_values(
+    address: str | None,
+    operator: str | None,
+    *,
+    country: str | None = None,
+    business_id: str | None = None,
+) -> tuple[str, str | None]:
+    """An e-invoicing address and operator code in standard form, checked by
+    :mod:`custreg_admin.rules.einvoice` (the address against the customer's business ID).
+    Raises :class:`InvalidIdentifier` naming the field (``address`` or ``operator``)."""
+    owner = einvoice_rule.Customer(country=country, business_id=business_id)
+    try:
+        address = einvoice_rule.normalise_address(address, owner)
+    except einvoice_rule.EInvoiceProblem as problem:
+        raise InvalidIdentifier("address", str(problem)) from problem
+    try:
+        operator = einvoice_rule.normalise_operator(operator)
+    except einvoice_rule.EInvoiceProblem as problem:
+        raise InvalidIdentifier("operator", str(problem)) from problem
+    return address, operator
+
+
+def _stored_default(row: EInvoiceAddress) -> bool:
+    """Whether the row was the default as stored (False for a new row)."""
+    state = sa_inspect(row)
+    if not state.persistent:
+        return False
+    history = state.attrs.is_default.history
+    stored = history.deleted or history.unchanged
+    return bool(stored[0]) if stored else False
+
+
+def keep_one_default(customer: Customer) -> list[EInvoiceAddress]:
+    """At most one default e-invoicing address on the customer (its rows in the session, as a
+    form left them): a newly ticked default replaces the one stored before. Returns the
+    addresses that stopped being the default (for the form to say so)."""
+    rows = list(customer.einvoice_addresses)
+    flags = einvoice_rule.settle_default([(_stored_default(r), bool(r.is_default)) for r in rows])
+    replaced = [row for row, keep in zip(rows, flags, strict=True) if row.is_default and not keep]
+    for row, keep in zip(rows, flags, strict=True):
+        row.is_default = keep
+    return replaced
