@@ -116,7 +116,7 @@ def _ovt(value: str, customer: Customer | None, *, what) -> str:
                 value=value,
                 other=ytunnus.format(digits),
                 own=ytunnus.format(own),
-                expected=f"0037{own}",
+                expected="0037" + own,
             )
         )
     return value
@@ -129,7 +129,7 @@ def _orgnr(scheme: str, value: str, customer: Customer | None) -> str:
             gettext(
                 "%(value)s is not a valid PEPPOL id: scheme %(scheme)s takes a Norwegian "
                 "organisation number of 9 digits (e.g. %(scheme)s:923609016).",
-                value=f"{scheme}:{value}",
+                value=scheme + ":" + value,
                 scheme=scheme,
             )
         )
@@ -139,7 +139,7 @@ def _orgnr(scheme: str, value: str, customer: Customer | None) -> str:
             gettext(
                 "%(value)s belongs to organisation number %(other)s, not to this customer's "
                 "%(own)s.",
-                value=f"{scheme}:{number}",
+                value=scheme + ":" + number,
                 other=number,
                 own=own,
             )
