@@ -128,7 +128,7 @@ def _orgnr(scheme: str, value: str, customer: Customer | None) -> str:
         raise EInvoiceProblem(
             gettext(
                 "%(value)s is not a valid PEPPOL id: scheme %(scheme)s takes a Norwegian "
-                "organisation number of 9 digits (e.g. %(scheme)s:923609016).",
+                "organisation number of 9 digits (e.g. 0192:923609016).",
                 value=scheme + ":" + value,
                 scheme=scheme,
             )
