@@ -28,7 +28,7 @@ def init_db() -> None:
 @click.password_option()
 def create_user_command(email, name, role, can_view_all_invoices, password) -> None:
     """Create a user (the first administrator, say)."""
-    from .services.errors import DomainError
+    from .errors import DomainError
     from .services.users import create_user
 
     try:

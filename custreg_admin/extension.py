@@ -259,7 +259,7 @@ class _Mount:
 
 def custreg_may_access(roles: tuple[str, ...] | None = None) -> bool:
     """Whether the current user may use the module (and has one of ``roles``, if given)."""
-    from .services.permissions import has_role
+    from .rules.roles import has_role
 
     user = current_custreg_user()
     if user is None:

@@ -33,9 +33,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from custreg_admin import CustReg, host_include_name, sync_user
 from custreg_admin.config import sqlalchemy_url
 from custreg_admin.context import current_custreg_user
+from custreg_admin.errors import DomainError
 from custreg_admin.extensions import db
 from custreg_admin.models import Customer, User
-from custreg_admin.services.errors import DomainError
 from custreg_admin.services.kpi import compute_kpis, local_today
 from custreg_admin.services.setup import seed_defaults
 

@@ -12,6 +12,7 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func, select, text
 
+from custreg_admin.errors import DomainError, PermissionDenied
 from custreg_admin.extensions import db
 from custreg_admin.models import (
     Customer,
@@ -24,7 +25,6 @@ from custreg_admin.models import (
     customer_segment,
 )
 from custreg_admin.services import mass_update as mu
-from custreg_admin.services.errors import DomainError, PermissionDenied
 from custreg_admin.services.kpi import CustomerFilter, CustomerSet
 
 from . import builders as b

@@ -13,6 +13,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select, update
 
+from custreg_admin.errors import DomainError, PermissionDenied
 from custreg_admin.extensions import db
 from custreg_admin.models import (
     Address,
@@ -28,9 +29,9 @@ from custreg_admin.models import (
     Project,
     Proposal,
 )
+from custreg_admin.rules import moves as move_rule
+from custreg_admin.rules.moves import ProjectMoveBlocked
 from custreg_admin.services import projects as service
-from custreg_admin.services.errors import DomainError, PermissionDenied
-from custreg_admin.services.projects import ProjectMoveBlocked
 
 from .helpers import csrf_token, is_postgres, log_in
 
@@ -247,7 +248,7 @@ def test_invoice_slipping_in_between_check_and_update_rolls_everything_back(ctx,
     source, target, work = two
     _invoice(source, "10023", work)
     db.session.commit()
-    monkeypatch.setattr(service, "_blockers", lambda session, ids: {})  # as if checked earlier
+    monkeypatch.setattr(move_rule, "move_blockers", lambda session, ids: {})  # as if checked
     with pytest.raises(DomainError, match="was just added"):
         service.move_projects(source, target, [work.id])
     assert _customer_of(work.id) == source.id
@@ -883,7 +884,7 @@ def test_move_page_refuses_a_blocked_choice_with_the_reason(app, admin_client):
     review = admin_client.get(
         f"/admin/customers/moves/projects/?id={source}&target={target}&project={work}&action=review"
     ).get_data(as_text=True)
-    assert "cannot move: it has proposal P-17" in review
+    assert "cannot move to another customer because it has proposal P-17" in review
     response = admin_client.post(
         "/admin/customers/moves/projects/",
         data={"id": source, "target": target, "project": work, "csrf_token": token},

@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from custreg_admin import i18n
 from custreg_admin.admin.reports import ReportView
+from custreg_admin.errors import DomainError, PermissionDenied
 from custreg_admin.extensions import db
 from custreg_admin.models import (
     Address,
@@ -33,7 +34,6 @@ from custreg_admin.models import (
     VatRate,
 )
 from custreg_admin.services import saved_reports
-from custreg_admin.services.errors import DomainError, PermissionDenied
 from custreg_admin.services.kpi import local_today
 from custreg_admin.services.reports import (
     REPORT_TYPES,
@@ -641,15 +641,20 @@ def test_customer_ids_subquery_is_every_matching_row(filter_data, admin):
 
 @pytest.fixture
 def figures_data(ctx, make_user):
+    """Owner owns Mine and manages a project on Theirs (a colleague's customer): they see that
+    project's invoices and costs, not the rest of Theirs, and nothing of Hidden."""
     owner = make_user("user", name="Owner")
     other = make_user("user", name="Other")
     mine = customer("Mine", owner=owner)
     theirs = customer("Theirs", owner=other)
+    hidden = customer("Hidden", owner=other)
     for row, amount in ((mine, "100.00"), (theirs, "900.00")):
-        work = project(row, manager=owner)  # managing it does not open the customer's figures
+        work = project(row, manager=owner)
         invoice(row, amount, date(2024, 2, 2), project=work)
         invoice(row, amount, date(2023, 2, 2), project=work)
         cost(work, "10.00", date(2024, 2, 3))
+    invoice(theirs, "50.00", date(2024, 3, 3))  # no project: only its owner sees it
+    invoice(hidden, "700.00", date(2024, 2, 2), project=project(hidden, manager=other))
     db.session.commit()
     return owner, other
 
@@ -662,32 +667,31 @@ def _figures(viewer, **kwargs) -> dict[str, tuple]:
     return {row[0]: row[1:] for row in page(the_spec)}
 
 
-def test_users_who_may_not_see_all_invoices_see_figures_of_their_own_customers_only(
-    figures_data, make_user, admin
-):
-    owner, _ = figures_data
+def test_report_figures_follow_the_one_visibility_rule(figures_data, make_user, admin):
+    owner, other = figures_data
     mine = (Decimal("100.00"), Decimal("100.00"), Decimal("10.00"), Decimal("90.00"), 1)
-    theirs = (Decimal("900.00"), Decimal("900.00"), Decimal("10.00"), Decimal("890.00"), 1)
+    managed = (Decimal("900.00"), Decimal("900.00"), Decimal("10.00"), Decimal("890.00"), 1)
+    theirs = (Decimal("950.00"), Decimal("900.00"), Decimal("10.00"), Decimal("940.00"), 1)
+    hidden_row = (Decimal("700.00"), Decimal("0.00"), Decimal("0.00"), Decimal("700.00"), 1)
     hidden = (None, None, None, None, 1)  # counts of projects are no invoice figures
-    assert _figures(owner) == {"Mine": mine, "Theirs": hidden}
-    assert _figures(make_user("manager")) == {"Mine": hidden, "Theirs": hidden}
-    assert _figures(make_user("user", can_view_all_invoices=True)) == {
-        "Mine": mine,
-        "Theirs": theirs,
-    }
-    assert _figures(admin) == {"Mine": mine, "Theirs": theirs}
-    assert _figures(None) == {"Mine": hidden, "Theirs": hidden}
+    assert _figures(owner) == {"Mine": mine, "Theirs": managed, "Hidden": hidden}
+    assert _figures(other) == {"Mine": hidden, "Theirs": theirs, "Hidden": hidden_row}
+    assert _figures(make_user("manager")) == {"Mine": hidden, "Theirs": hidden, "Hidden": hidden}
+    everything = {"Mine": mine, "Theirs": theirs, "Hidden": hidden_row}
+    assert _figures(make_user("user", can_view_all_invoices=True)) == everything
+    assert _figures(admin) == everything
+    assert _figures(None) == {"Mine": hidden, "Theirs": hidden, "Hidden": hidden}
 
 
 def test_amount_filters_and_sorts_do_not_leak_hidden_figures(figures_data, admin):
     owner, _ = figures_data
-    assert list(_figures(owner, filters={"billing_min": "500"})) == []
+    assert list(_figures(owner, filters={"billing_min": "500"})) == ["Theirs"]
     assert list(_figures(owner, filters={"billing_max": "500"})) == ["Mine"]
-    assert list(_figures(admin, filters={"billing_min": "500"})) == ["Theirs"]
+    assert sorted(_figures(admin, filters={"billing_min": "500"})) == ["Hidden", "Theirs"]
     by_billing = spec(columns=["name"], sort="-billing_this_year", viewer=owner)
-    assert names(by_billing) == ["Mine", "Theirs"]
+    assert names(by_billing) == ["Theirs", "Mine", "Hidden"]
     by_billing = spec(columns=["name"], sort="billing_this_year", viewer=owner)
-    assert names(by_billing) == ["Mine", "Theirs"]  # hidden is empty: last either way
+    assert names(by_billing) == ["Mine", "Theirs", "Hidden"]  # hidden is empty: last either way
     contacts = spec("contacts", ["customer_name"], {"billing_min": "500"}, viewer=owner)
     assert count_rows(contacts) == 0
 

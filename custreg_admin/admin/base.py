@@ -24,8 +24,8 @@ from ..extension import (
     custreg_unauthorized,
 )
 from ..i18n import TEMPLATE_HELPERS
-from ..services.ids import number_problem, parse_id, parse_ids
-from ..services.permissions import has_role
+from ..rules.ids import number_problem, parse_id, parse_ids
+from ..rules.roles import has_role
 
 #: the highest ``?page=`` a list accepts (page 0 beyond it)
 MAX_PAGE = 1_000_000

@@ -16,6 +16,7 @@ from wtforms import BooleanField, HiddenField, SelectField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..context import current_custreg_user, current_user
+from ..errors import DomainError, InvalidIdentifier
 from ..extensions import db
 from ..i18n import gettext, html, lazy_gettext, lazy_pgettext, ngettext_forms
 from ..models import (
@@ -27,23 +28,17 @@ from ..models import (
     Industry,
 )
 from ..registries import STATUS_LABELS, RegistryError, RegistryUnavailable
+from ..rules.ids import parse_id
+from ..rules.open_work import KPI_CONDITIONS
+from ..rules.visibility import sees_all_invoices
 from ..services import customers as customer_service
 from ..services import lookups, registry_lookup
 from ..services import projects as project_service
-from ..services.errors import DomainError, InvalidIdentifier
 from ..services.identifiers import normalise_identifiers
-from ..services.ids import parse_id
-from ..services.kpi import (
-    ACTIVE_STATES,
-    CustomerFilter,
-    CustomerSet,
-    active_customer_condition,
-    local_today,
-    prospect_condition,
-)
+from ..services.kpi import ACTIVE_STATES, CustomerFilter, CustomerSet, local_today
 from ..services.kpi_cache import cached_kpis
 from ..services.labels import ADDRESS_KIND_LABELS, SALES_STATUS_LABELS, label
-from ..services.permissions import ensure_may_change, sees_all_invoices
+from ..services.permissions import ensure_may_change
 from .base import ProtectedModelView
 from .fields import (
     as_choices,
@@ -126,7 +121,7 @@ class ActiveStateFilter(sqla_filters.BaseSQLAFilter):
 class KpiFilter(sqla_filters.BaseSQLAFilter):
     """The customers a KPI card counts: the drill-down target of its link."""
 
-    CONDITIONS = {"active": active_customer_condition, "prospects": prospect_condition}
+    CONDITIONS = KPI_CONDITIONS
 
     def __init__(self) -> None:
         super().__init__(

@@ -6,9 +6,9 @@ from flask import current_app
 from flask_admin import AdminIndexView, expose
 
 from ..context import current_user
+from ..rules.visibility import sees_all_invoices
 from ..services.kpi import CustomerFilter, local_today
 from ..services.kpi_cache import cached_billing_by_month, cached_kpis
-from ..services.permissions import sees_all_invoices
 from .base import ProtectedMixin
 from .charts import month_bars
 from .customers import CustomerView

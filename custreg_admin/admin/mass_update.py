@@ -35,14 +35,14 @@ from markupsafe import Markup
 from werkzeug.routing import BuildError
 
 from ..context import current_custreg_user
+from ..errors import DomainError
 from ..extensions import db
 from ..i18n import gettext, html, ngettext
 from ..models import MarketSegment, MassUpdateBatch, User, VatRate
+from ..rules.ids import parse_int
+from ..rules.roles import has_role
 from ..services import lookups
 from ..services import mass_update as service
-from ..services.errors import DomainError
-from ..services.ids import parse_int
-from ..services.permissions import has_role
 from .base import ProtectedView
 from .formatting import local_datetime, number
 

@@ -12,12 +12,12 @@ from flask_admin import expose
 from markupsafe import Markup, escape
 
 from ..context import current_custreg_user
+from ..errors import DomainError
 from ..i18n import gettext, html, ngettext
 from ..models import Customer
+from ..rules.ids import parse_id, parse_ids, parse_int
 from ..services import customers as customer_service
 from ..services import projects as project_service
-from ..services.errors import DomainError
-from ..services.ids import parse_id, parse_ids, parse_int
 from ..services.labels import SALES_STATUS_LABELS, label
 from .base import ProtectedView
 from .fields import country_name
@@ -100,7 +100,7 @@ class MovesView(ProtectedView):
         target = customer_service.get_customer(request.args.get("target"))
         query = request.args.get("q", "").strip()
         if request.args.get("action") == "review":
-            problem = self._move_problem(source, target, chosen, checks)
+            problem = project_service.move_refusal(source, target, chosen)
             if problem is None:
                 return self.render(
                     "custreg_admin/moves/projects_confirm.html",
@@ -129,36 +129,6 @@ class MovesView(ProtectedView):
             candidates=[_candidate(c) for c in candidates],
             searched=bool(query),
         )
-
-    @staticmethod
-    def _move_problem(source, target, chosen, checks) -> str | None:
-        by_id = {c.id: c for c in checks}
-        if not chosen or not chosen <= set(by_id):
-            return gettext("Choose at least one project of this customer to move.")
-        blocked = [by_id[i] for i in sorted(chosen) if not by_id[i].can_move]
-        if blocked:
-            return (
-                "; ".join(
-                    gettext(
-                        '"%(name)s" cannot move: it has %(blockers)s',
-                        name=c.name,
-                        blockers=c.blockers,
-                    )
-                    for c in blocked
-                )
-                + "."
-            )
-        if target is None:
-            return gettext("Choose the customer the projects move to.")
-        if target.id == source.id:
-            return gettext("Choose another customer: the projects already belong to this one.")
-        if not target.is_active:
-            return gettext(
-                "%(number)s %(name)s is inactivated; choose an active customer.",
-                number=target.number,
-                name=target.name,
-            )
-        return None
 
     def _move(self, source: Customer):
         target = customer_service.get_customer(request.form.get("target"))

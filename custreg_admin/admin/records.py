@@ -7,13 +7,13 @@ from flask_admin.contrib.sqla import filters as sqla_filters
 from wtforms import SelectField
 
 from ..context import current_custreg_user
+from ..errors import DomainError
 from ..i18n import lazy_gettext, lazy_pgettext
 from ..models import SALES_STATUSES, Customer, Invoice, Project
+from ..rules.ids import parse_id
+from ..rules.visibility import visible_costs, visible_invoices
 from ..services import projects as project_service
-from ..services.errors import DomainError
-from ..services.ids import parse_id
 from ..services.labels import PROJECT_KIND_LABELS, SALES_STATUS_LABELS, label
-from ..services.permissions import visible_costs, visible_invoices
 from .base import ProtectedModelView
 from .fields import as_choices
 
@@ -125,7 +125,7 @@ class ProposalView(ProtectedModelView):
 
 class _VisibleRowsMixin:
     """Lists, details, edits and exports of money rows show only what the viewer may see
-    (``visible``: a condition from :mod:`custreg_admin.services.permissions`)."""
+    (``visible``: a condition from :mod:`custreg_admin.rules.visibility`)."""
 
     @staticmethod
     def visible(user):  # pragma: no cover - each view sets its own

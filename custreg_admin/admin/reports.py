@@ -39,10 +39,10 @@ from flask import (
 from flask_admin import expose
 
 from ..context import current_custreg_user
+from ..errors import DomainError, PermissionDenied
 from ..i18n import current_language, gettext, lazy_gettext
 from ..models import SavedReport
 from ..services import saved_reports as saved_service
-from ..services.errors import DomainError, PermissionDenied
 from ..services.export import (
     CSV_MEDIA_TYPE,
     XLSX_MEDIA_TYPE,

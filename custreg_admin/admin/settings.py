@@ -7,9 +7,9 @@ from wtforms import PasswordField, SelectField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from ..context import current_user
+from ..errors import DomainError
 from ..i18n import LANGUAGES, gettext, lazy_gettext, lazy_pgettext
 from ..models import ROLES
-from ..services.errors import DomainError
 from ..services.labels import ROLE_LABELS, label
 from .base import ProtectedModelView, SettingsModelView
 from .fields import as_choices, country_select_choices, language_name

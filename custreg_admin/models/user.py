@@ -63,10 +63,6 @@ class User(db.Model):
     def is_admin(self) -> bool:
         return self.role == "admin"
 
-    @property
-    def sees_all_invoices(self) -> bool:
-        return self.is_admin or bool(self.can_view_all_invoices)
-
     def set_password(self, password: str, *, end_sessions: bool = True) -> None:
         """A new password; ends the user's sessions (``end_sessions=False``: the same password
         hashed again, as :func:`~custreg_admin.services.users.authenticate` does)."""

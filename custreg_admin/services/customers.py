@@ -10,13 +10,13 @@ from sqlalchemy import exists, func, or_, select, true
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import selectinload
 
+from ..errors import DomainError, InvalidIdentifier
 from ..extensions import db
 from ..i18n import gettext, ngettext
 from ..models import Customer, EInvoiceAddress, Invoice, Project, Proposal
 from ..rules import einvoice as einvoice_rule
-from .errors import DomainError, InvalidIdentifier
-from .ids import parse_id
-from .permissions import visible_invoices
+from ..rules.ids import parse_id
+from ..rules.visibility import visible_invoices
 
 FIRST_CUSTOMER_NUMBER = 1001
 
@@ -149,7 +149,7 @@ def card_records(
     customer: Customer, *, invoice_rows: int = 20, viewer: Any = _SYSTEM
 ) -> CardRecords:
     """The card's projects, sales cases and newest invoices, in three statements. Invoices as
-    ``viewer`` may see them (:func:`~custreg_admin.services.permissions.visible_invoices`);
+    ``viewer`` may see them (:func:`~custreg_admin.rules.visibility.visible_invoices`);
     without a viewer (the system) all of them."""
     visible = true() if viewer is _SYSTEM else visible_invoices(viewer)
     invoices = db.session.scalars(

@@ -18,10 +18,10 @@ from flask import has_request_context
 from sqlalchemy.exc import IntegrityError
 
 from ..context import custreg_state, is_module_request
+from ..errors import DomainError
 from ..extensions import db
 from ..i18n import gettext
 from ..models import ROLES, User
-from .errors import DomainError
 from .users import find_by_email
 
 

@@ -27,8 +27,8 @@ from stdnum.fi import ytunnus as fi_business_id
 from stdnum.no import mva as no_vat
 from stdnum.no import orgnr as no_business_id
 
+from ..errors import InvalidIdentifier
 from ..i18n import gettext, lazy_gettext
-from .errors import InvalidIdentifier
 
 #: python-stdnum's reasons, in the user's language (stdnum writes them in English only).
 _REASONS = {

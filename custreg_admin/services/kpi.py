@@ -1,28 +1,18 @@
 """KPI figures of Customers > Summary and the admin home, computed in SQL aggregates.
 
-The definitions are the contract in DESIGN.md ("KPI figures"). The rules, as implemented here:
+The definitions are the contract in DESIGN.md ("KPI figures"); each rule has its home in
+:mod:`custreg_admin.rules` and is asked here, never re-derived:
 
-* An invoice *counts as billing* when its status has ``counts_as_sent``, its number is non-empty
-  (NULL, ``''`` and whitespace only - spaces, tabs, CR, LF - are empty) and its date lies in the
-  period. Periods are whole calendar periods: "this year" is 1 Jan - 31 Dec of ``today``'s year
-  (an invoice dated later this year counts), "this month" likewise; "last month" of January is
-  December of the previous year.
-* The viewer *may see* an invoice when they are an admin or have ``can_view_all_invoices``, or own
-  the invoice's customer (``Customer.owner_id``), or manage the invoice's project
-  (``Project.manager_id``). A cost likewise through its project: the project's customer's owner or
-  the project's manager.
-* Margin this year = visible billing this year - visible costs dated this year; costs on internal
-  projects are left out (invoices on internal projects are billing like any other).
-* Active customers: customers not inactivated with at least one open sales case or project that
-  is not internal (open = not closed and sales status not ``lost``); each customer counted once.
-* Prospects in pipeline: customers not inactivated with an open, not internal sales case in
-  status ``in_progress``; and no billing ever (any date, earlier and later years included); and
-  no sales case or project in status ``won`` - *any* such row, internal or not, open or closed:
-  DESIGN qualifies the in-progress sales case with "not internal" but puts no qualifier on
-  "won", and a customer that has won business is not a prospect.
-* The two counts are *not* subject to invoice permissions: they count customers, which every
-  user sees in the Summary list. "No billing ever" is not subject to permissions either: a
-  customer that has been billed is not a prospect, whoever looks.
+* what counts as billing, the periods, costs left out of margin: :mod:`~custreg_admin.rules.billing`
+  (periods are whole calendar periods: "this year" is 1 Jan - 31 Dec of ``today``'s year, "last
+  month" of January is December of the previous year);
+* which invoices and costs the viewer may see: :mod:`~custreg_admin.rules.visibility`;
+* open work, active customers, prospects: :mod:`~custreg_admin.rules.open_work` (the counts are
+  not subject to invoice visibility);
+* exact money sums: :mod:`~custreg_admin.rules.money`.
+
+Margin this year = visible billing this year - visible costs dated this year (costs on internal
+projects left out).
 
 Filters (:class:`CustomerFilter`) restrict the set of customers the figures are computed over.
 Money figures follow the filter fully, including its ``active_state`` (billing of inactivated
@@ -33,13 +23,8 @@ the counts: the company's totals. Note that ``CustomerFilter()`` (``active_state
 Summary list's default) leaves out the billing of inactivated customers, so it differs from
 ``None`` when inactivated customers have billing.
 
-The drill-down conditions :func:`active_customer_condition` and :func:`prospect_condition` are the
-single source of truth: :func:`compute_kpis` counts with them and the Summary list filters with
-them, so figure and list always agree.
-
-Money is summed exactly: on PostgreSQL as ``numeric``; on SQLite (which keeps ``Numeric`` as
-floating point) as whole cents (``CAST(ROUND(x * 100) AS INTEGER)``), so ``0.10 + 0.20`` is
-``0.30``. All figures are computed in one SQL statement.
+The drill-down conditions (``active``, ``prospects``) are the ones the figures count with, so
+figure and list always agree. All figures are computed in one SQL statement.
 """
 
 from __future__ import annotations
@@ -51,16 +36,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
-    BigInteger,
     Select,
-    String,
     and_,
     case,
-    cast,
     extract,
-    false,
     func,
-    or_,
     select,
     true,
 )
@@ -69,23 +49,22 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 from ..extensions import db
-from ..models import Cost, Customer, Invoice, InvoiceStatus, Project, customer_segment
+from ..models import Cost, Customer, Invoice, Project, customer_segment
+from ..rules.billing import cost_counts_for_margin, in_period, invoice_counts_as_billing
+from ..rules.money import ZERO, money_value, summable
+from ..rules.open_work import KPI_CONDITIONS, active_customer_condition, prospect_condition
+from ..rules.visibility import project_costs_visible, sees_all_invoices, visible_invoices
 from .customers import search_condition
-from .permissions import sees_all_invoices
 
-CENT = Decimal("0.01")
 ACTIVE_STATES = ("active", "inactive", "all")
 
 __all__ = [
     "ACTIVE_STATES",
     "CustomerFilter",
     "KpiFigures",
-    "active_customer_condition",
     "billing_by_month",
     "compute_kpis",
-    "invoice_counts_as_billing",
     "local_today",
-    "prospect_condition",
 ]
 
 
@@ -181,28 +160,6 @@ def local_today(tz_name: str, now: datetime | None = None) -> date:
 # --------------------------------------------------------------------------- SQL building blocks
 
 
-WHITESPACE = " \t\r\n"
-
-
-class _trimmed(FunctionElement):
-    """``text`` without leading and trailing ``characters``: ``btrim(text, characters)`` on
-    PostgreSQL, ``trim(text, characters)`` on SQLite (one function call per row)."""
-
-    type = String()
-    name = "trimmed"
-    inherit_cache = True
-
-
-@compiles(_trimmed)
-def _trimmed_default(element, compiler, **kw):
-    return f"btrim({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(_trimmed, "sqlite")
-def _trimmed_sqlite(element, compiler, **kw):
-    return f"trim({compiler.process(element.clauses, **kw)})"
-
-
 class _scanned(FunctionElement):
     """A column in a condition meant to be checked while reading the table: written ``+column``
     on SQLite, which keeps SQLite's planner from driving the query through an index on it.
@@ -232,92 +189,12 @@ def _scanned_sqlite(element, compiler, **kw):
     return f"+{compiler.process(element.clauses, **kw)}"
 
 
-def _has_number(column) -> ColumnElement[bool]:
-    """The invoice number is non-empty: not NULL, not '' and not only whitespace."""
-    return _trimmed(column, WHITESPACE) != ""
-
-
-def invoice_counts_as_billing() -> ColumnElement[bool]:
-    """Condition on ``Invoice``: its status counts as sent and it has an invoice number.
-
-    The period (date range) is up to the caller.
-    """
-    sent = select(InvoiceStatus.id).where(InvoiceStatus.counts_as_sent.is_(True))
-    return and_(Invoice.status_id.in_(sent), _has_number(Invoice.number))
-
-
-def _open_work(*, kind: str | None = None, sales_status: str | None = None) -> Select:
-    """Projects of the (correlated) customer that are open and not internal."""
-    query = (
-        select(Project.id)
-        .where(
-            Project.customer_id == Customer.id,
-            Project.is_internal.is_(False),
-            Project.is_closed.is_(False),
-            Project.sales_status != "lost",
-        )
-        .correlate(Customer)  # only the customer: these conditions also run inside queries
-    )  # on invoices and costs joined to projects, which must not be correlated away
-    if kind is not None:
-        query = query.where(Project.kind == kind)
-    if sales_status is not None:
-        query = query.where(Project.sales_status == sales_status)
-    return query
-
-
-def active_customer_condition() -> ColumnElement[bool]:
-    """Condition on ``Customer``: counted in "Active customers".
-
-    Not inactivated, with at least one open (not closed, sales status not ``lost``) sales case
-    or project that is not internal.
-    """
-    return and_(Customer.is_active.is_(True), _open_work().exists())
-
-
-def prospect_condition() -> ColumnElement[bool]:
-    """Condition on ``Customer``: counted in "Prospects in pipeline".
-
-    Not inactivated; an open, not internal sales case in progress; no billing ever (any date,
-    whatever the viewer may see); no sales case or project, of any kind, internal or not, open
-    or closed, in status ``won``.
-    """
-    billed = (
-        select(Invoice.id)
-        .where(Invoice.customer_id == Customer.id, invoice_counts_as_billing())
-        .correlate(Customer)
-    )
-    won = (
-        select(Project.id)
-        .where(Project.customer_id == Customer.id, Project.sales_status == "won")
-        .correlate(Customer)
-    )
-    return and_(
-        Customer.is_active.is_(True),
-        _open_work(kind="sales_case", sales_status="in_progress").exists(),
-        ~billed.exists(),
-        ~won.exists(),
-    )
-
-
 def _is_sqlite() -> bool:
     return db.session.get_bind().dialect.name == "sqlite"
 
 
-def _summable(amount, sqlite: bool):
-    """What to SUM for an exact money total: cents on SQLite, the numeric value elsewhere."""
-    return cast(func.round(amount * 100), BigInteger) if sqlite else amount
-
-
 def _money(value: Any, sqlite: bool) -> Decimal:
-    if value is None:
-        return Decimal("0.00")
-    if sqlite:
-        return (Decimal(int(value)) / 100).quantize(CENT)
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def _user_id(user: Any) -> int | None:
-    return getattr(user, "id", None)
+    return money_value(value, sqlite) or ZERO
 
 
 def _restrict_invoices(query: Select, user: Any, filters: CustomerFilter | None) -> Select:
@@ -329,14 +206,7 @@ def _restrict_invoices(query: Select, user: Any, filters: CustomerFilter | None)
     if filters is not None:
         filtered = select(Customer.id).where(filters.condition())
         query = query.where(_scanned(Invoice.customer_id).in_(filtered))
-    if not sees_all_invoices(user):
-        user_id = _user_id(user)
-        if user_id is None:
-            return query.where(false())
-        owned = select(Customer.id).where(Customer.owner_id == user_id)
-        managed = select(Project.id).where(Project.manager_id == user_id)
-        query = query.where(or_(Invoice.customer_id.in_(owned), Invoice.project_id.in_(managed)))
-    return query
+    return query.where(visible_invoices(user))
 
 
 def _costs_this_year(
@@ -345,27 +215,23 @@ def _costs_this_year(
     """Sum of the costs dated in the year, on projects not internal, as the viewer may see them
     and restricted to the filtered customers."""
     query = (
-        select(func.sum(_summable(Cost.amount, sqlite)).label("costs"))
+        select(func.sum(summable(Cost.amount, sqlite)).label("costs"))
         .select_from(Cost)
-        .where(_between(_scanned(Cost.date), year_start, next_year))
+        .where(in_period(_scanned(Cost.date), year_start, next_year))
     )
     see_all = sees_all_invoices(user)
     if filters is None and see_all:
         # Internal projects are few: leaving them out is one small lookup set.
-        internal = select(Project.id).where(Project.is_internal.is_(True))
+        internal = select(Project.id).where(~cost_counts_for_margin())
         return query.where(Cost.project_id.not_in(internal))
     projects = (
         select(Project.id)
         .join(Customer, Customer.id == Project.customer_id)
-        .where(Project.is_internal.is_(False))
+        .where(cost_counts_for_margin(), project_costs_visible(user))
     )
     if filters is not None:
         projects = projects.where(filters.condition())
     if not see_all:
-        user_id = _user_id(user)
-        if user_id is None:
-            return query.where(false())
-        projects = projects.where(or_(Customer.owner_id == user_id, Project.manager_id == user_id))
         return query.where(Cost.project_id.in_(projects))  # the viewer's: a small set
     return query.where(_scanned(Cost.project_id).in_(projects))
 
@@ -373,11 +239,6 @@ def _costs_this_year(
 def _month_start(day: date, months_back: int = 0) -> date:
     index = day.year * 12 + day.month - 1 - months_back
     return date(index // 12, index % 12 + 1, 1)
-
-
-def _between(column, start: date, end: date) -> ColumnElement[bool]:
-    """start <= column < end"""
-    return and_(column >= start, column < end)
 
 
 # --------------------------------------------------------------------------- the figures
@@ -394,20 +255,20 @@ def compute_kpis(user: Any, today: date, filters: CustomerFilter | None = None) 
     month_start, last_month_start = _month_start(today), _month_start(today, 1)
     next_month = _month_start(today, -1)
 
-    amount = _summable(Invoice.total, sqlite)
+    amount = summable(Invoice.total, sqlite)
     invoices = (
         select(
-            func.sum(case((_between(Invoice.date, year_start, next_year), amount))).label("year"),
-            func.sum(case((_between(Invoice.date, month_start, next_month), amount))).label(
+            func.sum(case((in_period(Invoice.date, year_start, next_year), amount))).label("year"),
+            func.sum(case((in_period(Invoice.date, month_start, next_month), amount))).label(
                 "month"
             ),
-            func.sum(case((_between(Invoice.date, last_month_start, month_start), amount))).label(
+            func.sum(case((in_period(Invoice.date, last_month_start, month_start), amount))).label(
                 "last_month"
             ),
         )
         .select_from(Invoice)
         .where(
-            _between(_scanned(Invoice.date), min(year_start, last_month_start), next_year),
+            in_period(_scanned(Invoice.date), min(year_start, last_month_start), next_year),
             invoice_counts_as_billing(),
         )
     )
@@ -461,9 +322,9 @@ def billing_by_month(
     year = extract("year", Invoice.date)
     month = extract("month", Invoice.date)
     query = (
-        select(year.label("y"), month.label("m"), func.sum(_summable(Invoice.total, sqlite)))
+        select(year.label("y"), month.label("m"), func.sum(summable(Invoice.total, sqlite)))
         .select_from(Invoice)
-        .where(_between(_scanned(Invoice.date), first, end), invoice_counts_as_billing())
+        .where(in_period(_scanned(Invoice.date), first, end), invoice_counts_as_billing())
     )
     query = _restrict_invoices(query, user, filters).group_by(year, month)
     totals = {(int(y), int(m)): _money(total, sqlite) for y, m, total in db.session.execute(query)}
@@ -475,8 +336,6 @@ def billing_by_month(
 
 
 # --------------------------------------------------------------------------- combined filters
-
-KPI_CONDITIONS = {"active": active_customer_condition, "prospects": prospect_condition}
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ from decimal import Decimal
 from typing import Any
 
 from ..cache import KPI, module_cache
+from ..rules.visibility import sees_all_invoices
 from .kpi import CustomerFilter, CustomerSet, KpiFigures, billing_by_month, compute_kpis
-from .permissions import sees_all_invoices
 
 __all__ = ["cached_billing_by_month", "cached_kpis", "viewer_scope"]
 

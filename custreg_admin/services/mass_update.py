@@ -17,7 +17,7 @@ The steps, as the admin pages run them:
   (:class:`~custreg_admin.models.MassUpdateChange`), then one ``UPDATE ... WHERE id IN (...)``
   (or ``INSERT ... SELECT`` / ``DELETE`` of segment links) changes them; the same number of
   statements for 10 customers as for 100,000. Anything failing rolls all of it back and raises a
-  :class:`~custreg_admin.services.errors.DomainError` with a message for the user. Permissions
+  :class:`~custreg_admin.errors.DomainError` with a message for the user. Permissions
   are checked again: nothing is applied while the selection holds customers the user may not
   change (:class:`SelectionRefused`).
 * :func:`undo` restores the before-values of a batch for the customers whose field still holds
@@ -62,11 +62,11 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
+from ..errors import DomainError, PermissionDenied
 from ..extensions import db
 from ..i18n import N_, gettext, lazy_gettext, lazy_pgettext, ngettext
 from ..models import (
@@ -83,16 +83,14 @@ from ..models import (
 )
 from ..models.history import utcnow
 from ..registries import STATUS_LABELS
+from ..rules.ids import InvalidSelection, in_ids, pack_ids, parse_id, unpack_ids
+from ..rules.open_work import KPI_CONDITIONS
 from . import reports
-from .errors import DomainError, PermissionDenied
-from .ids import parse_id, parse_int
-from .kpi import KPI_CONDITIONS, CustomerSet
+from .kpi import CustomerSet
 
 log = logging.getLogger(__name__)
 
 PREVIEW_ROWS = 20
-MAX_ID = 2**31 - 1  # ids are INTEGER columns
-MAX_IDS = 5_000_000  # a frozen selection longer than this is not one we made
 
 __all__ = [
     "ACTIONS",
@@ -131,10 +129,6 @@ _link = customer_segment
 
 class InvalidValue(DomainError):
     """The action's value is missing, forged or no longer exists."""
-
-
-class InvalidSelection(DomainError):
-    """The selection cannot be read (a forged or outdated spec, no ids)."""
 
 
 class SelectionRefused(PermissionDenied):
@@ -312,7 +306,7 @@ class Value:
 
 def _as_id(value: Any, what: str) -> int:
     parsed = parse_id(value)
-    if parsed is not None and parsed <= MAX_ID:
+    if parsed is not None:
         return parsed
     raise InvalidValue(
         gettext(
@@ -365,61 +359,6 @@ def check_value(action: str | Action, value: Any) -> tuple[Action, Value]:
             )
         )
     return act, Value((row_id,), str(row))
-
-
-# --------------------------------------------------------------------------- id lists
-
-
-def in_ids(column, ids: Sequence[int]) -> ColumnElement[bool]:
-    """``column IN (ids)`` with the whole list as one bound parameter, whatever its length.
-
-    PostgreSQL: ``IN (SELECT unnest(:ids::INTEGER[]))``; SQLite: ``IN (SELECT value FROM
-    json_each(:ids))``. Other databases get an ordinary expanding ``IN``.
-    """
-    ids = [int(i) for i in ids]
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        rows = func.unnest(literal(ids, ARRAY(Integer))).column_valued("id")
-        return column.in_(select(rows))
-    if dialect == "sqlite":
-        rows = func.json_each(literal(json.dumps(ids), String)).table_valued("value")
-        return column.in_(select(rows.c.value))
-    return column.in_(ids)
-
-
-def pack_ids(ids: Iterable[int]) -> str:
-    """A compact text for a set of ids: sorted runs as ``gap`` or ``gap+extra`` (``1..100000``
-    is ``"1+99999"``). :func:`unpack_ids` reads it back."""
-    parts, previous = [], 0
-    ordered = sorted(set(ids))
-    index = 0
-    while index < len(ordered):
-        start = end = ordered[index]
-        while index + 1 < len(ordered) and ordered[index + 1] == end + 1:
-            index += 1
-            end = ordered[index]
-        gap = start - previous
-        parts.append(f"{gap}+{end - start}" if end > start else str(gap))
-        previous = end
-        index += 1
-    return ",".join(parts)
-
-
-def unpack_ids(text: str) -> list[int]:
-    """The ids of :func:`pack_ids`' text; raises :class:`InvalidSelection` on anything else."""
-    ids: list[int] = []
-    previous = 0
-    for part in (text or "").split(","):
-        gap, _, extra = part.partition("+")
-        if parse_int(gap) is None or (extra and parse_int(extra) is None) or int(gap) < 1:
-            raise InvalidSelection(gettext("The list of customers is not valid."))
-        start = previous + int(gap)
-        end = start + int(extra or 0)
-        if end > MAX_ID or len(ids) + end - start >= MAX_IDS:
-            raise InvalidSelection(gettext("The list of customers is not valid."))
-        ids.extend(range(start, end + 1))
-        previous = end
-    return ids
 
 
 # --------------------------------------------------------------------------- selections

@@ -1,27 +1,12 @@
-"""Who may do what. Plain functions on the module's notion of a user."""
+"""Who may change which customer (what the rest of this module held moved to
+:mod:`custreg_admin.rules`: roles, visibility)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_, select, true
-
+from ..errors import PermissionDenied
 from ..i18n import lazy_gettext
-from .errors import PermissionDenied
-
-
-def has_role(user: Any, roles: Iterable[str]) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and getattr(user, "role", None) in set(
-        roles
-    )
-
-
-def sees_all_invoices(user: Any) -> bool:
-    return getattr(user, "role", None) == "admin" or bool(
-        getattr(user, "can_view_all_invoices", False)
-    )
-
 
 #: What role ``user`` may do only to the customers they own (see :func:`ensure_may_change`).
 _REFUSALS = {
@@ -72,36 +57,3 @@ def ensure_may_change(user: Any, customer: Any, what: str) -> None:
         return
     label = f"{customer.number} {customer.name}"
     raise PermissionDenied(str(_REFUSALS[what]) % {"customer": label})
-
-
-def visible_invoices(user: Any) -> ColumnElement[bool]:
-    """The invoices ``user`` may see: all (admin, "sees all invoices"), else those of the
-    customers they own and of the projects they manage (the rule of the KPI figures)."""
-    from ..models import Customer, Invoice, Project
-
-    if sees_all_invoices(user):
-        return true()
-    user_id = getattr(user, "id", None)
-    if user_id is None:
-        return false()
-    return or_(
-        Invoice.customer_id.in_(select(Customer.id).where(Customer.owner_id == user_id)),
-        Invoice.project_id.in_(select(Project.id).where(Project.manager_id == user_id)),
-    )
-
-
-def visible_costs(user: Any) -> ColumnElement[bool]:
-    """The costs ``user`` may see: like invoices, through the cost's project."""
-    from ..models import Cost, Customer, Project
-
-    if sees_all_invoices(user):
-        return true()
-    user_id = getattr(user, "id", None)
-    if user_id is None:
-        return false()
-    mine = (
-        select(Project.id)
-        .join(Customer, Customer.id == Project.customer_id)
-        .where(or_(Customer.owner_id == user_id, Project.manager_id == user_id))
-    )
-    return Cost.project_id.in_(mine)

@@ -48,6 +48,7 @@ from sqlalchemy import and_, event, exists, func, insert, inspect, literal, sele
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.elements import BindParameter
 
+from ..errors import DomainError
 from ..extensions import db
 from ..i18n import gettext, lazy_gettext, lazy_pgettext, ngettext
 from ..models import (
@@ -62,12 +63,18 @@ from ..models import (
     customer_segment,
 )
 from ..models.history import utcnow
+from ..rules.moves import (
+    SHOWN_PER_KIND,
+    ProjectMoveBlocked,
+    move_blockers,
+    move_problem,
+    project_names,
+    refuse_blocked_moves,
+)
 from .customers import find_duplicates, search_condition
-from .errors import DomainError
 from .labels import ADDRESS_KIND_LABELS
 from .permissions import ensure_may_change as _ensure_may_change
 
-SHOWN_PER_KIND = 5  # invoices / proposals named per project in a message; the rest are counted
 SHOWN_NAMES = 10  # project names in a history message; the details keep all ids
 DEFAULT_TIMEZONE = "Europe/Helsinki"
 
@@ -92,121 +99,12 @@ MERGE_FIELDS: tuple[tuple[str, Any, str], ...] = (
 KEEP, TAKE_DUPLICATE = "keep", "duplicate"
 
 
-class ProjectMoveBlocked(DomainError):
-    """Invoices or proposals exist for a project, so it cannot change customer.
-
-    ``blocked`` maps project id to what blocks it, e.g. ``"invoice 10023, proposal P-17"``.
-    """
-
-    def __init__(self, message: str, blocked: Mapping[int, str]) -> None:
-        super().__init__(message)
-        self.blocked = dict(blocked)
-
-
-# --- what blocks a move ---------------------------------------------------------------------
-
-
-def _blockers(session: Session, project_ids) -> dict[int, str]:
-    """Project id -> "invoice 10023, proposal P-17" for the projects that may not move.
-
-    ``project_ids``: ids, or a select of ids. Two queries whatever the number of projects; at
-    most ``SHOWN_PER_KIND`` invoices and proposals are named per project, the rest counted.
-    """
-    if not isinstance(project_ids, list | tuple | set | frozenset):
-        condition_ids = project_ids  # a select of ids
-    else:
-        condition_ids = sorted(set(project_ids))
-        if not condition_ids:
-            return {}
-    named: dict[int, list[str]] = {}
-    words = {
-        Invoice: (
-            lazy_gettext("invoice %(number)s"),
-            lazy_gettext("draft invoice #%(id)s"),
-            lambda n: ngettext("%(num)s more invoice", "%(num)s more invoices", n),
-        ),
-        Proposal: (
-            lazy_gettext("proposal %(number)s"),
-            lazy_gettext("draft proposal #%(id)s"),
-            lambda n: ngettext("%(num)s more proposal", "%(num)s more proposals", n),
-        ),
-    }
-    for model in (Invoice, Proposal):
-        numbered, draft, more_text = words[model]
-        rank = func.row_number().over(partition_by=model.project_id, order_by=model.id)
-        total = func.count().over(partition_by=model.project_id)
-        ranked = (
-            select(
-                model.project_id.label("project_id"),
-                model.id.label("id"),
-                model.number.label("number"),
-                rank.label("rank"),
-                total.label("total"),
-            )
-            .where(model.project_id.in_(condition_ids))
-            .subquery()
-        )
-        rows = session.execute(
-            select(ranked)
-            .where(ranked.c.rank <= SHOWN_PER_KIND)
-            .order_by(ranked.c.project_id, ranked.c.rank)
-        )
-        for row in rows:
-            names = named.setdefault(row.project_id, [])
-            names.append(
-                str(numbered) % {"number": row.number}
-                if row.number
-                else str(draft) % {"id": row.id}
-            )
-            if row.rank == SHOWN_PER_KIND and row.total > SHOWN_PER_KIND:
-                more = row.total - SHOWN_PER_KIND
-                names.append(more_text(more))
-    return {project_id: ", ".join(names) for project_id, names in named.items()}
-
-
 def _lock_projects(session: Session, condition) -> dict[int, int]:
     """Project id -> customer id as stored, locking the rows (``FOR UPDATE`` on PostgreSQL)."""
     rows = session.execute(
         select(Project.id, Project.customer_id).where(condition).with_for_update()
     )
     return {row.id: row.customer_id for row in rows}
-
-
-def _project_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
-    ids = sorted(set(ids))
-    if not ids:
-        return {}
-    rows = session.execute(select(Project.id, Project.name).where(Project.id.in_(ids)))
-    return {row.id: row.name for row in rows}
-
-
-def _blocked_message(session: Session, blocked: Mapping[int, str], *, done: str = "") -> str:
-    names = _project_names(session, blocked)
-    if len(blocked) == 1:
-        [(project_id, what)] = blocked.items()
-        message = gettext(
-            'Project "%(name)s" cannot move to another customer because it has %(blockers)s. A '
-            "project may change customer only while it has no invoices and no proposals.",
-            name=names.get(project_id, project_id),
-            blockers=what,
-        )
-    else:
-        listed = "; ".join(
-            f'"{names.get(pid, pid)}" ({what})' for pid, what in sorted(blocked.items())
-        )
-        message = ngettext(
-            "%(num)s project cannot move to another customer because invoices or proposals "
-            "exist for it: %(projects)s.",
-            "%(num)s projects cannot move to another customer because invoices or proposals "
-            "exist for them: %(projects)s.",
-            len(blocked),
-            projects=listed,
-        )
-    return f"{message} {done}".strip()
-
-
-def _nothing_saved() -> str:
-    return gettext("Nothing was saved.")
 
 
 # --- the guard on every path ----------------------------------------------------------------
@@ -238,9 +136,7 @@ def _refuse_blocked_customer_changes(session: Session, flush_context, instances)
         for pid, new_id in candidates.items()
         if pid in stored and (new_id is None or new_id != stored[pid])
     ]
-    blocked = _blockers(session, changed)
-    if blocked:
-        raise ProjectMoveBlocked(_blocked_message(session, blocked, done=_nothing_saved()), blocked)
+    refuse_blocked_moves(session, changed)
 
 
 def _column_key(key: Any) -> str | None:
@@ -269,7 +165,7 @@ def _refuse_blocked_bulk_updates(state) -> None:
             condition = and_(condition, Project.customer_id != new_value)
         targeted = select(Project.id).where(condition)
         _lock_projects(session, Project.id.in_(targeted))
-        blocked = _blockers(session, targeted)
+        refuse_blocked_moves(session, targeted)
     else:  # ORM bulk UPDATE by primary key: update(Project) with a list of parameter dicts
         parameters = state.parameters
         rows = parameters if isinstance(parameters, list) else [parameters or {}]
@@ -279,11 +175,9 @@ def _refuse_blocked_bulk_updates(state) -> None:
         if not wanted:
             return
         stored = _lock_projects(session, Project.id.in_(sorted(wanted)))
-        blocked = _blockers(
+        refuse_blocked_moves(
             session, [pid for pid, new in wanted.items() if pid in stored and stored[pid] != new]
         )
-    if blocked:
-        raise ProjectMoveBlocked(_blocked_message(session, blocked, done=_nothing_saved()), blocked)
 
 
 for _name, _listener in (
@@ -393,7 +287,7 @@ def project_checks(customer: Customer) -> list[ProjectCheck]:
         .options(selectinload(Project.manager))
         .order_by(Project.kind, Project.is_closed, Project.name, Project.id)
     ).all()
-    blocked = _blockers(session, select(Project.id).where(Project.customer_id == customer.id))
+    blocked = move_blockers(session, select(Project.id).where(Project.customer_id == customer.id))
     return [
         ProjectCheck(
             id=p.id,
@@ -426,26 +320,6 @@ def likely_duplicates(customer: Customer) -> list[Customer]:
 
 
 # --- moving projects ------------------------------------------------------------------------
-
-
-def _check_target(source: Customer, target: Customer | None) -> Customer:
-    if target is None:
-        raise DomainError(gettext("Choose the customer the projects move to."))
-    if target.id == source.id:
-        raise DomainError(
-            gettext(
-                "The projects already belong to %(customer)s; choose another customer.",
-                customer=_label(target),
-            )
-        )
-    if not target.is_active:
-        raise DomainError(
-            gettext(
-                "%(customer)s is inactivated; reactivate it before moving projects to it.",
-                customer=_label(target),
-            )
-        )
-    return target
 
 
 def _expire_moved(session: Session, ids: Iterable[int], *customers: Customer) -> None:
@@ -489,30 +363,15 @@ def _move(
 ) -> dict[int, str]:
     """Check and move; returns id -> name of the moved projects. No history, no commit."""
     ids = sorted({int(i) for i in project_ids})
-    if not ids:
-        raise DomainError(gettext("Choose at least one project to move."))
-    _check_target(source, target)
     _ensure_may_change(user, source, "move projects away from")
     with session.no_autoflush:  # a form may have set project.customer already: check the DB
-        stored = _lock_projects(session, Project.id.in_(ids))
-        elsewhere = [i for i in ids if stored.get(i) != source.id]
-        if elsewhere:
-            raise DomainError(
-                ngettext(
-                    "%(num)s chosen project no longer belongs to %(customer)s; reload the page. "
-                    "Nothing was moved.",
-                    "%(num)s chosen projects no longer belong to %(customer)s; reload the page. "
-                    "Nothing was moved.",
-                    len(elsewhere),
-                    customer=_label(source),
-                )
-            )
-        blocked = _blockers(session, ids)
-        if blocked:
-            raise ProjectMoveBlocked(
-                _blocked_message(session, blocked, done=gettext("Nothing was moved.")), blocked
-            )
-        names = _project_names(session, ids)
+        stored = _lock_projects(session, Project.id.in_(ids)) if ids else {}
+        problem = move_problem(
+            session, source, target, ids, stored=stored, done=gettext("Nothing was moved.")
+        )
+        if problem is not None:
+            raise problem
+        names = project_names(session, ids)
         _guarded_move(session, source.id, target.id, ids)
     _expire_moved(session, ids, source, target)
     return names
@@ -572,14 +431,6 @@ def change_project_customer(project: Project, target: Customer | None, *, user: 
             if project.id not in stored:
                 raise DomainError(gettext("That project no longer exists."))
             source = session.get(Customer, stored[project.id])
-        if target is not None and target.id == source.id:
-            raise DomainError(
-                gettext(
-                    'Project "%(name)s" already belongs to %(customer)s.',
-                    name=project.name,
-                    customer=_label(source),
-                )
-            )
         names = _move(session, source, target, [project.id], user=user)
         _record_move(session, source, target, names, user=user)
 
@@ -621,6 +472,16 @@ def apply_customer_change(project: Project, *, user: Any = None) -> bool:
         return False
     change_project_customer(project, target, user=user)
     return True
+
+
+def move_refusal(
+    source: Customer, target: Customer | None, project_ids: Iterable[int]
+) -> str | None:
+    """Why moving ``project_ids`` from ``source`` to ``target`` would be refused by the rule
+    (:func:`custreg_admin.rules.moves.move_problem`), or None: for the review page, which asks
+    before the user confirms."""
+    problem = move_problem(db.session, source, target, [int(i) for i in project_ids])
+    return None if problem is None else str(problem)
 
 
 def move_projects(

@@ -12,12 +12,12 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select
 
+from ..errors import DomainError, InvalidIdentifier
 from ..extensions import db
 from ..i18n import gettext, lazy_gettext
 from ..models import Customer, Industry
 from ..registries import CompanyRecord, RegistryError, RegistryProvider, loaded_providers
 from ..registries.http import lookup_budget
-from .errors import DomainError, InvalidIdentifier
 from .identifiers import normalise_identifiers
 
 MAX_QUERY_LENGTH = 200

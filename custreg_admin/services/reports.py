@@ -24,9 +24,11 @@ costs dated this year on the customer's projects that are not internal, so margi
 billing this year minus costs this year; open projects and open sales cases count the customer's
 projects of that kind that are not closed, not ``lost`` and not internal.
 
-Billing and cost figures are money only the viewer may see: a viewer who is neither an admin nor
-has ``can_view_all_invoices`` sees them for the customers they own, and empty (NULL) on every other
-row. Filters and sorts on those figures work on what the viewer sees (a hidden figure never
+Billing and cost figures are money only the viewer may see, by the one rule in
+:mod:`custreg_admin.rules.visibility` (the card, the KPI figures and the invoice list ask the same):
+each figure adds up the invoices and costs the viewer may see, and is empty (NULL) on the rows of
+customers whose money they may not see at all (neither own the customer nor manage one of its
+projects). Filters and sorts on those figures work on what the viewer sees (a hidden figure never
 matches an amount filter), so neither leaks them. Counts of projects are not restricted (they are
 not invoice figures; the KPI cards count them for everyone too).
 
@@ -65,6 +67,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
+from ..errors import DomainError
 from ..extensions import db
 from ..i18n import gettext, lazy_gettext, lazy_pgettext, ngettext
 from ..models import (
@@ -83,11 +86,18 @@ from ..models import (
     VatRate,
     customer_segment,
 )
+from ..rules.billing import cost_counts_for_margin, in_period, invoice_counts_as_billing
+from ..rules.ids import parse_id
+from ..rules.money import CENT, money_sum, money_type
+from ..rules.open_work import is_open_work
+from ..rules.visibility import (
+    project_costs_visible,
+    sees_all_invoices,
+    sees_money_of_customer,
+    visible_invoices,
+)
 from . import lookups
-from .errors import DomainError
-from .ids import parse_id
-from .kpi import invoice_counts_as_billing, local_today
-from .permissions import sees_all_invoices
+from .kpi import local_today
 
 __all__ = [
     "COLUMN_TYPES",
@@ -112,7 +122,6 @@ __all__ = [
 ]
 
 COLUMN_TYPES = ("text", "int", "money", "date", "bool")
-CENT = Decimal("0.01")
 MAX_PAGE_SIZE = 500
 SEMICOLON_LOCALES = ("fi", "nb", "nn", "no")
 
@@ -130,8 +139,8 @@ class QueryContext:
 
     dialect: str
     today: dt.date
-    viewer_id: int | None
-    sees_all: bool
+    #: whose money figures: asked of :mod:`custreg_admin.rules.visibility`
+    viewer: Any
 
     @property
     def sqlite(self) -> bool:
@@ -148,28 +157,6 @@ class QueryContext:
     @property
     def last_year_start(self) -> dt.date:
         return dt.date(self.today.year - 1, 1, 1)
-
-
-class _CentsAsMoney(TypeDecorator):
-    """A sum kept in whole cents (SQLite, exact) read back as ``Decimal`` with two decimals."""
-
-    impl = BigInteger
-    cache_ok = True
-
-    def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        return (Decimal(int(value)) / 100).quantize(CENT)
-
-
-class _NumericAsMoney(TypeDecorator):
-    """A numeric sum read back as ``Decimal`` with two decimals."""
-
-    impl = Numeric(14, 2)
-    cache_ok = True
-
-    def process_result_value(self, value, dialect):
-        return None if value is None else Decimal(value).quantize(CENT)
 
 
 class _DateOfDateTime(TypeDecorator):
@@ -327,27 +314,18 @@ def joined_strings(
 
 
 def _money_type(ctx: QueryContext) -> TypeDecorator:
-    return _CentsAsMoney() if ctx.sqlite else _NumericAsMoney()
-
-
-def _money_sum(ctx: QueryContext, amount) -> ColumnElement[Any]:
-    """SUM of money that is exact: whole cents on SQLite (it keeps Numeric as float)."""
-    if ctx.sqlite:
-        return func.coalesce(func.sum(cast(func.round(amount * 100), BigInteger)), 0)
-    return func.coalesce(func.sum(amount), 0)
-
-
-def _period(column, start: dt.date, end: dt.date) -> ColumnElement[bool]:
-    return and_(column >= start, column < end)
+    return money_type(ctx.sqlite)
 
 
 def _billing(ctx: QueryContext, start: dt.date, end: dt.date) -> ColumnElement[Any]:
+    """The customer's billing in the period, of the invoices the viewer may see."""
     return (
-        select(_money_sum(ctx, Invoice.total))
+        select(money_sum(Invoice.total, ctx.sqlite))
         .where(
             Invoice.customer_id == Customer.id,
-            _period(Invoice.date, start, end),
+            in_period(Invoice.date, start, end),
             invoice_counts_as_billing(),
+            visible_invoices(ctx.viewer),
         )
         .correlate(Customer)
         .scalar_subquery()
@@ -355,14 +333,16 @@ def _billing(ctx: QueryContext, start: dt.date, end: dt.date) -> ColumnElement[A
 
 
 def _costs(ctx: QueryContext) -> ColumnElement[Any]:
+    """The customer's costs this year that count for margin, of those the viewer may see."""
     return (
-        select(_money_sum(ctx, Cost.amount))
+        select(money_sum(Cost.amount, ctx.sqlite))
         .select_from(Cost)
         .join(Project, Project.id == Cost.project_id)
         .where(
-            Project.customer_id == Customer.id,
-            Project.is_internal.is_(False),
-            _period(Cost.date, ctx.year_start, ctx.next_year_start),
+            Project.customer_id == Customer.id,  # the correlated customer is the project's
+            cost_counts_for_margin(),
+            project_costs_visible(ctx.viewer),
+            in_period(Cost.date, ctx.year_start, ctx.next_year_start),
         )
         .correlate(Customer)
         .scalar_subquery()
@@ -370,12 +350,13 @@ def _costs(ctx: QueryContext) -> ColumnElement[Any]:
 
 
 def _visible(ctx: QueryContext, expression: ColumnElement[Any]) -> ColumnElement[Any]:
-    """The money figure where the viewer may see it, NULL elsewhere (raw, in SQL units)."""
-    if ctx.sees_all:
+    """The money figure where the viewer may see some of the customer's money, NULL (hidden)
+    elsewhere (raw, in SQL units)."""
+    if sees_all_invoices(ctx.viewer):
         return expression
-    if ctx.viewer_id is None:  # typed, so that PostgreSQL does not answer an untyped text NULL
+    if getattr(ctx.viewer, "id", None) is None:  # typed: PostgreSQL must not get untyped NULL
         return cast(null(), BigInteger() if ctx.sqlite else Numeric(14, 2))
-    return case((Customer.owner_id == ctx.viewer_id, expression), else_=null())
+    return case((sees_money_of_customer(ctx.viewer), expression), else_=null())
 
 
 def _billing_this_year_raw(ctx: QueryContext) -> ColumnElement[Any]:
@@ -391,13 +372,7 @@ def _open_count(kind: str) -> SqlOf:
     def sql(ctx: QueryContext) -> ColumnElement[int]:
         return (
             select(func.count(Project.id))
-            .where(
-                Project.customer_id == Customer.id,
-                Project.kind == kind,
-                Project.is_closed.is_(False),
-                Project.sales_status != "lost",
-                Project.is_internal.is_(False),
-            )
+            .where(Project.customer_id == Customer.id, Project.kind == kind, is_open_work())
             .correlate(Customer)
             .scalar_subquery()
         )
@@ -1182,8 +1157,7 @@ def _context(spec: ReportSpec) -> QueryContext:
     return QueryContext(
         dialect=db.session.get_bind().dialect.name,
         today=spec.today,
-        viewer_id=getattr(viewer, "id", None),
-        sees_all=sees_all_invoices(viewer),
+        viewer=viewer,
     )
 
 

@@ -8,7 +8,7 @@ Rules:
   copier's own, unshared report.
 * An unshared report of another user does not exist as far as anyone else is concerned: reading
   or changing it raises :class:`ReportNotFound` (the web layer answers 404). Changing a shared
-  report of another user raises :class:`~custreg_admin.services.errors.PermissionDenied` (403).
+  report of another user raises :class:`~custreg_admin.errors.PermissionDenied` (403).
   This holds for administrators too: reports are personal.
 * Names are unique per owner (case-insensitively) and at most 200 characters.
 """
@@ -22,11 +22,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from ..errors import DomainError, PermissionDenied
 from ..extensions import db
 from ..i18n import gettext
 from ..models import SavedReport
-from .errors import DomainError, PermissionDenied
-from .ids import parse_id
+from ..rules.ids import parse_id
 from .reports import ReportSpec, make_spec
 
 __all__ = [

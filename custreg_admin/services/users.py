@@ -8,10 +8,10 @@ import secrets
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..errors import DomainError
 from ..extensions import db
 from ..i18n import gettext
 from ..models import ROLES, User
-from .errors import DomainError
 
 
 def find_by_email(email: str) -> User | None:

@@ -190,7 +190,8 @@ def test_move_a_project_and_see_a_blocked_move_explained(page, live_server, make
         f"&target={ids['target']}&action=review"
     )
     expect(page.locator(".alert-danger")).to_contain_text(
-        '"Support contract" cannot move: it has invoice INV-2024-7'
+        'Project "Support contract" cannot move to another customer because it has invoice '
+        "INV-2024-7"
     )
     expect(page.get_by_test_id("confirm-move")).to_have_count(0)
 

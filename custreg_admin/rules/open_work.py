@@ -1,0 +1,72 @@
+"""Open work, active customers and prospects: what the KPI counts and the Summary drill-downs
+select.
+
+* *Open work*: a sales case or project that is not closed, not in sales status ``lost`` and not
+  internal.
+* *Active customer*: not inactivated, with at least one open sales case or project.
+* *Prospect*: not inactivated; an open sales case in status ``in_progress``; no billing ever
+  (any date, whoever looks: a customer that has been billed is not a prospect); and no sales case
+  or project in status ``won`` - *any* such row, internal or not, open or closed.
+
+The counts are not subject to invoice visibility: they count customers, which every user sees.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, and_, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from ..models import Customer, Invoice, Project
+from .billing import invoice_counts_as_billing
+
+
+def is_open_work() -> ColumnElement[bool]:
+    """Condition on ``Project``: open work (not closed, not ``lost``, not internal)."""
+    return and_(
+        Project.is_internal.is_(False),
+        Project.is_closed.is_(False),
+        Project.sales_status != "lost",
+    )
+
+
+def open_work_of_customer(*, kind: str | None = None, sales_status: str | None = None) -> Select:
+    """The open work of the (correlated) ``Customer``, optionally of one kind and sales status."""
+    query = (
+        select(Project.id)
+        .where(Project.customer_id == Customer.id, is_open_work())
+        .correlate(Customer)  # only the customer: these conditions also run inside queries
+    )  # on invoices and costs joined to projects, which must not be correlated away
+    if kind is not None:
+        query = query.where(Project.kind == kind)
+    if sales_status is not None:
+        query = query.where(Project.sales_status == sales_status)
+    return query
+
+
+def active_customer_condition() -> ColumnElement[bool]:
+    """Condition on ``Customer``: counted in "Active customers"."""
+    return and_(Customer.is_active.is_(True), open_work_of_customer().exists())
+
+
+def prospect_condition() -> ColumnElement[bool]:
+    """Condition on ``Customer``: counted in "Prospects in pipeline"."""
+    billed = (
+        select(Invoice.id)
+        .where(Invoice.customer_id == Customer.id, invoice_counts_as_billing())
+        .correlate(Customer)
+    )
+    won = (
+        select(Project.id)
+        .where(Project.customer_id == Customer.id, Project.sales_status == "won")
+        .correlate(Customer)
+    )
+    return and_(
+        Customer.is_active.is_(True),
+        open_work_of_customer(kind="sales_case", sales_status="in_progress").exists(),
+        ~billed.exists(),
+        ~won.exists(),
+    )
+
+
+#: The KPI counts by name, as the Summary's "Counted in" drill-down and saved selections name them.
+KPI_CONDITIONS = {"active": active_customer_condition, "prospects": prospect_condition}

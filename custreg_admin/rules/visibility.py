@@ -1,0 +1,96 @@
+"""Who may see which money: the one visibility rule for invoices and costs.
+
+A viewer sees **all** invoices and costs when they are an admin or have
+``can_view_all_invoices``. Otherwise they see an invoice when they own its customer
+(``Customer.owner_id``) or manage its project (``Project.manager_id``), and a cost when they own
+its project's customer or manage its project. Nobody (``None``, an anonymous user) sees none.
+
+Every list, card, KPI figure, report, download and JSON answer that shows invoices, costs or sums
+of them asks this module; none re-derives the rule. The predicates are self-contained subqueries
+(``correlate(None)``), so they can sit inside any statement, correlated or not.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, false, or_, select, true
+
+from ..models import Cost, Customer, Invoice, Project
+
+
+def sees_all_invoices(user: Any) -> bool:
+    """Admins and users with ``can_view_all_invoices`` see every invoice and cost."""
+    return getattr(user, "role", None) == "admin" or bool(
+        getattr(user, "can_view_all_invoices", False)
+    )
+
+
+def _viewer_id(user: Any) -> int | None:
+    return getattr(user, "id", None)
+
+
+def owned_customers(user_id: int):
+    """The ids of the customers ``user_id`` owns (a subquery)."""
+    return select(Customer.id).where(Customer.owner_id == user_id).correlate(None)
+
+
+def managed_projects(user_id: int):
+    """The ids of the projects ``user_id`` manages (a subquery)."""
+    return select(Project.id).where(Project.manager_id == user_id).correlate(None)
+
+
+def visible_invoices(user: Any) -> ColumnElement[bool]:
+    """Condition on ``Invoice``: the invoices ``user`` may see."""
+    if sees_all_invoices(user):
+        return true()
+    user_id = _viewer_id(user)
+    if user_id is None:
+        return false()
+    return or_(
+        Invoice.customer_id.in_(owned_customers(user_id)),
+        Invoice.project_id.in_(managed_projects(user_id)),
+    )
+
+
+def project_costs_visible(user: Any) -> ColumnElement[bool]:
+    """Condition on ``Project`` joined with its ``Customer``: ``user`` may see the project's
+    costs (they see all, own the customer, or manage the project)."""
+    if sees_all_invoices(user):
+        return true()
+    user_id = _viewer_id(user)
+    if user_id is None:
+        return false()
+    return or_(Customer.owner_id == user_id, Project.manager_id == user_id)
+
+
+def visible_costs(user: Any) -> ColumnElement[bool]:
+    """Condition on ``Cost``: the costs ``user`` may see (like invoices, through the project)."""
+    if sees_all_invoices(user):
+        return true()
+    if _viewer_id(user) is None:
+        return false()
+    projects = (
+        select(Project.id)
+        .join(Customer, Customer.id == Project.customer_id)
+        .where(project_costs_visible(user))
+        .correlate(None)
+    )
+    return Cost.project_id.in_(projects)
+
+
+def sees_money_of_customer(user: Any) -> ColumnElement[bool]:
+    """Condition on ``Customer``: ``user`` may see some of its money (they see all, own it, or
+    manage one of its projects). Where this is false a per-customer money figure is hidden
+    (empty), not zero."""
+    if sees_all_invoices(user):
+        return true()
+    user_id = _viewer_id(user)
+    if user_id is None:
+        return false()
+    manages_one = exists(
+        select(Project.id)
+        .where(Project.customer_id == Customer.id, Project.manager_id == user_id)
+        .correlate(Customer)
+    )
+    return or_(Customer.owner_id == user_id, manages_one)
