@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from custreg_admin.services.errors import InvalidIdentifier
+from custreg_admin.errors import InvalidIdentifier
 from custreg_admin.services.identifiers import country_of, normalise_identifiers, search_variants
 
 
