@@ -174,12 +174,73 @@ def test_duplicate_business_id_warns_with_a_link_then_saves_on_confirmation(app,
     assert "already used by" in page
     assert f"/admin/customers/details/?id={first}" in page
     assert len(_customers(app)) == 1
+    assert "Failed to create record" not in page  # one message: the warning
     token = re.search(r'name="confirm_duplicate"[^>]*value="([^"]+)"', page)
     assert token, "the form carries the confirmation"
     data["confirm_duplicate"] = token.group(1).replace("&#124;", "|")
     response = admin_client.post("/admin/customers/new/", data=data)
     assert response.status_code == 302
     assert [c.business_id for c in _customers(app)] == ["0112038-9", "0112038-9"]
+
+
+def _edit(client, cid, **fields):
+    path = f"/admin/customers/edit/?id={cid}"
+    data = {"csrf_token": csrf_token(client, path), "country": "FI"}
+    data.update(fields)
+    return client.post(path, data=data)
+
+
+def test_after_a_merge_the_kept_customer_saves_at_the_first_try(app, admin_client, make_user):
+    from custreg_admin.services import projects
+
+    keep_id = _add(
+        app, name="Nokia Oyj", business_id="0112038-9", vat_number="FI01120389", country="FI"
+    )
+    duplicate_id = _add(
+        app, name="Nokia (dup)", business_id="0112038-9", vat_number="FI01120389", country="FI"
+    )
+    with app.app_context():
+        duplicate, keep = db.session.get(Customer, duplicate_id), db.session.get(Customer, keep_id)
+        projects.merge_customers(duplicate, keep, {})
+        assert not db.session.get(Customer, duplicate_id).is_active
+    for name in ("Nokia Corporation", "Nokia Oyj"):  # every later edit too
+        response = _edit(admin_client, keep_id, name=name, business_id="0112038-9", number="1001")
+        assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+        card = admin_client.get(response.headers["Location"]).get_data(as_text=True)
+        assert "already used by" not in card and "Failed to save record" not in card
+    assert _customers(app)[0].name == "Nokia Oyj"
+
+
+def test_an_inactivated_customer_never_blocks_and_gets_a_quiet_note_on_create(app, admin_client):
+    old = _add(
+        app,
+        name="Vanha Oy",
+        business_id="0112038-9",
+        vat_number="FI01120389",
+        country="FI",
+        is_active=False,
+    )
+    data = _form(admin_client, name="Uusi Oy", business_id="0112038-9")
+    response = admin_client.post("/admin/customers/new/", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    card = admin_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "An inactivated customer has the same business ID or VAT number" in card
+    assert f"/admin/customers/details/?id={old}" in card
+    assert "already used by" not in card
+
+
+def test_an_edit_that_keeps_a_confirmed_business_id_does_not_ask_again(app, admin_client):
+    first = _add(app, name="A Oy", business_id="0112038-9", country="FI", number=1001)
+    second = _add(app, name="B Oy", business_id="0112038-9", country="FI", number=1002)
+    response = _edit(admin_client, second, name="B Oy Ab", business_id="0112038-9", number="1002")
+    assert response.status_code == 302
+    # changing to a number another active customer has asks, with one message
+    third = _add(app, name="C Oy", business_id="1572860-0", country="FI", number=1003)
+    response = _edit(admin_client, third, name="C Oy", business_id="0112038-9", number="1003")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "already used by" in page and f"/admin/customers/details/?id={first}" in page
+    assert "Failed to save record" not in page
 
 
 def test_editing_a_customer_does_not_warn_about_itself(app, admin_client):

@@ -139,7 +139,7 @@ def test_pick_fills_the_form_save_keeps_it_and_the_card_shows_it(registry_app, u
     assert 'value="0112038-9"' in page and 'value="FI01120389"' in page
     assert 'value="Karakaari 7"' in page and 'value="ESPOO"' in page
     assert 'value="c/o Talous, PL 226"' in page
-    assert 'value="www.acme.example"' in page
+    assert 'value="https://www.acme.example"' in page
     assert re.search(r'<option selected value="\d+">26300 Manufacture', page)
     assert 'data-testid="industry-offer"' not in page  # matched by code
     assert "nothing is saved until you do" in page

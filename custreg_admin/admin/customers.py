@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import json
 
-from flask import current_app, flash, g, has_app_context, jsonify, redirect, request, url_for
+from flask import (
+    current_app,
+    flash,
+    g,
+    has_app_context,
+    jsonify,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from flask_admin import expose
 from flask_admin.actions import action
+from flask_admin.babel import gettext as admin_gettext
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.form import rules
 from flask_admin.model.form import InlineFormAdmin
 from markupsafe import Markup, escape
 from sqlalchemy.orm import selectinload, undefer
 from wtforms import BooleanField, HiddenField, SelectField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation
 
 from ..context import current_custreg_user, current_user
 from ..errors import DomainError, InvalidIdentifier
@@ -240,6 +251,41 @@ def _customer_from(prefill: registry_lookup.Prefill) -> Customer:
         for a in prefill.addresses
     ]
     return customer
+
+
+class WebsiteAddress:
+    """A WTForms validator: an http(s) address, written as stored (``https://`` added)."""
+
+    def __call__(self, form, field) -> None:
+        try:
+            field.data = customer_service.website_value(field.data)
+        except InvalidIdentifier as error:
+            raise StopValidation(str(error)) from None
+
+
+def _customer_links(customers) -> Markup:
+    """Links to the customers' cards ("1001 Acme Oy, ...")."""
+    return Markup(
+        ", ".join(
+            f'<a href="{escape(url_for(".details_view", id=c.id))}">'
+            f"{escape(c.number)} {escape(c.name)}</a>"
+            for c in customers
+        )
+    )
+
+
+def _drop_failed_flash() -> None:
+    """Take Flask-Admin's red "Failed to create/save record." back when the form was refused
+    only to ask for a confirmation (the duplicate warning): one message says what happened."""
+    failed = {
+        str(admin_gettext("Failed to create record.")),
+        str(admin_gettext("Failed to save record.")),
+    }
+    flashes = session.get("_flashes")
+    if flashes:
+        kept = [(category, message) for category, message in flashes if str(message) not in failed]
+        if len(kept) != len(flashes):
+            session["_flashes"] = kept
 
 
 def _not_required(field) -> None:
@@ -482,7 +528,10 @@ class CustomerView(ProtectedModelView):
         },
         "country": {"choices": country_select_choices},
         "owner": {"query_factory": lookups.active_users},
-        "website": {"validators": [Optional(), Length(max=300)]},
+        "website": {
+            "validators": [Optional(), Length(max=300), WebsiteAddress()],
+            "description": lazy_gettext("An http or https address; www.example.com will do."),
+        },
         "email": {"validators": [Optional(), Length(max=254)]},
         "phone": {"validators": [Optional(), Length(max=50)]},
     }
@@ -611,16 +660,25 @@ class CustomerView(ProtectedModelView):
         if not valid:
             return False
         own = getattr(form, "_obj", None)
-        duplicates = customer_service.find_duplicates(
-            found.business_id, found.vat_number, exclude_id=own.id if own is not None else None
+        found_duplicates = customer_service.duplicates_for_save(
+            found.business_id, found.vat_number, customer=own
         )
+        duplicates = found_duplicates.active
         token = f"{found.business_id}|{found.vat_number}"
-        if duplicates and form.confirm_duplicate.data != token:
-            links = ", ".join(
-                f'<a href="{escape(url_for(".details_view", id=c.id))}">'
-                f"{escape(c.number)} {escape(c.name)}</a>"
-                for c in duplicates
+        if found_duplicates.inactivated and not duplicates:
+            flash(
+                html(
+                    gettext(
+                        "An inactivated customer has the same business ID or VAT number: "
+                        "%(customers)s."
+                    ),
+                    customers=_customer_links(found_duplicates.inactivated),
+                ),
+                "info",
             )
+        if duplicates and form.confirm_duplicate.data != token:
+            links = _customer_links(duplicates)
+            form._custreg_confirmation_asked = True  # the one message: no "Failed to create"
             form.business_id.errors.append(
                 gettext(
                     "Another customer already has this business ID or VAT number. "
@@ -634,7 +692,7 @@ class CustomerView(ProtectedModelView):
                         "that this is not a duplicate; saving again keeps both."
                     ),
                     business_id=found.business_id,
-                    customers=Markup(links),
+                    customers=links,
                 ),
                 "warning",
             )
@@ -708,6 +766,8 @@ class CustomerView(ProtectedModelView):
     # --- card -------------------------------------------------------------------------------
 
     def render(self, template, **kwargs):
+        if getattr(kwargs.get("form"), "_custreg_confirmation_asked", False):
+            _drop_failed_flash()
         if template == self.details_template and kwargs.get("model") is not None:
             kwargs.update(self._card_context(kwargs["model"]))
         elif template == self.list_template:
@@ -846,6 +906,7 @@ class CustomerView(ProtectedModelView):
             "merged_into": project_service.merged_into(customer),
             "merged_from": project_service.merged_from(customer),
             "can_refresh": bool(customer.business_id and registries),
+            "website_link": customer_service.website_link(customer.website),
             "registry_label": registries[0].label if registries else None,
             "status_labels": STATUS_LABELS,
             "sales_status_label": lambda code: label(SALES_STATUS_LABELS, code),

@@ -17,6 +17,7 @@ from ..models import Customer, EInvoiceAddress, Invoice, Project, Proposal
 from ..rules import einvoice as einvoice_rule
 from ..rules.ids import parse_id
 from ..rules.visibility import visible_invoices
+from ..rules.website import InvalidWebsite, link_of, normalise_website
 
 FIRST_CUSTOMER_NUMBER = 1001
 
@@ -28,9 +29,14 @@ def next_customer_number() -> int:
 
 
 def find_duplicates(
-    business_id: str | None, vat_number: str | None, *, exclude_id: int | None = None
+    business_id: str | None,
+    vat_number: str | None,
+    *,
+    exclude_id: int | None = None,
+    active: bool | None = None,
 ) -> list[Customer]:
-    """Other customers that already carry this business ID or VAT number."""
+    """Other customers that already carry this business ID or VAT number (only the active or
+    only the inactivated ones with ``active``)."""
     conditions = []
     if business_id:
         conditions.append(Customer.business_id == business_id)
@@ -41,7 +47,51 @@ def find_duplicates(
     query = select(Customer).where(or_(*conditions)).order_by(Customer.number)
     if exclude_id is not None:
         query = query.where(Customer.id != exclude_id)
+    if active is not None:
+        query = query.where(Customer.is_active.is_(active))
     return list(db.session.scalars(query.limit(5)))
+
+
+@dataclass(frozen=True)
+class Duplicates:
+    """Other customers with a business ID or VAT number being saved."""
+
+    #: active customers: the user confirms that this is not a duplicate before saving
+    active: list[Customer]
+    #: inactivated ones (merged duplicates among them): never block a save, a note at most
+    inactivated: list[Customer]
+
+
+def duplicates_for_save(
+    business_id: str | None,
+    vat_number: str | None,
+    *,
+    customer: Customer | None = None,
+) -> Duplicates:
+    """What a save of these numbers should say about other customers that have them.
+
+    ``customer``: the customer being edited (None: a new one). An edit that keeps the stored
+    numbers asks nothing (the duplicates were confirmed, or merged, before); inactivated
+    customers never ask, and only a new customer hears of them.
+    """
+    exclude_id = customer.id if customer is not None else None
+    unchanged = (
+        customer is not None
+        and customer.business_id == business_id
+        # a VAT number derived now from the same business ID is no new number
+        and (customer.vat_number or vat_number) == vat_number
+    )
+    active = (
+        []
+        if unchanged
+        else find_duplicates(business_id, vat_number, exclude_id=exclude_id, active=True)
+    )
+    inactivated = (
+        []
+        if customer is not None
+        else find_duplicates(business_id, vat_number, exclude_id=exclude_id, active=False)
+    )
+    return Duplicates(active=active, inactivated=inactivated)
 
 
 def deletion_blockers(customer_id: int) -> list[str]:
@@ -221,3 +271,19 @@ def keep_one_default(customer: Customer) -> list[EInvoiceAddress]:
     for row, keep in zip(rows, flags, strict=True):
         row.is_default = keep
     return replaced
+
+
+# --------------------------------------------------------------------------- website
+
+
+def website_value(value: str | None) -> str | None:
+    """The website as stored (an http(s) address; ``https://`` added to a bare domain).
+    Raises :class:`InvalidIdentifier` (field ``website``) for anything else."""
+    try:
+        return normalise_website(value)
+    except InvalidWebsite as problem:
+        raise InvalidIdentifier("website", str(problem)) from problem
+
+
+#: the address a card may link to for a stored website (None: not an http(s) address)
+website_link = link_of

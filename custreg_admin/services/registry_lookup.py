@@ -18,6 +18,7 @@ from ..i18n import gettext, lazy_gettext
 from ..models import Customer, Industry
 from ..registries import CompanyRecord, RegistryError, RegistryProvider, loaded_providers
 from ..registries.http import lookup_budget
+from ..rules.website import link_of
 from .identifiers import normalise_identifiers
 
 MAX_QUERY_LENGTH = 200
@@ -197,7 +198,7 @@ def prefill_from(record: CompanyRecord) -> Prefill:
         country=record.country,
         business_id=business_id,
         vat_number=vat_number or None,
-        website=record.website,
+        website=link_of(record.website),  # as stored: https:// before a bare domain
         addresses=addresses,
         industry_id=industry.id if industry is not None else None,
         industry_code=record.industry_code,
