@@ -58,6 +58,7 @@ from .fields import (
     country_select_choices,
     optional_country_select_choices,
 )
+from .records import kpi_money_links
 
 CARD_INVOICE_ROWS = 20
 
@@ -895,6 +896,7 @@ class CustomerView(ProtectedModelView):
                 name: self._drill_down_url(view_args, name) for name in ("active", "prospects")
             },
             "kpi_sees_all": sees_all_invoices(current_user),
+            "kpi_money_links": kpi_money_links(self.admin._views, today, customer_set),
         }
 
     def _card_context(self, customer: Customer) -> dict:

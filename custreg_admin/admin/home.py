@@ -12,6 +12,7 @@ from ..services.kpi_cache import cached_billing_by_month, cached_kpis
 from .base import ProtectedMixin
 from .charts import month_bars
 from .customers import CustomerView
+from .records import kpi_money_links
 
 
 class HomeView(ProtectedMixin, AdminIndexView):
@@ -36,4 +37,6 @@ class HomeView(ProtectedMixin, AdminIndexView):
             sees_all=sees_all_invoices(current_user),
             links=links,
             own_links=own_links,
+            money_links=kpi_money_links(self.admin._views, today),
+            own_money_links=kpi_money_links(self.admin._views, today, own),
         )

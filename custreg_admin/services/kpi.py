@@ -30,7 +30,7 @@ figure and list always agree. All figures are computed in one SQL statement.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -62,9 +62,17 @@ __all__ = [
     "ACTIVE_STATES",
     "CustomerFilter",
     "KpiFigures",
+    "PERIODS",
     "billing_by_month",
+    "billing_invoice_condition",
     "compute_kpis",
+    "costs_of_customers",
+    "format_period",
+    "invoices_of_customers",
+    "kpi_periods",
     "local_today",
+    "margin_cost_condition",
+    "parse_period",
 ]
 
 
@@ -78,14 +86,30 @@ class KpiFigures:
     billing_last_month: Decimal
     active_customers: int
     prospects_in_pipeline: int
+    #: Last month's billing up to the same day of the month as ``today`` (see
+    #: :func:`kpi_periods`): the month-to-date comparison for ``billing_this_month``.
+    billing_last_month_to_date: Decimal = ZERO
+    #: The two parts of ``margin_this_year``: billing this year minus the costs this year.
+    billing_this_year: Decimal = ZERO
+    costs_this_year: Decimal = ZERO
 
     @property
     def billing_change_percent(self) -> Decimal | None:
-        """Change from last month to this month in %, one decimal; None when last month is 0."""
-        if not self.billing_last_month:
-            return None
-        change = (self.billing_this_month - self.billing_last_month) / self.billing_last_month
-        return (change * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        """Change from the whole of last month to this month in %, one decimal (Severa's
+        figure); None when last month is 0."""
+        return _change_percent(self.billing_this_month, self.billing_last_month)
+
+    @property
+    def billing_change_to_date_percent(self) -> Decimal | None:
+        """Change from last month up to the same day to this month in %, one decimal; None
+        when that part of last month is 0."""
+        return _change_percent(self.billing_this_month, self.billing_last_month_to_date)
+
+
+def _change_percent(now: Decimal, before: Decimal) -> Decimal | None:
+    if not before:
+        return None
+    return ((now - before) / before * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
@@ -241,6 +265,81 @@ def _month_start(day: date, months_back: int = 0) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
+#: The periods of the money figures, by name (see :func:`kpi_periods`).
+PERIODS = ("year", "month", "last_month", "last_month_to_date")
+
+
+def kpi_periods(today: date) -> dict[str, tuple[date, date]]:
+    """The periods of the money figures on ``today``, as ``(first day, day after the last)``.
+
+    * ``year``, ``month``, ``last_month``: whole calendar periods;
+    * ``last_month_to_date``: last month from its 1st up to the same day of the month as
+      ``today``. When last month is shorter (30 or 31 March against February), it ends with last
+      month's last day; on the last day of a month (28 February against January) it is the
+      whole of last month, since the whole of this month has then been reached.
+    """
+    month_start, last_month_start = _month_start(today), _month_start(today, 1)
+    next_month = _month_start(today, -1)
+    if (next_month - today).days == 1:  # the last day of the month
+        to_date_end = month_start
+    else:
+        to_date_end = min(last_month_start + timedelta(days=today.day), month_start)
+    return {
+        "year": (date(today.year, 1, 1), date(today.year + 1, 1, 1)),
+        "month": (month_start, next_month),
+        "last_month": (last_month_start, month_start),
+        "last_month_to_date": (last_month_start, to_date_end),
+    }
+
+
+def format_period(start: date, end: date) -> str:
+    """A period ``start <= day < end`` as text for a link: ``2026-12-01..2026-12-31`` (the
+    last day included); :func:`parse_period` reads it back."""
+    return f"{start.isoformat()}..{(end - timedelta(days=1)).isoformat()}"
+
+
+def parse_period(text: Any) -> tuple[date, date] | None:
+    """``(start, day after the last)`` of a :func:`format_period` text; None when it is not
+    one (or ends before it starts)."""
+    first, sep, last = str(text or "").strip().partition("..")
+    try:
+        start, end = date.fromisoformat(first), date.fromisoformat(last) + timedelta(days=1)
+    except (ValueError, OverflowError):
+        return None
+    return (start, end) if sep and start < end else None
+
+
+# --------------------------------------------------------------------------- drill-downs
+
+
+def billing_invoice_condition(start: date, end: date) -> ColumnElement[bool]:
+    """Condition on ``Invoice``: counts as billing in ``start <= date < end``. With the
+    viewer's visibility and the customer filter, the rows of a billing figure."""
+    return and_(in_period(Invoice.date, start, end), invoice_counts_as_billing())
+
+
+def margin_cost_condition(start: date, end: date) -> ColumnElement[bool]:
+    """Condition on ``Cost``: dated in ``start <= date < end`` and counting towards margin
+    (with visibility and the customer filter, the costs the margin subtracts)."""
+    counting = select(Project.id).where(cost_counts_for_margin()).correlate(None)
+    return and_(in_period(Cost.date, start, end), Cost.project_id.in_(counting))
+
+
+def invoices_of_customers(filters: CustomerFilter | CustomerSet) -> ColumnElement[bool]:
+    """Condition on ``Invoice``: of a customer matching ``filters``."""
+    return Invoice.customer_id.in_(select(Customer.id).where(filters.condition()))
+
+
+def costs_of_customers(filters: CustomerFilter | CustomerSet) -> ColumnElement[bool]:
+    """Condition on ``Cost``: on a project of a customer matching ``filters``."""
+    projects = (
+        select(Project.id)
+        .join(Customer, Customer.id == Project.customer_id)
+        .where(filters.condition())
+    )
+    return Cost.project_id.in_(projects)
+
+
 # --------------------------------------------------------------------------- the figures
 
 
@@ -251,20 +350,17 @@ def compute_kpis(user: Any, today: date, filters: CustomerFilter | None = None) 
     how ``active_state`` interacts with the counts); ``None``: the company's totals.
     """
     sqlite = _is_sqlite()
-    year_start, next_year = date(today.year, 1, 1), date(today.year + 1, 1, 1)
-    month_start, last_month_start = _month_start(today), _month_start(today, 1)
-    next_month = _month_start(today, -1)
+    periods = kpi_periods(today)
+    year_start, next_year = periods["year"]
+    last_month_start = periods["last_month"][0]
 
     amount = summable(Invoice.total, sqlite)
     invoices = (
         select(
-            func.sum(case((in_period(Invoice.date, year_start, next_year), amount))).label("year"),
-            func.sum(case((in_period(Invoice.date, month_start, next_month), amount))).label(
-                "month"
-            ),
-            func.sum(case((in_period(Invoice.date, last_month_start, month_start), amount))).label(
-                "last_month"
-            ),
+            *(
+                func.sum(case((in_period(Invoice.date, *periods[name]), amount))).label(name)
+                for name in PERIODS
+            )
         )
         .select_from(Invoice)
         .where(
@@ -291,18 +387,23 @@ def compute_kpis(user: Any, today: date, filters: CustomerFilter | None = None) 
         invoices.c.year,
         invoices.c.month,
         invoices.c.last_month,
+        invoices.c.last_month_to_date,
         costs.c.costs,
         count(active_customer_condition()).label("active"),
         count(prospect_condition()).label("prospects"),
     ).select_from(invoices.join(costs, true()))
     row = db.session.execute(statement).one()
 
+    billing_this_year, costs_this_year = _money(row.year, sqlite), _money(row.costs, sqlite)
     return KpiFigures(
-        margin_this_year=_money(row.year, sqlite) - _money(row.costs, sqlite),
+        margin_this_year=billing_this_year - costs_this_year,
         billing_this_month=_money(row.month, sqlite),
         billing_last_month=_money(row.last_month, sqlite),
         active_customers=int(row.active or 0),
         prospects_in_pipeline=int(row.prospects or 0),
+        billing_last_month_to_date=_money(row.last_month_to_date, sqlite),
+        billing_this_year=billing_this_year,
+        costs_this_year=costs_this_year,
     )
 
 

@@ -56,6 +56,11 @@ def _load_figures(stored: dict[str, str]) -> KpiFigures:
         billing_last_month=Decimal(stored["billing_last_month"]),
         active_customers=int(stored["active_customers"]),
         prospects_in_pipeline=int(stored["prospects_in_pipeline"]),
+        **{
+            name: Decimal(stored[name])
+            for name in ("billing_last_month_to_date", "billing_this_year", "costs_this_year")
+            if name in stored  # entries stored before these figures existed
+        },
     )
 
 
