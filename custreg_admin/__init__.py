@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-from .config import DEFAULTS, from_environment, sqlalchemy_url
+from .config import DEFAULTS, from_environment, require_driver, sqlalchemy_url
 from .context import current_custreg_user
 from .extension import CustReg, host_include_name
 from .extensions import MIGRATIONS_DIR, VERSION_TABLE, csrf, db, engine_options, migrate
@@ -37,7 +38,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     ``CUSTREG_SECRET_KEY``. (To put the module into an app of your
     own, use :class:`CustReg` instead.)
     """
-    app = Flask(__name__, instance_relative_config=True)
+    # the instance folder: CUSTREG_INSTANCE_PATH, else Flask's (in a virtualenv,
+    # <venv>/var/custreg_admin-instance/; in a checkout, ./instance/)
+    instance_path = (config or {}).get("CUSTREG_INSTANCE_PATH") or os.environ.get(
+        "CUSTREG_INSTANCE_PATH"
+    )
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        instance_path=os.path.abspath(instance_path) if instance_path else None,
+    )
     app.config.from_mapping(DEFAULTS)
     app.config.update(from_environment())
     if config:
@@ -50,6 +60,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.config["CUSTREG_DATABASE_URL"] = database_url
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", sqlalchemy_url(database_url))
+    require_driver(str(app.config["SQLALCHEMY_DATABASE_URI"]))
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
         app.config["SQLALCHEMY_DATABASE_URI"],
         app.config.get("SQLALCHEMY_ENGINE_OPTIONS"),

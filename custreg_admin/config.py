@@ -107,3 +107,33 @@ def sqlalchemy_url(url: str) -> str:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
+
+
+class MissingDatabaseDriver(RuntimeError):
+    """The database URL names a database whose driver is not installed (one line: the extra)."""
+
+
+def require_driver(url: str) -> None:
+    """Raise :class:`MissingDatabaseDriver` naming the extra to install when ``url`` (as
+    :func:`sqlalchemy_url` gives it) needs a driver that is missing."""
+    import importlib.util
+
+    if url.startswith("postgresql+psycopg") and importlib.util.find_spec("psycopg") is None:
+        raise _cli_friendly(
+            "CUSTREG_DATABASE_URL is a PostgreSQL URL but the psycopg driver is not installed: "
+            "pip install 'custreg-admin[postgres]'"
+        )
+
+
+def _cli_friendly(message: str) -> MissingDatabaseDriver:
+    """Under ``flask`` the error is shown as one line ("Error: ..."), not a traceback."""
+    try:
+        from flask.cli import NoAppException
+    except ImportError:  # pragma: no cover - Flask is a dependency
+        return MissingDatabaseDriver(message)
+
+    class _Missing(MissingDatabaseDriver, NoAppException):
+        def __init__(self, text: str) -> None:
+            NoAppException.__init__(self, text)
+
+    return _Missing(message)

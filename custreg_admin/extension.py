@@ -37,7 +37,7 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
 from werkzeug.local import LocalProxy
 
-from .config import DEFAULTS, sqlalchemy_url
+from .config import DEFAULTS, require_driver, sqlalchemy_url
 from .context import (
     EXTENSION_KEY,
     AccessHook,
@@ -318,6 +318,7 @@ def _init_database(app: Flask, host_db: SQLAlchemy | None) -> str:
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     url = sqlalchemy_url(url)
+    require_driver(url)
     options = engine_options(url, None, app.config.get("CUSTREG_DATABASE_APPLICATION_NAME"))
     db.bind_app(app, url=url, engine_options=options)
     return "own"

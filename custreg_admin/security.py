@@ -79,6 +79,11 @@ def secret_key(app: Flask) -> str:
     if configured:
         return str(configured)
     if not is_development(app):
+        if _cli_without_serving():
+            # `flask custreg init-db | create-user | plugins | demo`, `--help`: nothing is
+            # signed; a throw-away key, and the app is never served with it
+            app.config["CUSTREG_THROWAWAY_SECRET_KEY"] = True
+            return secrets.token_hex(32)
         raise InsecureConfiguration(
             "CUSTREG_SECRET_KEY is not set. In production the customer registry needs a secret "
             "key of its own to sign sessions: set CUSTREG_SECRET_KEY (e.g. the output of "
@@ -92,6 +97,19 @@ def secret_key(app: Flask) -> str:
     key_file.write_text(key)
     os.chmod(key_file, 0o600)
     return key
+
+
+def _cli_without_serving() -> bool:
+    """Whether the app is being loaded by a ``flask`` command other than ``run`` (a command
+    line task: the schema, users, plugins). Servers (gunicorn, ``flask run``) never are."""
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    names = set()
+    while ctx is not None:
+        names.add(ctx.info_name)
+        ctx = ctx.parent
+    return bool(names) and "run" not in names
 
 
 # --- cookies -------------------------------------------------------------------------------------

@@ -138,27 +138,3 @@ def test_a_mistake_in_a_statement_is_not_taken_for_a_lost_database(app, client, 
         with pytest.raises(OperationalError):
             client.get("/admin/")
     app.view_functions["custreg_admin_home.index"] = original
-
-
-# --- request size --------------------------------------------------------------------------------
-
-
-def test_a_request_over_the_limit_gets_a_page_saying_the_limit(app_factory, make_user):
-    small = app_factory(CUSTREG_MAX_CONTENT_LENGTH=16 * 1024)
-    with small.app_context():
-        db.create_all()
-    client = small.test_client()
-    log_in(client, make_user("admin"))
-    token = csrf_token(client, "/admin/customers/new/")
-    response = client.post(
-        "/admin/customers/new/",
-        data={"csrf_token": token, "name": "Big", "notes": "x" * 20_000},
-    )
-    assert response.status_code == 413
-    page = response.get_data(as_text=True)
-    assert "What was sent is larger than the customer registry accepts (at most 16 kB)" in page
-    assert "Nothing was saved" in page
-
-
-def test_the_default_limit_is_one_megabyte(app):
-    assert app.config["MAX_CONTENT_LENGTH"] == 1024 * 1024

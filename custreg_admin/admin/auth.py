@@ -9,18 +9,28 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Length, ValidationError
 
+from ..errors import DomainError
 from ..i18n import TEMPLATE_HELPERS, current_language, gettext, lazy_gettext
 from ..security import Verdict
-from ..services.users import authenticate, end_sessions
+from ..services.users import authenticate, end_sessions, valid_email
 
 auth_blueprint = Blueprint("custreg_auth", __name__)
 
 
+def login_email(form, field) -> None:
+    """The e-mail rule of :func:`custreg_admin.services.users.valid_email` (the one
+    ``create-user`` applies too)."""
+    try:
+        valid_email(field.data or "")
+    except DomainError as error:
+        raise ValidationError(str(error)) from error
+
+
 class LoginForm(FlaskForm):
     email = EmailField(
-        lazy_gettext("E-mail"), validators=[DataRequired(), Email(), Length(max=254)]
+        lazy_gettext("E-mail"), validators=[DataRequired(), login_email, Length(max=254)]
     )
     password = PasswordField(lazy_gettext("Password"), validators=[DataRequired(), Length(max=200)])
     remember = BooleanField(lazy_gettext("Keep me signed in"))

@@ -38,6 +38,7 @@ from ..models import (
     EInvoiceAddress,
     Industry,
 )
+from ..models.customer import NOTES_MAX_LENGTH
 from ..registries import STATUS_LABELS, RegistryError, RegistryUnavailable
 from ..rules.ids import parse_id
 from ..rules.open_work import KPI_CONDITIONS
@@ -535,6 +536,19 @@ class CustomerView(ProtectedModelView):
         },
         "email": {"validators": [Optional(), Length(max=254)]},
         "phone": {"validators": [Optional(), Length(max=50)]},
+        "notes": {
+            "validators": [
+                Optional(),
+                Length(
+                    max=NOTES_MAX_LENGTH,
+                    message=lazy_gettext(
+                        "Notes can be at most %(num)s characters long; this text has more.",
+                        num=NOTES_MAX_LENGTH,
+                    ),
+                ),
+            ],
+            "description": lazy_gettext("At most %(num)s characters.", num=NOTES_MAX_LENGTH),
+        },
     }
     form_widget_args = {"notes": {"rows": 4}}
     inline_models = (

@@ -46,6 +46,11 @@ customer_segment = Table(
 )
 
 
+#: The longest customer notes (characters): a few pages of text. The customer form refuses more
+#: with a message naming the limit; requests are also bounded by ``CUSTREG_MAX_CONTENT_LENGTH``.
+NOTES_MAX_LENGTH = 10_000
+
+
 class Address(db.Model):
     __tablename__ = "custreg_address"
     __table_args__ = (Index("ix_custreg_address_customer_kind", "customer_id", "kind"),)
@@ -129,6 +134,7 @@ class Customer(db.Model):
     website: Mapped[str | None] = mapped_column(String(300))
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(50))
+    #: Long, but bounded: :data:`NOTES_MAX_LENGTH` characters (the customer form says so).
     notes: Mapped[str | None] = mapped_column(Text)
     registry_source: Mapped[str | None] = mapped_column(String(50))
     registry_fetched_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -27,6 +27,9 @@ from ..i18n import gettext
 MAX_ID = 2**31 - 1
 #: a packed id list longer than this is not one the module made
 MAX_IDS = 5_000_000
+#: customers a selection may name by their ids (ticked rows); larger selections go by their
+#: search and filters ("all N matching"), which the server reads itself
+MAX_SELECTED_IDS = 1000
 _DIGITS = re.compile(r"[0-9]{1,10}")
 
 

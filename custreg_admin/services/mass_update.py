@@ -83,7 +83,14 @@ from ..models import (
 )
 from ..models.history import utcnow
 from ..registries import STATUS_LABELS
-from ..rules.ids import InvalidSelection, in_ids, pack_ids, parse_id, unpack_ids
+from ..rules.ids import (
+    MAX_SELECTED_IDS,
+    InvalidSelection,
+    in_ids,
+    pack_ids,
+    parse_id,
+    unpack_ids,
+)
 from ..rules.open_work import KPI_CONDITIONS
 from . import reports
 from .kpi import CustomerSet
@@ -388,6 +395,17 @@ class Selection:
 
     @classmethod
     def of_ids(cls, ids: Iterable[Any]) -> Selection:
+        ids = list(ids)
+        if len(ids) > MAX_SELECTED_IDS:
+            raise InvalidSelection(
+                gettext(
+                    "%(num)s customers were sent one by one; at most %(max)s can be. For a "
+                    "larger selection choose all rows matching the search and filters instead "
+                    "of ticking them.",
+                    num=len(ids),
+                    max=MAX_SELECTED_IDS,
+                )
+            )
         try:
             cleaned = tuple(sorted({_as_id(i, gettext("Customer")) for i in ids}))
         except InvalidValue:
