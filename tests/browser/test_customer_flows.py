@@ -44,7 +44,9 @@ def test_add_a_customer_through_the_registry_magnifier(page, live_server, make_u
     expect(page.locator("#name")).to_have_value("Acme Logistiikka Oy")
     expect(page.locator("#business_id")).to_have_value("1927400-1")
     expect(page.locator("#vat_number")).to_have_value("FI19274001")
-    expect(page.locator("#website")).to_have_value("www.acmelogistiikka.example")
+    expect(page.locator("#website")).to_have_value(
+        "https://www.acmelogistiikka.example"
+    )  # as stored
     streets = page.locator("input[name^='addresses-'][name$='-street']")
     expect(streets).to_have_count(2)
     expect(streets.nth(0)).to_have_value("Satamakatu 3")
