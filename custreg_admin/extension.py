@@ -48,7 +48,9 @@ from .context import (
     custreg_state,
 )
 from .extensions import TABLE_PREFIX, db, engine_options
+from .extensions import db as _module_db
 from .i18n import lazy_gettext
+from .rules.access import install_backstop
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +120,8 @@ class CustReg:
 
         database = _init_database(app, db)
         _enforce_sqlite_foreign_keys(app)
+        # the module's session only (not SQLAlchemy's Session class: the host's stay theirs)
+        install_backstop(_module_db.session.session_factory)
         from . import i18n
         from .cache import make_cache
 

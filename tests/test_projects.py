@@ -231,13 +231,19 @@ def test_move_projects_refuses_projects_of_another_customer_and_empty_choice(ctx
     assert _customer_of(work.id) == source.id
 
 
-def test_role_user_moves_projects_only_from_own_customers(ctx, two, make_user):
+def test_role_user_moves_projects_only_between_own_customers(ctx, two, make_user):
     source, target, work = two
     seller = make_user("user")
-    with pytest.raises(PermissionDenied, match="only customers you own"):
+    with pytest.raises(PermissionDenied, match="away from only customers you own"):
         service.move_projects(source, target, [work.id], user=seller)
     source = db.session.get(Customer, source.id)
     source.owner_id = seller.id
+    db.session.commit()
+    with pytest.raises(PermissionDenied, match="onto only customers you own; 1002 Nokia Oyj"):
+        service.move_projects(source, target, [work.id], user=seller)
+    assert _customer_of(work.id) == source.id
+    target = db.session.get(Customer, target.id)
+    target.owner_id = seller.id
     db.session.commit()
     service.move_projects(source, target, [work.id], user=seller)
     assert _customer_of(work.id) == target.id

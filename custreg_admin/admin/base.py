@@ -7,25 +7,33 @@ Flask-Login directly.
 
 from __future__ import annotations
 
+import logging
+
 import sqlalchemy as sa
-from flask_admin import BaseView
+from flask import current_app, flash, redirect, request
+from flask_admin import BaseView, expose
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext
+from flask_admin.babel import ngettext as admin_ngettext
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.helpers import get_redirect_target
 from flask_admin.menu import MenuLink
 from flask_admin.model import BaseModelView
 from wtforms.fields.core import UnboundField
 from wtforms.validators import StopValidation
 
+from ..errors import DomainError, PermissionDenied
 from ..extension import (
     HOST_BASE_WRAPPER,
     current_custreg_user,
     custreg_may_access,
     custreg_unauthorized,
 )
-from ..i18n import TEMPLATE_HELPERS
+from ..i18n import TEMPLATE_HELPERS, gettext
+from ..rules import access
 from ..rules.ids import number_problem, parse_id, parse_ids
-from ..rules.roles import has_role
+
+log = logging.getLogger(__name__)
 
 #: the highest ``?page=`` a list accepts (page 0 beyond it)
 MAX_PAGE = 1_000_000
@@ -71,8 +79,33 @@ class ProtectedView(ProtectedMixin, BaseView):
     pass
 
 
+def _lock(field, obj, reason: str) -> None:
+    """A form field the user may not set: shown read-only with the row's value, never copied
+    into the row, and refused (with ``reason``) when a request posts it anyway."""
+    posted = field.name in request.form if request.method == "POST" else False
+    field.render_kw = {**(field.render_kw or {}), "disabled": True}
+    field.flags.required = False
+    if obj is not None and hasattr(obj, field.name):
+        field.data = getattr(obj, field.name)
+
+    def validate(form, extra_validators=()):
+        field.errors = [reason] if posted else []
+        return not posted
+
+    field.validate = validate
+    field.populate_obj = lambda obj, name: None
+
+
 class ProtectedModelView(ProtectedMixin, ModelView):
-    """A model view of the module; ids from requests are integers before they reach SQL."""
+    """A model view of the module, every permission from the access matrix
+    (:mod:`custreg_admin.rules.access`): the menu entry and the list (``list``), the list and
+    count queries and ``get_one`` (the rows the user may see), create / edit / delete (the
+    buttons, then each row as stored and as it would be saved), each bulk action, the form's
+    fields (those the user may not set are read-only and refused if posted) and the details.
+    Refusals say why and change nothing; database refusals never show their raw text.
+
+    Ids from requests are integers before they reach SQL.
+    """
 
     page_size = 20
     can_set_page_size = True
@@ -81,6 +114,176 @@ class ProtectedModelView(ProtectedMixin, ModelView):
     details_modal = False
     edit_modal = False
     create_modal = False
+    #: the view offers Flask-Admin's list export (then as the matrix's ``export`` allows)
+    export_enabled = False
+    #: a domain check before a row is deleted (e.g. what still refers to it), raising DomainError
+    deletion_check = None
+
+    # --- the matrix --------------------------------------------------------------------------
+
+    def _may(self, action: str, target=None) -> access.Decision:
+        return access.may(current_custreg_user(), action, self.model if target is None else target)
+
+    def is_accessible(self) -> bool:
+        return super().is_accessible() and bool(self._may("list"))
+
+    @property
+    def can_create(self) -> bool:  # type: ignore[override]
+        return bool(self._may("create"))
+
+    @property
+    def can_edit(self) -> bool:  # type: ignore[override]
+        return bool(self._may("edit"))
+
+    @property
+    def can_delete(self) -> bool:  # type: ignore[override]
+        return bool(self._may("delete"))
+
+    @property
+    def can_export(self) -> bool:  # type: ignore[override]
+        return self.export_enabled and bool(self._may("export"))
+
+    def _visible(self, query):
+        condition = access.readable_rows(current_custreg_user(), self.model)
+        return query if isinstance(condition, sa.sql.elements.True_) else query.filter(condition)
+
+    def get_query(self):
+        return self._visible(super().get_query())
+
+    def get_count_query(self):
+        return self._visible(super().get_count_query())
+
+    def get_one(self, id):
+        """The row of a request's ``id`` among those the user may see; None (Flask-Admin:
+        "Record does not exist") for anything else, also for anything that is not an id."""
+        row_id = parse_id(id)
+        if row_id is None:
+            return None
+        return self.get_query().filter(self.model.id == row_id).one_or_none()
+
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self):
+        """Flask-Admin's, refused at once (the form is not even shown) for a row the user may
+        not edit as stored."""
+        model = self.get_one(request.args.get("id"))
+        if model is not None:
+            decision = self._may("edit", model)
+            if not decision:
+                flash(decision.reason, "error")
+                return redirect(get_redirect_target() or self.get_url(".index_view"))
+        return super().edit_view()
+
+    def _lock_fields(self, form, obj=None):
+        user = current_custreg_user()
+        forbidden = access.forbidden_fields(user, self.model, obj)
+        for name in forbidden:
+            field = getattr(form, name, None)
+            if field is not None:
+                _lock(field, obj, access.may(user, "edit", self.model, name).reason)
+        return form
+
+    def create_form(self, obj=None):
+        return self._lock_fields(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        return self._lock_fields(super().edit_form(obj), obj)
+
+    def _on_model_change(self, form, model, is_created):
+        """Before the view's own ``on_model_change`` (which may call a service that commits):
+        the row as the form made it, checked against the matrix."""
+        user = current_custreg_user()
+        if is_created:
+            for name, value in access.creation_defaults(user, self.model).items():
+                setattr(model, name, value)
+        action = "create" if is_created else "edit"
+        decision = access.check_write(user, action, model, access.changed_fields(model))
+        if not decision:
+            raise PermissionDenied(decision.reason)
+        super()._on_model_change(form, model, is_created)
+
+    def _deletion_problem(self, model) -> str | None:
+        decision = access.check_write(current_custreg_user(), "delete", model)
+        if not decision:
+            return decision.reason
+        if self.deletion_check is not None:
+            try:
+                type(self).deletion_check(model)
+            except DomainError as error:
+                return str(error)
+        return None
+
+    def delete_model(self, model) -> bool:
+        problem = self._deletion_problem(model)
+        if problem:
+            flash(problem, "error")
+            return False
+        return super().delete_model(model)
+
+    @action(
+        "delete",
+        lazy_gettext("Delete"),
+        lazy_gettext("Are you sure you want to delete selected records?"),
+    )
+    def action_delete(self, ids):
+        """The ticked rows the user may see, all deleted or none: one refusal (the first
+        row's reason) and nothing deleted when any of them may not be. Ids that are not plain
+        numbers are left out."""
+        rows = self.get_query().filter(self.model.id.in_(parse_ids(ids))).all()
+        for row in rows:
+            problem = self._deletion_problem(row)
+            if problem:
+                flash(problem, "error")
+                return None
+        session = self.session
+        try:
+            for row in rows:
+                self.on_model_delete(row)
+                session.delete(row)
+            session.commit()
+        except Exception as error:
+            session.rollback()
+            if not self.handle_view_exception(error):
+                raise
+            return None
+        for row in rows:
+            self.after_model_delete(row)
+        count = len(rows)
+        flash(
+            admin_ngettext(
+                "Record was successfully deleted.",
+                "%(count)s records were successfully deleted.",
+                count,
+                count=count,
+            ),
+            "success",
+        )
+        return None
+
+    def handle_view_exception(self, exc):
+        """A rule's refusal shows its reason; a database refusal a clear message of its own
+        (logged with the details), never the driver's text. Nothing is saved either way."""
+        if isinstance(exc, DomainError):
+            flash(str(exc), "error")
+            return True
+        if isinstance(exc, sa.exc.IntegrityError):
+            log.warning("The database refused a change: %s", exc)
+            flash(
+                gettext(
+                    "The database refused the change: another record still refers to this "
+                    "one, or a value is already taken. Nothing was saved."
+                ),
+                "error",
+            )
+            return True
+        if isinstance(exc, sa.exc.SQLAlchemyError) and not current_app.config.get(
+            "FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION"
+        ):
+            log.exception("A database error in %s", self.endpoint)
+            flash(gettext("The change could not be saved. Nothing was saved."), "error")
+            return True
+        return super().handle_view_exception(exc)
+
+    # --- numbers that fit their columns ------------------------------------------------------
 
     def _get_list_extra_args(self):
         """The list's arguments, with a page number that can be an OFFSET (a negative or
@@ -124,33 +327,8 @@ class ProtectedModelView(ProtectedMixin, ModelView):
                 unbound.kwargs["validators"] = [FitsColumn(column), *validators]
         return form_class
 
-    @action(
-        "delete",
-        lazy_gettext("Delete"),
-        lazy_gettext("Are you sure you want to delete selected records?"),
-    )
-    def action_delete(self, ids):
-        """Flask-Admin's, with the ticked ids as integers: it binds them as text, which
-        PostgreSQL refuses to compare with an integer key (a 500 instead of a deletion).
-        Anything that is not a plain number is left out."""
-        return super().action_delete(parse_ids(ids))
 
-    def get_one(self, id):
-        """The row of a request's ``id``; None (Flask-Admin: "Record does not exist") for
-        anything that is not a valid id, rather than a database error."""
-        row_id = parse_id(id)
-        return None if row_id is None else super().get_one(str(row_id))
-
-
-class SettingsModelView(ProtectedModelView):
-    """Settings lists: everyone logged in reads them, admins and managers change them."""
-
-    @property
-    def can_create(self) -> bool:  # type: ignore[override]
-        return has_role(current_custreg_user(), ("admin", "manager"))
-
-    can_edit = can_create
-    can_delete = can_create
+SettingsModelView = ProtectedModelView  # settings lists: read by all, changed as the matrix says
 
 
 class ProtectedMenuLink(MenuLink):

@@ -40,6 +40,7 @@ from ..models import (
 )
 from ..models.customer import NOTES_MAX_LENGTH
 from ..registries import STATUS_LABELS, RegistryError, RegistryUnavailable
+from ..rules import access
 from ..rules.ids import parse_id
 from ..rules.open_work import KPI_CONDITIONS
 from ..rules.visibility import sees_all_invoices
@@ -50,7 +51,6 @@ from ..services.identifiers import normalise_identifiers
 from ..services.kpi import ACTIVE_STATES, CustomerFilter, CustomerSet, local_today
 from ..services.kpi_cache import cached_kpis
 from ..services.labels import ADDRESS_KIND_LABELS, SALES_STATUS_LABELS, label
-from ..services.permissions import ensure_may_change
 from .base import ProtectedModelView
 from .fields import (
     as_choices,
@@ -551,6 +551,7 @@ class CustomerView(ProtectedModelView):
         },
     }
     form_widget_args = {"notes": {"rows": 4}}
+    deletion_check = staticmethod(customer_service.ensure_deletable)
     inline_models = (
         AddressInline(Address),
         EInvoiceAddressInline(EInvoiceAddress),
@@ -739,8 +740,6 @@ class CustomerView(ProtectedModelView):
         return ok
 
     def on_model_change(self, form, model, is_created):
-        if not is_created:  # role user: only customers they own (as stored, not as posted)
-            ensure_may_change(current_custreg_user(), customer_service.stored(model), "edit")
         if is_created and not model.number:
             model.number = customer_service.next_customer_number()
         model.country = (model.country or "").upper() or current_app.config[
@@ -760,20 +759,15 @@ class CustomerView(ProtectedModelView):
         if source:
             registry_lookup.mark_fetched(model, source, form.registry_status.data or "active")
         suggestion = (form.industry_suggestion.data or "").strip()
-        if suggestion and form.create_industry.data and model.industry is None:
+        if (
+            suggestion
+            and form.create_industry.data
+            and model.industry is None
+            and access.may(current_custreg_user(), "create", Industry)
+        ):
             code, _, name = suggestion.partition("|")
             with db.session.no_autoflush:
                 model.industry = registry_lookup.create_industry(code, name)
-
-    def on_model_delete(self, model):
-        ensure_may_change(current_custreg_user(), model, "delete")
-        customer_service.ensure_deletable(model)
-
-    def handle_view_exception(self, exc):
-        if isinstance(exc, DomainError):
-            flash(str(exc), "error")
-            return True
-        return super().handle_view_exception(exc)
 
     def get_save_return_url(self, model, is_created=False):
         return self.get_url(".details_view", id=model.id)
@@ -1021,7 +1015,7 @@ class CustomerView(ProtectedModelView):
             return redirect(card)
         if request.method == "POST":
             try:
-                ensure_may_change(current_custreg_user(), customer, "refresh")
+                access.ensure(current_custreg_user(), "refresh", customer)
             except DomainError as error:
                 flash(str(error), "error")
                 return redirect(card)
@@ -1091,6 +1085,3 @@ class CustomerView(ProtectedModelView):
         return self.render(
             "custreg_admin/customer_confirm.html", customer=customer, what=what, card_url=card
         )
-
-    def get_one(self, id):
-        return customer_service.get_customer(id)

@@ -5,17 +5,13 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from flask import flash
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.model.base import ViewArgs
 from wtforms import SelectField
 
 from ..context import current_custreg_user
-from ..errors import DomainError
 from ..i18n import lazy_gettext, lazy_pgettext
 from ..models import SALES_STATUSES, Cost, Customer, Invoice, Project
-from ..rules.ids import parse_id
-from ..rules.visibility import visible_costs, visible_invoices
 from ..services import projects as project_service
 from ..services.kpi import (
     CustomerFilter,
@@ -43,20 +39,11 @@ def _labelled(labels):
     return lambda view, context, model, name: label(labels, getattr(model, name))
 
 
-class _DomainErrorsShown:
-    """A service's refusal (:class:`DomainError`) is shown above the form, which keeps what was
-    typed; nothing is saved."""
-
-    def handle_view_exception(self, exc):
-        if isinstance(exc, DomainError):
-            flash(str(exc), "error")
-            return True
-        return super().handle_view_exception(exc)
-
-
-class ProjectView(_DomainErrorsShown, ProtectedModelView):
+class ProjectView(ProtectedModelView):
     """Projects and sales cases. A changed customer goes through the service's rule: only while
     the project has no invoices and no proposals."""
+
+    deletion_check = staticmethod(project_service.ensure_project_deletable)
 
     column_list = (
         "customer",
@@ -183,25 +170,8 @@ class SummaryCustomersFilter(sqla_filters.BaseSQLAFilter):
         return lazy_gettext("matching the Summary's search and filters")
 
 
-class _VisibleRowsMixin:
-    """Lists, details, edits and exports of money rows show only what the viewer may see
-    (``visible``: a condition from :mod:`custreg_admin.rules.visibility`)."""
-
-    @staticmethod
-    def visible(user):  # pragma: no cover - each view sets its own
-        raise NotImplementedError
-
-    def get_query(self):
-        return super().get_query().filter(self.visible(current_custreg_user()))
-
-    def get_count_query(self):
-        return super().get_count_query().filter(self.visible(current_custreg_user()))
-
-    def get_one(self, id):
-        row_id = parse_id(id)
-        if row_id is None:
-            return None
-        return self.get_query().filter(self.model.id == row_id).one_or_none()
+class _KpiRowsMixin:
+    """Money lists the KPI figures link to (which rows a viewer sees: the access matrix)."""
 
     def get_url(self, endpoint, **kwargs):
         # ".index_view" means this view's, also when another view builds the link (the KPIs)
@@ -226,8 +196,7 @@ class _VisibleRowsMixin:
         return self._get_list_url(ViewArgs(filters=filters))
 
 
-class InvoiceView(_DomainErrorsShown, _VisibleRowsMixin, ProtectedModelView):
-    visible = staticmethod(visible_invoices)
+class InvoiceView(_KpiRowsMixin, ProtectedModelView):
     column_list = ("number", "date", "customer", "project", "status", "total")
     column_labels = {
         "number": NUMBER,
@@ -260,8 +229,7 @@ class InvoiceView(_DomainErrorsShown, _VisibleRowsMixin, ProtectedModelView):
         project_service.check_invoice_project(model)
 
 
-class CostView(_VisibleRowsMixin, ProtectedModelView):
-    visible = staticmethod(visible_costs)
+class CostView(_KpiRowsMixin, ProtectedModelView):
     column_list = ("date", "project", "amount")
     column_labels = {"date": DATE, "project": PROJECT, "amount": lazy_gettext("Amount")}
     column_filters = (

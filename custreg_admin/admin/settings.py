@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask import flash
 from wtforms import PasswordField, SelectField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
@@ -91,7 +90,6 @@ class InvoiceStatusView(SettingsModelView):
 class UserView(ProtectedModelView):
     """Users and their roles. Only administrators manage users."""
 
-    allowed_roles = ("admin",)
     column_list = ("name", "email", "role", "can_view_all_invoices", "is_active")
     column_labels = {
         "name": NAME,
@@ -153,9 +151,3 @@ class UserView(ProtectedModelView):
     def on_model_delete(self, model):
         if model.id == current_user.id:
             raise DomainError(gettext("You cannot delete your own account."))
-
-    def handle_view_exception(self, exc):
-        if isinstance(exc, DomainError):
-            flash(str(exc), "error")
-            return True
-        return super().handle_view_exception(exc)

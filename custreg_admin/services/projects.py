@@ -48,6 +48,7 @@ from sqlalchemy import and_, event, exists, func, insert, inspect, literal, sele
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.elements import BindParameter
 
+from ..context import acting_as
 from ..errors import DomainError
 from ..extensions import db
 from ..i18n import gettext, lazy_gettext, lazy_pgettext, ngettext
@@ -63,6 +64,7 @@ from ..models import (
     customer_segment,
 )
 from ..models.history import utcnow
+from ..rules.access import ensure_may_change as _ensure_may_change
 from ..rules.moves import (
     SHOWN_PER_KIND,
     ProjectMoveBlocked,
@@ -73,7 +75,6 @@ from ..rules.moves import (
 )
 from .customers import find_duplicates, search_condition
 from .labels import ADDRESS_KIND_LABELS
-from .permissions import ensure_may_change as _ensure_may_change
 
 SHOWN_NAMES = 10  # project names in a history message; the details keep all ids
 DEFAULT_TIMEZONE = "Europe/Helsinki"
@@ -248,11 +249,14 @@ def _listing(names: Sequence[str]) -> str:
 
 
 @contextmanager
-def _unit_of_work() -> Iterator[Session]:
+def _unit_of_work(user: Any) -> Iterator[Session]:
+    """The module's session, committed at the end (rolled back on any error), written as
+    ``user`` (``None``: the system) for the access backstop and the history."""
     session = db.session
     try:
-        yield session
-        session.commit()
+        with acting_as(user):
+            yield session
+            session.commit()
     except BaseException:
         session.rollback()
         raise
@@ -364,6 +368,7 @@ def _move(
     """Check and move; returns id -> name of the moved projects. No history, no commit."""
     ids = sorted({int(i) for i in project_ids})
     _ensure_may_change(user, source, "move projects away from")
+    _ensure_may_change(user, target, "move projects onto")
     with session.no_autoflush:  # a form may have set project.customer already: check the DB
         stored = _lock_projects(session, Project.id.in_(ids)) if ids else {}
         problem = move_problem(
@@ -425,7 +430,7 @@ def change_project_customer(project: Project, target: Customer | None, *, user: 
     The customer it leaves is the one stored in the database, so a caller (a Flask-Admin form,
     say) may already have set ``project.customer`` to ``target`` in the session.
     """
-    with _unit_of_work() as session:
+    with _unit_of_work(user) as session:
         with session.no_autoflush:
             stored = _lock_projects(session, Project.id == project.id)
             if project.id not in stored:
@@ -433,6 +438,21 @@ def change_project_customer(project: Project, target: Customer | None, *, user: 
             source = session.get(Customer, stored[project.id])
         names = _move(session, source, target, [project.id], user=user)
         _record_move(session, source, target, names, user=user)
+
+
+def ensure_project_deletable(project: Project) -> None:
+    """A project with invoices or proposals cannot be deleted (they refer to it): refused with
+    :class:`DomainError` naming them, before the database would refuse it."""
+    blockers = move_blockers(db.session, [project.id]).get(project.id)
+    if blockers:
+        raise DomainError(
+            gettext(
+                "%(project)s cannot be deleted: it has %(blockers)s. Close it instead. Nothing "
+                "was deleted.",
+                project=project.name,
+                blockers=blockers,
+            )
+        )
 
 
 def check_invoice_project(invoice: Invoice) -> None:
@@ -492,7 +512,7 @@ def move_projects(
     Refused with :class:`ProjectMoveBlocked` naming every chosen project that has invoices or
     proposals. Returns the names of the moved projects.
     """
-    with _unit_of_work() as session:
+    with _unit_of_work(user) as session:
         names = _move(session, source, target, project_ids, user=user)
         _record_move(session, source, target, names, user=user)
     return [names[i] for i in sorted(names)]
@@ -503,7 +523,7 @@ def move_projects(
 
 def inactivate_customer(customer: Customer, *, user: Any = None) -> None:
     """Inactivate a customer: it leaves the default Summary list, nothing is deleted."""
-    with _unit_of_work() as session:
+    with _unit_of_work(user) as session:
         if not customer.is_active:
             raise DomainError(
                 gettext(
@@ -524,7 +544,7 @@ def inactivate_customer(customer: Customer, *, user: Any = None) -> None:
 
 
 def reactivate_customer(customer: Customer, *, user: Any = None) -> None:
-    with _unit_of_work() as session:
+    with _unit_of_work(user) as session:
         if customer.is_active:
             raise DomainError(
                 gettext(
@@ -927,7 +947,7 @@ def merge_customers(
     of a preview, the merge is refused when the plan has changed since. Returns the plan that
     was carried out.
     """
-    with _unit_of_work() as session:
+    with _unit_of_work(user) as session:
         if duplicate is None or keep is None:
             raise DomainError(gettext("Choose the customer to keep."))
         for customer in sorted({duplicate, keep}, key=lambda c: c.id):  # one order: no deadlock
