@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import current_app, flash, redirect, request
 from flask_admin import BaseView, expose
 from flask_admin.actions import action
+from flask_admin.babel import gettext as admin_gettext
 from flask_admin.babel import lazy_gettext
 from flask_admin.babel import ngettext as admin_ngettext
 from flask_admin.contrib.sqla import ModelView
@@ -29,6 +30,7 @@ from ..extension import (
     custreg_may_access,
     custreg_unauthorized,
 )
+from ..extensions import db
 from ..i18n import TEMPLATE_HELPERS, gettext
 from ..rules import access
 from ..rules.ids import number_problem, parse_id, parse_ids
@@ -196,13 +198,15 @@ class ProtectedModelView(ProtectedMixin, ModelView):
             for name, value in access.creation_defaults(user, self.model).items():
                 setattr(model, name, value)
         action = "create" if is_created else "edit"
-        decision = access.check_write(user, action, model, access.changed_fields(model))
+        with db.session.no_autoflush:
+            decision = access.check_write(user, action, model, access.changed_fields(model))
         if not decision:
             raise PermissionDenied(decision.reason)
         super()._on_model_change(form, model, is_created)
 
     def _deletion_problem(self, model) -> str | None:
-        decision = access.check_write(current_custreg_user(), "delete", model)
+        with db.session.no_autoflush:
+            decision = access.check_write(current_custreg_user(), "delete", model)
         if not decision:
             return decision.reason
         if self.deletion_check is not None:
@@ -225,16 +229,20 @@ class ProtectedModelView(ProtectedMixin, ModelView):
         lazy_gettext("Are you sure you want to delete selected records?"),
     )
     def action_delete(self, ids):
-        """The ticked rows the user may see, all deleted or none: one refusal (the first
-        row's reason) and nothing deleted when any of them may not be. Ids that are not plain
-        numbers are left out."""
-        rows = self.get_query().filter(self.model.id.in_(parse_ids(ids))).all()
+        """The ticked rows, all deleted or none: one refusal (the first row's reason, or
+        "Record does not exist." for a row the user may not see) and nothing deleted when any
+        of them may not be. Ids that are not plain numbers are left out."""
+        wanted = set(parse_ids(ids))
+        rows = self.get_query().filter(self.model.id.in_(wanted)).all() if wanted else []
+        if not rows or len(rows) != len(wanted):  # one the user may not see: as if missing
+            flash(admin_gettext("Record does not exist."), "error")
+            return None
         for row in rows:
             problem = self._deletion_problem(row)
             if problem:
                 flash(problem, "error")
                 return None
-        session = self.session
+        session = db.session
         try:
             for row in rows:
                 self.on_model_delete(row)

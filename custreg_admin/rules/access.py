@@ -77,8 +77,10 @@ MATRIX: dict[str, dict[str, tuple[str, str, str]]] = {
     "customer_part": _row((ALL, ALL, ALL), _STAFF_OR_OWN),
     "project": _row((ALL, ALL, ALL), _STAFF_OR_OWN),
     "proposal": _row((ALL, ALL, ALL), _STAFF_OR_OWN),
-    "invoice": _row((VISIBLE, VISIBLE, VISIBLE), _STAFF_OR_OWN),
-    "cost": _row((VISIBLE, VISIBLE, VISIBLE), _STAFF_OR_OWN),
+    # money: changed only where seen (a manager without "sees all invoices" adds any, changes
+    # those they see); role user only on customers they own
+    "invoice": _row((VISIBLE,) * 3, (ALL, VISIBLE, OWN), create=_STAFF_OR_OWN),
+    "cost": _row((VISIBLE,) * 3, (ALL, VISIBLE, OWN), create=_STAFF_OR_OWN),
     "setting": _row((ALL, ALL, ALL), (ALL, ALL, NONE)),
     "user": _row((ALL, NONE, NONE), (ALL, NONE, NONE), edit=(ALL, SELF, SELF)),
     "saved_report": _row((SHARED, SHARED, SHARED), (OWN, OWN, OWN), create=(ALL, ALL, ALL)),
@@ -468,6 +470,8 @@ def check_write(user: Any, action: str, obj: Any, fields: Iterable[str] = ()) ->
         return ALLOWED
     if reach == SELF:
         return may(user, action, obj)
+    if reach == VISIBLE:
+        return ALLOWED if _is_visible(user, obj) else _refused(_NOT_SEEN)
     for stored in {"create": (False,), "delete": (True,)}.get(action, (True, False)):
         not_theirs = _owned(user, obj, stored)
         if not_theirs is not None:
