@@ -116,7 +116,7 @@ FIELD_RULES: dict[tuple[str, str], tuple[str, str, str]] = {
     ("customer", "owner_id"): (ALL, ALL, NONE),
 }
 #: what a user may change on their own user row (``self``)
-SELF_FIELDS = frozenset({"locale", "password_hash", "new_password"})
+SELF_FIELDS = frozenset({"locale", "password_hash", "new_password", "session_token"})
 
 #: Refusals of role ``user`` for customers they do not own (see :func:`ensure_may_change`).
 _REFUSALS = {
