@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from functools import wraps
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context
@@ -129,6 +130,18 @@ def acting_as(user: Any | None) -> Iterator[None]:
         yield
     finally:
         _acting.reset(token)
+
+
+def acts_as_user(function: Callable[..., Any]) -> Callable[..., Any]:
+    """A service whose first argument is the acting ``user``: its body runs in
+    :func:`acting_as` that user (the access backstop and the history see who did it)."""
+
+    @wraps(function)
+    def wrapper(user: Any, *args: Any, **kwargs: Any) -> Any:
+        with acting_as(user):
+            return function(user, *args, **kwargs)
+
+    return wrapper
 
 
 def acting_user() -> Any | None:

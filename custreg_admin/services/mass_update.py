@@ -66,6 +66,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
+from ..context import acts_as_user
 from ..errors import DomainError, PermissionDenied
 from ..extensions import db
 from ..i18n import N_, gettext, lazy_gettext, lazy_pgettext, ngettext
@@ -83,6 +84,7 @@ from ..models import (
 )
 from ..models.history import utcnow
 from ..registries import STATUS_LABELS
+from ..rules import access
 from ..rules.ids import (
     MAX_SELECTED_IDS,
     InvalidSelection,
@@ -706,6 +708,7 @@ def plan(user: Any, selection: Selection, action: str | Action, value: Any) -> P
     """Check the value, freeze the selection into ids, count and preview; changes nothing."""
     restricted = _restricted_to(user)
     act, val = check_value(action, value)
+    access.ensure(user, "mass_update", Customer, act.column)
     label = describe_selection(selection)
     changes = _changes_condition(act, val)
     rows = db.session.execute(
@@ -940,6 +943,7 @@ def _inconsistent() -> MassUpdateFailed:
     )
 
 
+@acts_as_user
 def apply(
     user: Any,
     plan_or_ids: Plan | Iterable[int],
@@ -975,6 +979,7 @@ def apply(
     if not ids:
         raise InvalidSelection(gettext("Select at least one customer."))
     _restricted_to(user)  # refuses users of no known role at once
+    access.ensure(user, "mass_update", Customer, get_action(action).column)
     session = db.session
     try:
         act, val = check_value(action, value)
@@ -1142,9 +1147,8 @@ def _undo_target(user: Any, batch_id: Any) -> MassUpdateBatch:
                 )
             )
         raise DomainError(gettext("Mass update #%(id)s has already been undone.", id=batch.id))
-    restricted = _restricted_to(user)
-    if restricted is not None and batch.user_id != restricted:
-        raise PermissionDenied(gettext("You can undo only your own mass updates."))
+    _restricted_to(user)  # refuses users of no known role at once
+    access.ensure(user, "edit", batch)
     if batch.action not in ACTIONS:
         raise DomainError(
             gettext("Mass update #%(id)s cannot be undone: its action is unknown.", id=batch.id)
@@ -1169,6 +1173,7 @@ def plan_undo(user: Any, batch_id: Any) -> UndoPlan:
     return UndoPlan(batch=batch, restorable=restorable, skipped=skipped)
 
 
+@acts_as_user
 def undo(user: Any, batch_id: Any) -> MassUpdateBatch:
     """Undo a batch in one transaction; returns the undo's own batch.
 

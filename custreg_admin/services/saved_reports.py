@@ -22,10 +22,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from ..context import acts_as_user
 from ..errors import DomainError, PermissionDenied
 from ..extensions import db
 from ..i18n import gettext
 from ..models import SavedReport
+from ..rules import access
 from ..rules.ids import parse_id
 from .reports import ReportSpec, make_spec
 
@@ -75,14 +77,7 @@ def writable_report(report_id: Any, user: Any) -> SavedReport:
     Another user's shared report: :class:`PermissionDenied`; unshared: :class:`ReportNotFound`.
     """
     report = readable_report(report_id, user)
-    if report.owner_id != _user_id(user):
-        raise PermissionDenied(
-            gettext(
-                "Report %(name)s belongs to %(owner)s: copy it to change it.",
-                name=repr(report.name),
-                owner=report.owner.name,
-            )
-        )
+    access.ensure(user, "edit", report)
     return report
 
 
@@ -155,6 +150,7 @@ def _store(report: SavedReport, spec: ReportSpec, delimiter: str | None) -> None
     report.csv_delimiter = _clean_delimiter(delimiter)
 
 
+@acts_as_user
 def create_report(
     user: Any, name: str, spec: ReportSpec, *, delimiter: str | None = None
 ) -> SavedReport:
@@ -171,6 +167,7 @@ def create_report(
     return report
 
 
+@acts_as_user
 def update_report(
     user: Any, report_id: Any, spec: ReportSpec, *, delimiter: str | None = None
 ) -> SavedReport:
@@ -181,6 +178,7 @@ def update_report(
     return report
 
 
+@acts_as_user
 def rename_report(user: Any, report_id: Any, name: str) -> SavedReport:
     report = writable_report(report_id, user)
     name = _clean_name(name)
@@ -202,6 +200,7 @@ def _copy_name(owner_id: int, original: str) -> str:
     raise DomainError(gettext("Too many copies of this report; rename some first."))
 
 
+@acts_as_user
 def copy_report(user: Any, report_id: Any, name: str | None = None) -> SavedReport:
     """Copy a report the user may read into a new, unshared report of the user."""
     source = readable_report(report_id, user)
@@ -226,6 +225,7 @@ def copy_report(user: Any, report_id: Any, name: str | None = None) -> SavedRepo
     return report
 
 
+@acts_as_user
 def set_shared(user: Any, report_id: Any, shared: bool) -> SavedReport:
     report = writable_report(report_id, user)
     report.is_shared = bool(shared)
@@ -233,6 +233,7 @@ def set_shared(user: Any, report_id: Any, shared: bool) -> SavedReport:
     return report
 
 
+@acts_as_user
 def delete_report(user: Any, report_id: Any) -> str:
     """Delete the user's own report; returns its name."""
     report = writable_report(report_id, user)
