@@ -485,3 +485,10 @@ def test_every_model_view_answers_as_the_matrix_says(app, world, actor):
                 assert len(messages) <= 1 and all(c == "error" for c, _m in messages), messages
         checked += 1
     assert checked == len(_model_views(app))
+
+
+def test_the_readme_table_is_the_matrix():
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    assert access.matrix_markdown() in readme

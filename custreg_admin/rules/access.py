@@ -603,3 +603,51 @@ def install_backstop(session_factory: Any) -> None:
     SQLAlchemy's global ``Session`` class) against the matrix, for :func:`acting_user`."""
     if not event.contains(session_factory, "before_flush", _before_flush):
         event.listen(session_factory, "before_flush", _before_flush)
+
+
+# --- the matrix written down (the README's table is this; a test keeps them equal) -----------
+
+_OBJECTS = {
+    "customer": "customer",
+    "customer_part": "its addresses, e-invoicing addresses, contacts",
+    "project": "project, sales case",
+    "proposal": "proposal",
+    "invoice": "invoice",
+    "cost": "cost",
+    "setting": "settings lists",
+    "user": "user",
+    "saved_report": "saved report",
+    "mass_update": "mass update (edit: undo)",
+}
+_CELLS = {ALL: "all", OWN: "own", VISIBLE: "seen", SHARED: "own, shared", SELF: "self", NONE: "—"}
+
+
+def _cell(scopes: tuple[str, str, str]) -> str:
+    if len(set(scopes)) == 1:
+        return _CELLS[scopes[0]]
+    return " / ".join(_CELLS[s] for s in scopes)
+
+
+def matrix_markdown() -> str:
+    """:data:`MATRIX` and :data:`FIELD_RULES` as a Markdown table (cells: admin / manager /
+    user, or one word when all three agree)."""
+    columns = (*READ_ACTIONS, *WRITE_ACTIONS)
+    lines = [
+        "| object | " + " | ".join(columns) + " | more actions | fields only some may set |",
+        "|---" * (len(columns) + 3) + "|",
+    ]
+    for kind, label in _OBJECTS.items():
+        row = MATRIX[kind]
+        more = ", ".join(
+            f"{action}: {_cell(scopes)}" for action, scopes in row.items() if action not in columns
+        )
+        fields = ", ".join(
+            f"{field}: {_cell(scopes)}"
+            for (rule_kind, field), scopes in FIELD_RULES.items()
+            if rule_kind == kind and not field.endswith("_id")
+        )
+        if kind == "user":
+            fields = "self: " + ", ".join(sorted(SELF_FIELDS - {"new_password"}))
+        cells = [_cell(row[action]) for action in columns]
+        lines.append(f"| {label} | " + " | ".join(cells) + f" | {more} | {fields} |")
+    return "\n".join(lines) + "\n"
