@@ -39,8 +39,8 @@ from ..errors import DomainError
 from ..extensions import db
 from ..i18n import gettext, html, ngettext
 from ..models import MarketSegment, MassUpdateBatch, User, VatRate
+from ..rules import access
 from ..rules.ids import parse_int
-from ..rules.roles import has_role
 from ..services import lookups
 from ..services import mass_update as service
 from .base import ProtectedView
@@ -342,8 +342,7 @@ class MassUpdateView(ProtectedView):
             return False
         if not batch.changed_count:
             return False
-        user = current_custreg_user()
-        return has_role(user, ("admin", "manager")) or batch.user_id == user.id
+        return bool(access.may(current_custreg_user(), "edit", batch))
 
     def _batch(self, batch_id: int) -> MassUpdateBatch | None:
         batch = db.session.get(MassUpdateBatch, batch_id)
