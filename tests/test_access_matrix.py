@@ -77,6 +77,8 @@ CUSTOM = {
     "custreg_reports.saved_action_view": ("edit", "saved_report"),
     "custreg_registries.index": None,
 }
+#: bulk actions of the model views and the matrix action each performs per ticked row
+BULK_ACTIONS = {"delete": "delete", "mass_update": "mass_update"}
 #: Flask-Admin's endpoints of every model view (``ajax_*``: the form's lookups of related rows)
 STANDARD = {
     "index_view",
@@ -313,6 +315,8 @@ def test_every_view_and_endpoint_is_covered(app):
     for view in _model_views(app):
         assert access.kind_of(view.model) in access.MATRIX, view.endpoint
         assert isinstance(view, access_base()), view.endpoint
+        for name, _text in view._actions:
+            assert name in BULK_ACTIONS, (view.endpoint, name)
         for inline in getattr(view, "inline_models", None) or ():
             model = getattr(inline, "model", inline)
             assert access.kind_of(model) in access.MATRIX, (view.endpoint, model)
@@ -382,6 +386,11 @@ def test_every_model_view_answers_as_the_matrix_says(app, world, actor):
             assert _snapshot(app) == before, where
             checked += 1
             continue
+        # downloads of the list: only where the view offers them and the matrix allows
+        response = client.get(f"{base}export/csv/")
+        exported = view.export_enabled and access.may(user, "export", model)
+        assert (response.status_code == 200) == bool(exported), (where, "export")
+        _flashes(client)
         seen = _expected(app, user, "details", model, row_id)
         response = client.get(f"{base}details/?id={row_id}")
         assert (response.status_code == 200) == bool(seen), (where, "details")
