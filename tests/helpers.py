@@ -17,6 +17,27 @@ PASSWORD = "correct-horse-battery"
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
+def snapshot(app) -> dict[str, list[tuple]]:
+    """Every row of every table of the module (to show that a refused request changed none)."""
+    from custreg_admin.extensions import db
+
+    with app.app_context():
+        rows = {
+            table.name: sorted(
+                tuple(str(v) for v in row) for row in db.session.execute(table.select())
+            )
+            for table in db.metadata.sorted_tables
+        }
+        db.session.remove()
+    return rows
+
+
+def flashes(client: FlaskClient) -> list[tuple[str, str]]:
+    """The messages flashed to the client's session since the last call, as (category, text)."""
+    with client.session_transaction() as session:
+        return list(session.pop("_flashes", []))
+
+
 def is_postgres() -> bool:
     return bool(os.environ.get("CUSTREG_TEST_DATABASE_URL"))
 

@@ -28,7 +28,7 @@ from custreg_admin.services.kpi import local_today
 from custreg_admin.services.reports import make_spec
 
 from . import builders as b
-from .helpers import csrf_token
+from .helpers import csrf_token, snapshot
 
 SECRET_BILLING = Decimal("987654.32")  # the other owner's invoices, this month, last year
 SECRET_COST = Decimal("876543.21")  # the other owner's project's cost, today
@@ -97,19 +97,6 @@ def world(app, make_user):
         }
         db.session.remove()
     return {"me": me, "other": other, "manager": manager, **ids}
-
-
-def _snapshot(app) -> dict[str, list[tuple]]:
-    """Every row of every table of the module."""
-    with app.app_context():
-        rows = {
-            table.name: sorted(
-                (tuple(str(v) for v in row) for row in db.session.execute(table.select())),
-            )
-            for table in db.metadata.sorted_tables
-        }
-        db.session.remove()
-    return rows
 
 
 def _module_rules(app):
@@ -210,7 +197,7 @@ def test_every_page_sends_to_the_login_page_without_a_login(app, world):
 
 
 def test_every_post_without_a_login_is_refused_and_changes_nothing(app, world):
-    before = _snapshot(app)
+    before = snapshot(app)
     client = app.test_client()
     token = csrf_token(client)
     for endpoint, url in _urls(app, world, {"POST"}):
@@ -226,7 +213,7 @@ def test_every_post_without_a_login_is_refused_and_changes_nothing(app, world):
             assert response.headers["Location"].startswith("/admin/"), url
             continue
         assert "/admin/login" in response.headers["Location"], url
-    assert _snapshot(app) == before
+    assert snapshot(app) == before
 
 
 # --- CSRF ----------------------------------------------------------------------------------------
@@ -237,7 +224,7 @@ def test_every_post_needs_the_sessions_csrf_token(app, world, client, login, tok
     login("admin")
     other_session = app.test_client()
     stolen = csrf_token(other_session)  # valid, but another session's
-    before = _snapshot(app)
+    before = snapshot(app)
     for _endpoint, url in _urls(app, world, {"POST"}):
         data = {"id": world["theirs"], "name": "Changed", "action": "delete"}
         data["rowid"] = world["theirs"]
@@ -248,7 +235,7 @@ def test_every_post_needs_the_sessions_csrf_token(app, world, client, login, tok
         assert "CSRF" in response.get_data(as_text=True), url
         data["csrf_token"] = stolen
         assert client.post(url, data=data).status_code == 400, url
-    assert _snapshot(app) == before
+    assert snapshot(app) == before
     assert client.get("/admin/").status_code == 200  # still logged in
 
 
@@ -269,7 +256,7 @@ def test_role_user_cannot_change_other_owners_customers(app, world, client):
     log_in(client, world["me"])
     token = csrf_token(client, "/admin/")
     theirs = world["theirs"]
-    before = _snapshot(app)
+    before = snapshot(app)
 
     response = client.post(
         f"/admin/customers/edit/?id={theirs}",
@@ -302,7 +289,7 @@ def test_role_user_cannot_change_other_owners_customers(app, world, client):
             "project": world["their_project"],
         },
     )
-    assert _snapshot(app) == before
+    assert snapshot(app) == before
     assert _customer(app, theirs) == ("Their Customer Oy", world["other"], True)
 
     # their own customer: the same user may edit it
@@ -319,7 +306,7 @@ def test_role_user_cannot_touch_other_users_reports_and_mass_updates(app, world,
 
     log_in(client, world["me"])
     token = csrf_token(client, "/admin/")
-    before = _snapshot(app)
+    before = snapshot(app)
     for action in ("rename", "share", "unshare", "delete", "update"):
         response = client.post(
             f"/admin/reports/saved/{world['report']}/{action}/",
@@ -332,7 +319,7 @@ def test_role_user_cannot_touch_other_users_reports_and_mass_updates(app, world,
     )
     page = client.get(f"/admin/reports/build/?report={world['report']}", follow_redirects=True)
     assert "Other&#39;s private report" not in page.get_data(as_text=True)
-    assert _snapshot(app) == before
+    assert snapshot(app) == before
     with app.app_context():
         assert db.session.get(SavedReport, world["report"]).name == "Other's private report"
         assert db.session.get(MassUpdateBatch, world["batch"]).undone_at is None

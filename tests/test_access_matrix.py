@@ -43,7 +43,7 @@ from custreg_admin.services import saved_reports
 from custreg_admin.services.reports import make_spec
 
 from . import builders as b
-from .helpers import csrf_token, log_in
+from .helpers import csrf_token, flashes, log_in, snapshot
 
 ACTORS = ("admin", "manager", "owner", "stranger")
 
@@ -171,23 +171,6 @@ def world(app, make_user):
         db.session.commit()
         db.session.remove()
     return world
-
-
-def _snapshot(app) -> dict[str, list[tuple]]:
-    with app.app_context():
-        rows = {
-            table.name: sorted(
-                tuple(str(v) for v in row) for row in db.session.execute(table.select())
-            )
-            for table in db.metadata.sorted_tables
-        }
-        db.session.remove()
-    return rows
-
-
-def _flashes(client) -> list[tuple[str, str]]:
-    with client.session_transaction() as session:
-        return list(session.pop("_flashes", []))
 
 
 # --- views and forms, from the app -------------------------------------------------------
@@ -342,15 +325,15 @@ def access_base():
 
 
 def _edit_and_delete_are_refused(app, client, token, base, row_id) -> bool:
-    before = _snapshot(app)
+    before = snapshot(app)
     gone = "Record does not exist."
     data = {"csrf_token": token, "id": row_id, "name": "Taken", "rowid": row_id}
     for path in (f"edit/?id={row_id}", "delete/"):
         client.post(base + path, data=data)
-        assert [m for _c, m in _flashes(client)] == [gone], path
+        assert [m for _c, m in flashes(client)] == [gone], path
     client.post(base + "action/", data={**data, "action": "delete"})
-    assert not any(c == "success" for c, _m in _flashes(client))
-    return _snapshot(app) == before
+    assert not any(c == "success" for c, _m in flashes(client))
+    return snapshot(app) == before
 
 
 def _actor(world, actor: str):
@@ -379,22 +362,22 @@ def test_every_model_view_answers_as_the_matrix_says(app, world, actor):
         response = client.get(base)
         assert (response.status_code == 200) == bool(listed), (where, "list", response.status_code)
         if not listed:  # the whole view is closed: every request is refused and changes nothing
-            before = _snapshot(app)
+            before = snapshot(app)
             for path in ("new/", f"edit/?id={row_id}", "delete/", "action/"):
                 data = {"csrf_token": token, "id": row_id, "rowid": row_id, "action": "delete"}
                 assert client.post(base + path, data=data).status_code == 403, (where, path)
-            assert _snapshot(app) == before, where
+            assert snapshot(app) == before, where
             checked += 1
             continue
         # downloads of the list: only where the view offers them and the matrix allows
         response = client.get(f"{base}export/csv/")
         exported = view.export_enabled and access.may(user, "export", model)
         assert (response.status_code == 200) == bool(exported), (where, "export")
-        _flashes(client)
+        flashes(client)
         seen = _expected(app, user, "details", model, row_id)
         response = client.get(f"{base}details/?id={row_id}")
         assert (response.status_code == 200) == bool(seen), (where, "details")
-        _flashes(client)
+        flashes(client)
         if not seen:  # what the user may not see does not exist for them
             assert _edit_and_delete_are_refused(app, client, token, base, row_id), where
             checked += 1
@@ -416,32 +399,32 @@ def test_every_model_view_answers_as_the_matrix_says(app, world, actor):
                 settable = access.may(user, "edit", model, name)
                 assert bool(settable) == (name not in forbidden), (where, name)
             for name in forbidden & set(data):
-                before = _snapshot(app)
+                before = snapshot(app)
                 posted = {**data, "csrf_token": token, name: str(world["users"]["other"].id)}
                 page = client.post(f"{base}edit/?id={row_id}", data=posted).get_data(as_text=True)
                 assert access.may(user, "edit", model, name).reason in html.unescape(page)
-                assert _snapshot(app) == before, (where, name)
-                _flashes(client)
+                assert snapshot(app) == before, (where, name)
+                flashes(client)
         else:
             assert response.status_code == 302, (where, "edit form")
-            assert [m for _c, m in _flashes(client)] == [editable.reason], where
+            assert [m for _c, m in flashes(client)] == [editable.reason], where
 
         # edit: change one text field
         probe = _probe(view)
-        before = _snapshot(app)
+        before = snapshot(app)
         posted = {**typed, "csrf_token": token, probe: _changed(data.get(probe, ""), probe)}
         response = client.post(f"{base}edit/?id={row_id}", data=posted)
-        messages = _flashes(client)
+        messages = flashes(client)
         if editable:
             assert response.status_code == 302, (where, "edit", messages, response.status_code)
-            assert _snapshot(app) != before, (where, "edit")
+            assert snapshot(app) != before, (where, "edit")
         else:
-            assert _snapshot(app) == before, (where, "edit")
+            assert snapshot(app) == before, (where, "edit")
             assert [m for _c, m in messages] == [editable.reason], (where, "edit")
 
         # create: a copy of the row (on the same customer)
         creatable = _expected(app, user, "create", model, row_id)
-        before = _snapshot(app)
+        before = snapshot(app)
         posted = {**typed, "csrf_token": token, probe: _changed(data.get(probe, ""), probe, "Y")}
         for column in model.__table__.columns:  # unique values: new ones
             if column.unique and column.name in posted and column.name != "email":
@@ -453,12 +436,12 @@ def test_every_model_view_answers_as_the_matrix_says(app, world, actor):
         if model is Customer:
             posted["number"] = ""
         response = client.post(f"{base}new/", data=posted)
-        messages = _flashes(client)
+        messages = flashes(client)
         if creatable:
             assert response.status_code == 302, (where, "create", messages)
-            assert _snapshot(app) != before, (where, "create")
+            assert snapshot(app) != before, (where, "create")
         else:
-            assert _snapshot(app) == before, (where, "create")
+            assert snapshot(app) == before, (where, "create")
             if access.may(user, "create", model):  # the form is offered; the row is refused
                 shown = [m for _c, m in messages] or [
                     html.unescape(response.get_data(as_text=True))
@@ -468,17 +451,17 @@ def test_every_model_view_answers_as_the_matrix_says(app, world, actor):
         # delete, one row and a bulk action
         spare = _sample(world, view, side, spare=0)
         deletable = _expected(app, user, "delete", model, spare)
-        before = _snapshot(app)
+        before = snapshot(app)
         client.post(f"{base}delete/", data={"csrf_token": token, "id": spare})
-        messages = _flashes(client)
+        messages = flashes(client)
         if deletable:
-            assert _snapshot(app) != before, (where, "delete", messages)
+            assert snapshot(app) != before, (where, "delete", messages)
         else:
-            assert _snapshot(app) == before, (where, "delete")
+            assert snapshot(app) == before, (where, "delete")
             if access.may(user, "delete", model):
                 assert [m for _c, m in messages] == [deletable.reason], (where, "delete")
         spare = _sample(world, view, side, spare=1)
-        before = _snapshot(app)
+        before = snapshot(app)
         for action_name, _text in view._actions:
             if action_name != "delete":
                 continue
@@ -486,11 +469,11 @@ def test_every_model_view_answers_as_the_matrix_says(app, world, actor):
                 f"{base}action/",
                 data={"csrf_token": token, "action": "delete", "rowid": [spare]},
             )
-            messages = _flashes(client)
+            messages = flashes(client)
             if deletable:
-                assert _snapshot(app) != before, (where, "bulk delete", messages)
+                assert snapshot(app) != before, (where, "bulk delete", messages)
             else:
-                assert _snapshot(app) == before, (where, "bulk delete")
+                assert snapshot(app) == before, (where, "bulk delete")
                 assert len(messages) <= 1 and all(c == "error" for c, _m in messages), messages
         checked += 1
     assert checked == len(_model_views(app))

@@ -19,7 +19,7 @@ from custreg_admin.services import mass_update as mu
 from custreg_admin.services.kpi import compute_kpis, local_today
 
 from . import builders as b
-from .helpers import csrf_token, log_in
+from .helpers import csrf_token, flashes, log_in, snapshot
 
 FORGED = "500000.00"
 
@@ -52,14 +52,16 @@ def office(app, make_user):
     return {"me": me, "colleague": colleague, "boss": boss, "today": today, **ids}
 
 
-def _snapshot(app):
-    with app.app_context():
-        rows = {
-            t.name: sorted(tuple(map(str, r)) for r in db.session.execute(t.select()))
-            for t in db.metadata.sorted_tables
-        }
-        db.session.remove()
-    return rows
+def _project_form(token, customer, manager, **changes) -> dict:
+    return {
+        "csrf_token": token,
+        "customer": customer,
+        "name": "Carla's project",
+        "kind": "project",
+        "sales_status": "in_progress",
+        "manager": manager,
+        **changes,
+    }
 
 
 def _billing(app, user, today):
@@ -76,18 +78,11 @@ def _page(response) -> str:
 def test_a_plain_user_cannot_forge_anything_on_a_colleagues_customer(app, office, client):
     log_in(client, office["me"])
     token = csrf_token(client, "/admin/")
-    before = _snapshot(app)
+    before = snapshot(app)
     company = _billing(app, office["boss"], office["today"])
     mine_before = _billing(app, office["me"], office["today"])
     theirs, work, case = office["theirs"], office["work"], office["case"]
-    project_form = {
-        "csrf_token": token,
-        "customer": theirs,
-        "name": "Carla's project",
-        "kind": "project",
-        "sales_status": "in_progress",
-        "manager": office["colleague"].id,
-    }
+    project_form = _project_form(token, theirs, office["colleague"].id)
 
     # delete a colleague's project (its costs would go with it), alone and as a bulk action
     response = client.post(
@@ -159,7 +154,7 @@ def test_a_plain_user_cannot_forge_anything_on_a_colleagues_customer(app, office
     )
     assert "invoices only of customers you own; " in _page(response)
 
-    assert _snapshot(app) == before
+    assert snapshot(app) == before
     assert _billing(app, office["boss"], office["today"]) == company
     assert _billing(app, office["me"], office["today"]) == mine_before
     with app.app_context():
@@ -172,11 +167,10 @@ def test_a_plain_user_cannot_forge_anything_on_a_colleagues_customer(app, office
 def test_the_refused_project_delete_says_why_and_keeps_the_project(app, office, client):
     log_in(client, office["me"])
     token = csrf_token(client, "/admin/")
-    before = _snapshot(app)
+    before = snapshot(app)
     client.post("/admin/projects/delete/", data={"csrf_token": token, "id": office["work"]})
-    with client.session_transaction() as session:
-        flashes = list(session.pop("_flashes", []))
-    [(category, message)] = flashes
+    messages = flashes(client)
+    [(category, message)] = messages
     assert category == "error"
     assert message == (
         "You can add, change or delete projects and sales cases only of customers you own; "
@@ -187,10 +181,9 @@ def test_the_refused_project_delete_says_why_and_keeps_the_project(app, office, 
         "/admin/projects/action/",
         data={"csrf_token": token, "action": "delete", "rowid": office["work"]},
     )
-    with client.session_transaction() as session:
-        flashes = list(session.pop("_flashes", []))
-    assert [c for c, _m in flashes] == ["error"]  # one refusal, no "0 records were deleted"
-    assert _snapshot(app) == before
+    messages = flashes(client)
+    assert [c for c, _m in messages] == ["error"]  # one refusal, no "0 records were deleted"
+    assert snapshot(app) == before
 
 
 def _number(app, customer_id):
@@ -205,42 +198,40 @@ def test_deleting_a_project_with_invoices_names_them_instead_of_a_database_error
 ):
     log_in(client, office["boss"])
     token = csrf_token(client, "/admin/")
-    before = _snapshot(app)
+    before = snapshot(app)
     for url, data in (
         ("/admin/projects/delete/", {"id": office["work"]}),
         ("/admin/projects/action/", {"action": "delete", "rowid": office["work"]}),
     ):
         client.post(url, data={"csrf_token": token, **data})
-        with client.session_transaction() as session:
-            [(category, message)] = list(session.pop("_flashes", []))
+        [(category, message)] = flashes(client)
         assert category == "error"
         assert message.startswith("Carla's project cannot be deleted: it has invoice INV-")
         assert "Close it instead." in message
-    assert _snapshot(app) == before
+    assert snapshot(app) == before
 
 
 def test_a_database_refusal_never_shows_the_drivers_text(app, office, client):
     """An invoice status still used by invoices (the database restricts its deletion)."""
     log_in(client, office["boss"])
     token = csrf_token(client, "/admin/")
-    before = _snapshot(app)
+    before = snapshot(app)
     client.post(
         "/admin/settings/invoice-statuses/delete/",
         data={"csrf_token": token, "id": office["sent"]},
     )
-    with client.session_transaction() as session:
-        flashes = list(session.pop("_flashes", []))
-    assert [c for c, _m in flashes] == ["error"], flashes
-    text = flashes[0][1]
+    messages = flashes(client)
+    assert [c for c, _m in messages] == ["error"], messages
+    text = messages[0][1]
     assert "Nothing was saved" in text
     for raw in ("Integrity", "FOREIGN KEY", "violates", "psycopg", "sqlite3", "DETAIL"):
         assert raw not in text
-    assert _snapshot(app) == before
+    assert snapshot(app) == before
 
 
 def test_the_backstop_refuses_a_forgotten_path_acting_as_the_user(app, office):
     """A host script (or an inline form) writing as the user: the flush itself is refused."""
-    before = _snapshot(app)
+    before = snapshot(app)
     with app.app_context():
         me = db.session.merge(office["me"])
         theirs = db.session.get(Customer, office["theirs"])
@@ -272,7 +263,7 @@ def test_the_backstop_refuses_a_forgotten_path_acting_as_the_user(app, office):
             with pytest.raises(PermissionDenied, match="account owner"):
                 mu.apply(me, [office["mine"]], "owner", office["colleague"].id)
         db.session.remove()
-    assert _snapshot(app) == before
+    assert snapshot(app) == before
     # the system (no acting user) may; and only the module's own sessions are checked
     with app.app_context():
         with acting_as(None):
@@ -291,14 +282,7 @@ def test_role_user_works_freely_on_own_customers(app, office, client):
     token = csrf_token(client, "/admin/")
     response = client.post(
         "/admin/projects/new/",
-        data={
-            "csrf_token": token,
-            "customer": office["mine"],
-            "name": "My own work",
-            "kind": "project",
-            "sales_status": "in_progress",
-            "manager": office["me"].id,
-        },
+        data=_project_form(token, office["mine"], office["me"].id, name="My own work"),
     )
     assert response.status_code == 302
     with app.app_context():
@@ -327,14 +311,7 @@ def test_admins_and_managers_may_set_any_project_manager(app, office, client, lo
     token = csrf_token(client, "/admin/")
     response = client.post(
         f"/admin/projects/edit/?id={office['work']}",
-        data={
-            "csrf_token": token,
-            "customer": office["theirs"],
-            "name": "Carla's project",
-            "kind": "project",
-            "sales_status": "in_progress",
-            "manager": office["me"].id,
-        },
+        data=_project_form(token, office["theirs"], office["me"].id),
     )
     assert response.status_code == 302
     with app.app_context():
