@@ -51,6 +51,7 @@ from .extensions import TABLE_PREFIX, db, engine_options
 from .extensions import db as _module_db
 from .i18n import lazy_gettext
 from .rules.access import install_backstop
+from .services import move_guard
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +123,7 @@ class CustReg:
         _enforce_sqlite_foreign_keys(app)
         # the module's session only (not SQLAlchemy's Session class: the host's stay theirs)
         install_backstop(_module_db.session.session_factory)
+        _guard_module_sessions()
         from . import i18n
         from .cache import make_cache
 
@@ -406,6 +408,13 @@ def _check_url_clashes(app: Flask, state: CustRegState) -> None:
             f"custreg_admin: the app already serves {clashes[0]} ({theirs[clashes[0]]}); "
             "mount the module with another url_prefix."
         )
+
+
+def _guard_module_sessions() -> None:
+    """The project-move rule on the module's own sessions (``db.session``'s factory), never on
+    SQLAlchemy's ``Session`` class: a host's sessions are left alone (the database's trigger
+    refuses their moves of invoiced projects)."""
+    move_guard.install(db.session.session_factory)
 
 
 def _sqlite_foreign_keys(dbapi_connection, _record) -> None:  # pragma: no cover - trivial

@@ -126,3 +126,38 @@ def test_create_user_command(fresh_app):
         ],
     )
     assert short.exit_code != 0 and "at least 8 characters" in short.output
+
+
+def test_the_migrated_database_enforces_the_rules_itself(fresh_app):
+    """The migrations create the triggers that ``create_all`` creates: a raw write cannot move
+    an invoiced project or make a market segment its own ancestor."""
+    from sqlalchemy.exc import IntegrityError
+
+    assert fresh_app.test_cli_runner().invoke(args=["custreg", "init-db"]).exit_code == 0
+    setup = (
+        "INSERT INTO custreg_customer (id, number, name, country, is_active) "
+        "VALUES (1, 1, 'A', 'FI', true), (2, 2, 'B', 'FI', true)",
+        "INSERT INTO custreg_project (id, customer_id, name, is_internal, kind, sales_status, "
+        "is_closed) VALUES (1, 1, 'P', false, 'project', 'won', false)",
+        "INSERT INTO custreg_invoice (customer_id, project_id, date, status_id, total) "
+        "SELECT 1, 1, '2026-01-01', MIN(id), 1 FROM custreg_invoice_status",
+        "INSERT INTO custreg_market_segment (id, name) VALUES (1, 'A'), (2, 'B')",
+        "UPDATE custreg_market_segment SET parent_id = 1 WHERE id = 2",
+    )
+    with fresh_app.app_context(), db.engine.begin() as connection:
+        for statement in setup:
+            connection.execute(text(statement))
+    refused = (
+        "UPDATE custreg_project SET customer_id = 2 WHERE id = 1",
+        "UPDATE custreg_market_segment SET parent_id = 2 WHERE id = 1",
+    )
+    for statement in refused:
+        with (
+            fresh_app.app_context(),
+            db.engine.begin() as connection,
+            pytest.raises(IntegrityError, match="custreg:"),
+        ):
+            connection.execute(text(statement))
+    with fresh_app.app_context(), db.engine.connect() as connection:
+        versions = connection.execute(text("SELECT version FROM custreg_project")).scalars().all()
+        assert versions == [1]  # the server default of the new column

@@ -60,6 +60,7 @@ from .fields import (
     optional_country_select_choices,
 )
 from .records import kpi_money_links
+from .versions import LOADED_AT_FIELD, VERSION_FIELD, VersionedEditMixin
 
 CARD_INVOICE_ROWS = 20
 
@@ -375,9 +376,10 @@ def _registry_messages() -> dict:
     }
 
 
-class CustomerView(ProtectedModelView):
+class CustomerView(VersionedEditMixin, ProtectedModelView):
     """The Summary list, the Add new > Customer form and the customer card."""
 
+    advance_on_save = True  # inline addresses and contacts are part of the card
     list_template = "custreg_admin/customer_list.html"
     create_template = "custreg_admin/customer_create.html"
     details_template = "custreg_admin/customer_card.html"
@@ -508,6 +510,8 @@ class CustomerView(ProtectedModelView):
         _AlreadyRendered("registry_source"),
         _AlreadyRendered("registry_status"),
         _AlreadyRendered("industry_suggestion"),
+        _AlreadyRendered(VERSION_FIELD),
+        _AlreadyRendered(LOADED_AT_FIELD),
     )
     form_overrides = {"country": SelectField}
     form_args = {

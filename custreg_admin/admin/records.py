@@ -27,6 +27,7 @@ from ..services.kpi import (
 from ..services.labels import PROJECT_KIND_LABELS, SALES_STATUS_LABELS, label
 from .base import ProtectedModelView
 from .fields import as_choices
+from .versions import VersionedEditMixin
 
 CUSTOMER = lazy_gettext("Customer")
 PROJECT = lazy_gettext("Project")
@@ -39,7 +40,7 @@ def _labelled(labels):
     return lambda view, context, model, name: label(labels, getattr(model, name))
 
 
-class ProjectView(ProtectedModelView):
+class ProjectView(VersionedEditMixin, ProtectedModelView):
     """Projects and sales cases. A changed customer goes through the service's rule: only while
     the project has no invoices and no proposals."""
 
@@ -111,7 +112,7 @@ class ProjectView(ProtectedModelView):
             project_service.apply_customer_change(model, user=current_custreg_user())
 
 
-class ProposalView(ProtectedModelView):
+class ProposalView(VersionedEditMixin, ProtectedModelView):
     column_list = ("number", "project", "created_at", "total")
     column_labels = {
         "number": NUMBER,
@@ -196,7 +197,7 @@ class _KpiRowsMixin:
         return self._get_list_url(ViewArgs(filters=filters))
 
 
-class InvoiceView(_KpiRowsMixin, ProtectedModelView):
+class InvoiceView(_KpiRowsMixin, VersionedEditMixin, ProtectedModelView):
     column_list = ("number", "date", "customer", "project", "status", "total")
     column_labels = {
         "number": NUMBER,

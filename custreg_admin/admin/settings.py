@@ -9,6 +9,7 @@ from ..context import current_user
 from ..errors import DomainError
 from ..i18n import LANGUAGES, gettext, lazy_gettext, lazy_pgettext
 from ..models import ROLES
+from ..services import segments as segment_service
 from ..services.labels import ROLE_LABELS, label
 from .base import ProtectedModelView, SettingsModelView
 from .fields import as_choices, country_select_choices, language_name
@@ -75,6 +76,9 @@ class MarketSegmentView(SettingsModelView):
     column_searchable_list = ("name",)
     form_columns = ("name", "parent")
     column_auto_select_related = True
+
+    def on_model_change(self, form, model, is_created):
+        segment_service.ensure_no_loop(model)  # a loop of any length: refused with its names
 
 
 class InvoiceStatusView(SettingsModelView):

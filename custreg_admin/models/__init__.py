@@ -1,5 +1,6 @@
 """SQLAlchemy models of the customer registry; every table is prefixed ``custreg_``."""
 
+from . import constraints  # noqa: E402, F401  (the triggers: created with the tables)
 from .customer import ADDRESS_KINDS, Address, Contact, Customer, EInvoiceAddress, customer_segment
 from .history import EVENT_KINDS, CustomerEvent
 from .mass_update import MassUpdateBatch, MassUpdateChange

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 from ..extensions import db
 from .settings import CustomerStatus, Industry, InvoiceTemplate, MarketSegment, VatRate
 from .user import User
+from .versioning import version_column
 
 if TYPE_CHECKING:
     from .project import Invoice, Project
@@ -144,6 +145,8 @@ class Customer(db.Model):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime, server_default=func.now(), onupdate=func.now()
     )
+    version: Mapped[int] = version_column()
+    __mapper_args__ = {"version_id_col": version}
 
     owner: Mapped[User | None] = relationship()
     industry: Mapped[Industry | None] = relationship()

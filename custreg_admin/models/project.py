@@ -12,6 +12,7 @@ from ..extensions import db
 from .customer import Customer
 from .settings import InvoiceStatus
 from .user import User
+from .versioning import version_column
 
 PROJECT_KINDS = ("sales_case", "project")
 SALES_STATUSES = ("in_progress", "won", "lost")
@@ -34,6 +35,8 @@ class Project(db.Model):
     kind: Mapped[str] = mapped_column(String(20), default="project")
     sales_status: Mapped[str] = mapped_column(String(20), default="in_progress")
     is_closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = version_column()
+    __mapper_args__ = {"version_id_col": version}
 
     customer: Mapped[Customer] = relationship(back_populates="projects")
     manager: Mapped[User | None] = relationship()
@@ -61,6 +64,8 @@ class Proposal(db.Model):
     number: Mapped[str] = mapped_column(String(50))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
     total: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"))
+    version: Mapped[int] = version_column()
+    __mapper_args__ = {"version_id_col": version}
     project: Mapped[Project] = relationship(back_populates="proposals")
 
     def __str__(self) -> str:
@@ -86,6 +91,8 @@ class Invoice(db.Model):
         ForeignKey("custreg_invoice_status.id", ondelete="RESTRICT"), index=True
     )
     total: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"))
+    version: Mapped[int] = version_column()
+    __mapper_args__ = {"version_id_col": version}
 
     customer: Mapped[Customer] = relationship(back_populates="invoices")
     project: Mapped[Project | None] = relationship(back_populates="invoices")

@@ -83,6 +83,7 @@ from ..models import (
     customer_segment,
 )
 from ..models.history import utcnow
+from ..models.versioning import next_version
 from ..registries import STATUS_LABELS
 from ..rules import access
 from ..rules.ids import (
@@ -847,7 +848,7 @@ def _update_field(session: Session, batch_id: int, act: Action, value: Value) ->
     result = session.execute(
         update(Customer)
         .where(Customer.id.in_(changed))
-        .values({act.column: value.id})
+        .values({act.column: value.id, **next_version(Customer)})
         .execution_options(synchronize_session=False)
     )
     return result.rowcount
@@ -901,14 +902,15 @@ def _remove_links(session: Session, batch_id: int, *, restored_only: bool = Fals
 
 
 def _touch_customers(session: Session, batch_id: int, *, restored_only: bool = False) -> None:
-    """``updated_at`` of customers whose segments changed (their row is not updated else)."""
+    """``updated_at`` and ``version`` of customers whose segments changed (their row is not
+    updated else)."""
     changed = select(_change.c.customer_id).where(_change.c.batch_id == batch_id)
     if restored_only:
         changed = changed.where(_change.c.skipped_reason.is_(None))
     session.execute(
         update(Customer)
         .where(Customer.id.in_(changed))
-        .values(updated_at=func.now())
+        .values(updated_at=func.now(), **next_version(Customer))
         .execution_options(synchronize_session=False)
     )
 
@@ -1290,7 +1292,7 @@ def _restore_field(session: Session, undo_id: int, act: Action) -> int:
             restore.c.batch_id == undo_id,
             restore.c.skipped_reason.is_(None),
         )
-        .values({act.column: restore.c.after_value})
+        .values({act.column: restore.c.after_value, **next_version(Customer)})
         .execution_options(synchronize_session=False)
     )
     return result.rowcount

@@ -2,18 +2,9 @@
 
 The rule (it comes from Severa): **a project may change customer only while no invoices and no
 proposals exist for it.** The functions here check it first and refuse with a message that names
-what blocks the move ("invoice 10023, proposal P-17"). Two ORM event listeners, registered on
-SQLAlchemy's ``Session`` class when this module is imported (``CustReg`` imports it with the admin
-views), refuse every other way of changing a project's customer:
-
-* ``before_flush``: a ``Project`` whose ``customer`` / ``customer_id`` changed in the unit of work
-  (Flask-Admin edit form, inline list editing, host code setting the attribute or appending to
-  ``Customer.projects``);
-* ``do_orm_execute``: ``session.execute(update(Project)...)`` statements that set ``customer_id``
-  (set-based mass actions, ORM bulk updates by primary key).
-
-Both raise :class:`ProjectMoveBlocked`. Not covered: raw SQL and Core statements run on a
-connection rather than through a session, and the legacy ``Session.bulk_update_mappings``.
+what blocks the move ("invoice 10023, proposal P-17"). The same rule guards every other way of
+changing a project's customer: the module's sessions refuse it (:mod:`.move_guard`, registered by
+``CustReg.init_app``) and so does the database (a trigger, :mod:`custreg_admin.models.constraints`).
 
 Every public function that changes something is one unit of work: it commits on success, and on
 any failure it rolls the session back (nothing is half done) and re-raises. Each writes a
@@ -44,9 +35,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
-from sqlalchemy import and_, event, exists, func, insert, inspect, literal, select, true, update
+from sqlalchemy import exists, func, insert, inspect, literal, select, update
 from sqlalchemy.orm import Session, selectinload
-from sqlalchemy.sql.elements import BindParameter
 
 from ..context import acting_as
 from ..errors import DomainError
@@ -64,6 +54,7 @@ from ..models import (
     customer_segment,
 )
 from ..models.history import utcnow
+from ..models.versioning import advance, advanced_by_statement, next_version
 from ..rules.access import ensure_may_change as _ensure_may_change
 from ..rules.moves import (
     SHOWN_PER_KIND,
@@ -71,7 +62,6 @@ from ..rules.moves import (
     move_blockers,
     move_problem,
     project_names,
-    refuse_blocked_moves,
 )
 from .customers import find_duplicates, search_condition
 from .labels import ADDRESS_KIND_LABELS
@@ -106,87 +96,6 @@ def _lock_projects(session: Session, condition) -> dict[int, int]:
         select(Project.id, Project.customer_id).where(condition).with_for_update()
     )
     return {row.id: row.customer_id for row in rows}
-
-
-# --- the guard on every path ----------------------------------------------------------------
-
-
-def _refuse_blocked_customer_changes(session: Session, flush_context, instances) -> None:
-    """``before_flush``: refuse a changed ``Project.customer`` when invoices or proposals exist."""
-    candidates: dict[int, int | None] = {}
-    for obj in session.dirty:
-        if not isinstance(obj, Project) or obj in session.deleted:
-            continue
-        state = inspect(obj)
-        if state.key is None:
-            continue
-        by_relation = state.attrs.customer.history
-        by_column = state.attrs.customer_id.history
-        if not (by_relation.has_changes() or by_column.has_changes()):
-            continue
-        if by_relation.added:  # the relationship wins over the column at flush time
-            new = by_relation.added[0]
-            candidates[obj.id] = None if new is None else new.id  # None: a new customer
-        else:
-            candidates[obj.id] = obj.customer_id
-    if not candidates:
-        return
-    stored = _lock_projects(session, Project.id.in_(sorted(candidates)))
-    changed = [
-        pid
-        for pid, new_id in candidates.items()
-        if pid in stored and (new_id is None or new_id != stored[pid])
-    ]
-    refuse_blocked_moves(session, changed)
-
-
-def _column_key(key: Any) -> str | None:
-    if isinstance(key, str):
-        return key
-    return getattr(key, "key", None)
-
-
-def _refuse_blocked_bulk_updates(state) -> None:
-    """``do_orm_execute``: refuse ``UPDATE custreg_project SET customer_id`` statements that
-    would move projects with invoices or proposals."""
-    if not state.is_update:
-        return
-    statement = state.statement
-    table = getattr(statement, "table", None)
-    if getattr(table, "name", None) != Project.__tablename__:
-        return
-    session = state.session
-    values = {_column_key(k): v for k, v in (getattr(statement, "_values", None) or {}).items()}
-    if "customer_id" in values:
-        condition = statement.whereclause if statement.whereclause is not None else true()
-        new_value = values["customer_id"]
-        if isinstance(new_value, BindParameter) and new_value.callable is None:
-            new_value = new_value.value
-        if isinstance(new_value, int):
-            condition = and_(condition, Project.customer_id != new_value)
-        targeted = select(Project.id).where(condition)
-        _lock_projects(session, Project.id.in_(targeted))
-        refuse_blocked_moves(session, targeted)
-    else:  # ORM bulk UPDATE by primary key: update(Project) with a list of parameter dicts
-        parameters = state.parameters
-        rows = parameters if isinstance(parameters, list) else [parameters or {}]
-        wanted = {
-            row["id"]: row["customer_id"] for row in rows if "customer_id" in row and "id" in row
-        }
-        if not wanted:
-            return
-        stored = _lock_projects(session, Project.id.in_(sorted(wanted)))
-        refuse_blocked_moves(
-            session, [pid for pid, new in wanted.items() if pid in stored and stored[pid] != new]
-        )
-
-
-for _name, _listener in (
-    ("before_flush", _refuse_blocked_customer_changes),
-    ("do_orm_execute", _refuse_blocked_bulk_updates),
-):
-    if not event.contains(Session, _name, _listener):
-        event.listen(Session, _name, _listener)
 
 
 # --- small helpers --------------------------------------------------------------------------
@@ -332,6 +241,7 @@ def _expire_moved(session: Session, ids: Iterable[int], *customers: Customer) ->
     for obj in list(session.identity_map.values()):
         if isinstance(obj, Project) and obj.id in ids:
             session.expire(obj, ["customer_id", "customer"])
+            advanced_by_statement(obj)
     for customer in customers:
         session.expire(customer, ["projects"])
 
@@ -349,7 +259,7 @@ def _guarded_move(session: Session, source_id: int, target_id: int, ids: Sequenc
             ~exists().where(Invoice.project_id == Project.id),
             ~exists().where(Proposal.project_id == Project.id),
         )
-        .values(customer_id=target_id)
+        .values(customer_id=target_id, **next_version(Project))
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != len(ids):
@@ -459,11 +369,12 @@ def check_invoice_project(invoice: Invoice) -> None:
     """An invoice's project, when it has one, is a project of the invoice's customer: refused
     with :class:`DomainError` otherwise (the figures and the move rule count the invoice on
     both)."""
-    project = invoice.project
-    customer = invoice.customer
-    if project is None or customer is None or project.customer_id == customer.id:
-        return
-    owner = db.session.get(Customer, project.customer_id)
+    with db.session.no_autoflush:  # check before the database's trigger sees the row
+        project = invoice.project
+        customer = invoice.customer
+        if project is None or customer is None or project.customer_id == customer.id:
+            return
+        owner = db.session.get(Customer, project.customer_id)
     raise DomainError(
         gettext(
             "The project %(project)s belongs to %(owner)s, not to %(customer)s: choose one of "
@@ -976,6 +887,7 @@ def merge_customers(
             step(session, duplicate, keep, plan)
         session.expire_all()  # set-based statements changed rows the session had loaded
 
+        advance(keep)  # its projects, contacts and addresses changed: forms opened before are stale
         on_by = _on_by(user)
         note = gettext("Merged into %(customer)s %(on_by)s.", customer=plan.keep_label, on_by=on_by)
         duplicate.is_active = False
