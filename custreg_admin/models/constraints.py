@@ -19,7 +19,7 @@ lock) for the same reason.
 
 One home for the SQL: :data:`TRIGGERS` is installed by ``metadata.create_all()`` (a DDL event after
 each table is created; the tests build their schema that way) and by the Alembic migration
-``0006_versions_and_triggers`` (:func:`create_statements` / :func:`drop_statements`).
+``0007_versions_and_triggers`` (:func:`create_statements` / :func:`drop_statements`).
 
 SQLite: Alembic's batch mode recreates a table (copy and rename) for some column changes, which
 drops its triggers. A later migration that recreates one of these tables on SQLite must run

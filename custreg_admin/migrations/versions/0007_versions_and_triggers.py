@@ -5,8 +5,8 @@ The triggers of :mod:`custreg_admin.models.constraints` (one home for their SQL,
 ``create_all``): a project with invoices or proposals keeps its customer, an invoice's project
 belongs to the invoice's customer, market segments form no cycle.
 
-Revision ID: 0006_versions_and_triggers
-Revises: 0005_mass_updates
+Revision ID: 0007_versions_and_triggers
+Revises: 0006_session_tokens
 Create Date: 2026-12-03 10:00:00
 
 """
@@ -17,8 +17,8 @@ from custreg_admin.models.constraints import create_statements, drop_statements
 
 
 # revision identifiers, used by Alembic.
-revision = '0006_versions_and_triggers'
-down_revision = '0005_mass_updates'
+revision = '0007_versions_and_triggers'
+down_revision = '0006_session_tokens'
 branch_labels = None
 depends_on = None
 
