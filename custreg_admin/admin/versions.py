@@ -20,6 +20,11 @@ from ..services.versions import (
 VERSION_FIELD, LOADED_AT_FIELD = "custreg_version", "custreg_loaded_at"
 
 
+def _value(form, name: str):
+    field = getattr(form, name, None)
+    return None if field is None else field.data
+
+
 class VersionedEditMixin:
     """For model views of versioned models (customers, projects, invoices, proposals).
 
@@ -45,10 +50,11 @@ class VersionedEditMixin:
         return form
 
     def update_model(self, form, model) -> bool:
-        loaded_at = form[LOADED_AT_FIELD].data
+        # a list's inline-edit form has no hidden fields: only the write's version check applies
+        loaded_at = _value(form, LOADED_AT_FIELD)
         g._custreg_editing = (model, loaded_at)
         try:
-            ensure_current(model, form[VERSION_FIELD].data, loaded_at)
+            ensure_current(model, _value(form, VERSION_FIELD), loaded_at)
         except StaleEdit as refused:
             flash(str(refused), "error")
             return False
