@@ -88,7 +88,7 @@ def _record_label(obj: Any) -> str:
     if isinstance(obj, Project):
         return gettext('Project "%(name)s"', name=obj.name)
     if isinstance(obj, Invoice):
-        return gettext("Invoice %(number)s", number=obj.number or f"#{obj.id}")
+        return gettext("Invoice %(number)s", number=obj.number or "#" + str(obj.id))
     if isinstance(obj, Proposal):
         return gettext("Proposal %(number)s", number=obj.number)
     return str(obj)
