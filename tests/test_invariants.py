@@ -68,6 +68,8 @@ class _FormFields(HTMLParser):
         if not self._in_form:
             return
         name = a.get("name")
+        if "disabled" in a:  # a browser posts no disabled field
+            name = None
         if tag == "input" and name:
             kind = a.get("type", "text")
             if kind in ("checkbox", "radio"):
