@@ -51,7 +51,7 @@ from .extensions import TABLE_PREFIX, db, engine_options
 from .extensions import db as _module_db
 from .i18n import lazy_gettext
 from .rules.access import install_backstop
-from .services import move_guard
+from .services import history, move_guard
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +120,7 @@ class CustReg:
         own_admin = admin is None
 
         database = _init_database(app, db)
+        history.register()  # the module's own sessions only (db.session's sessionmaker)
         _enforce_sqlite_foreign_keys(app)
         # the module's session only (not SQLAlchemy's Session class: the host's stay theirs)
         install_backstop(_module_db.session.session_factory)

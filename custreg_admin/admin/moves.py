@@ -17,6 +17,7 @@ from ..i18n import gettext, html, ngettext
 from ..models import Customer
 from ..rules.ids import parse_id, parse_ids, parse_int
 from ..services import customers as customer_service
+from ..services import history as history_service
 from ..services import projects as project_service
 from ..services.labels import SALES_STATUS_LABELS, label
 from .base import ProtectedView
@@ -248,16 +249,32 @@ class MovesView(ProtectedView):
             return self._missing()
         page = request.args.get("page", "0")
         page = parse_int(page, maximum=MAX_PAGE) or 0
-        events, total = project_service.customer_history(
-            customer, page=page, per_page=HISTORY_PAGE_SIZE
+        kinds = history_service.kinds_of(customer.id)
+        kind = request.args.get("kind", "")
+        kind = kind if kind in kinds else ""
+        events, total = history_service.customer_history(
+            customer, page=page, per_page=HISTORY_PAGE_SIZE, kind=kind or None
         )
+        viewer = current_custreg_user()
+        money = history_service.money_visibility(viewer, events)
         return self.render(
             "custreg_admin/moves/history.html",
             customer=customer,
-            events=events,
+            events=[
+                (
+                    e,
+                    history_service.describe(
+                        e, money_visible=(e.entity_type, e.entity_id) in money
+                    ),
+                )
+                for e in events
+            ],
             total=total,
             page=page,
             pages=max(1, -(-total // HISTORY_PAGE_SIZE)),
+            kind=kind,
+            kinds=[(k, history_service.kind_label(k)) for k in kinds],
+            kind_label=history_service.kind_label,
             local_time=local_datetime,
             merged_into=project_service.merged_into(customer),
             merged_from=project_service.merged_from(customer),

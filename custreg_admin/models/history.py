@@ -1,9 +1,17 @@
 """Customer history: who changed what on a customer card, and when.
 
-One row per affected customer and change: a project move writes a row on the customer it left
-and on the one it joined; a merge writes ``merged_into`` on the duplicate and ``merged_from`` on
-the kept customer. ``related_customer_id`` points to the other customer of such a pair, so a
-card can find "merged into" / "merged from" without reading JSON.
+One row per affected customer and change, written by one choke point
+(:mod:`custreg_admin.services.history`): the customer itself and what hangs on it (contacts,
+addresses, e-invoicing addresses, projects, proposals, invoices, costs, segments). A project
+move writes a row on the customer it left and on the one it joined; a merge writes
+``merged_into`` on the duplicate and ``merged_from`` on the kept customer.
+``related_customer_id`` points to the other customer of such a pair, so a card can find "merged
+into" / "merged from" without reading JSON. ``entity_type`` / ``entity_id`` name the row the
+entry is about (``"contact"``, 17), to find a row's changes since a moment.
+
+``details`` holds the structured change (``{"v": 2, "changes": {field: [before, after]}}``,
+values as names); the text is made from it when shown, in the viewer's language. ``message`` is
+an English summary without money (older entries have only it).
 """
 
 from __future__ import annotations
@@ -11,7 +19,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, String, Text
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -19,14 +27,46 @@ from ..i18n import lazy_gettext
 from .customer import Customer
 from .user import User
 
-#: How each kind of event reads in the history (translated when shown). The events' messages
-#: are written in the language of the user who made the change.
+#: How each kind of event reads in the history (translated when shown), in the order the
+#: History page's filter offers them.
 EVENT_KINDS = {
-    "project_moved": lazy_gettext("Project moved"),
-    "merged_into": lazy_gettext("Merged into another customer"),
-    "merged_from": lazy_gettext("Duplicate merged in"),
+    "created": lazy_gettext("Created"),
+    "edited": lazy_gettext("Edited"),
+    "registry_refreshed": lazy_gettext("Refreshed from the registry"),
     "inactivated": lazy_gettext("Inactivated"),
     "reactivated": lazy_gettext("Reactivated"),
+    "merged_into": lazy_gettext("Merged into another customer"),
+    "merged_from": lazy_gettext("Duplicate merged in"),
+    "mass_updated": lazy_gettext("Mass update"),
+    "mass_update_undone": lazy_gettext("Mass update undone"),
+    "contact_added": lazy_gettext("Contact added"),
+    "contact_changed": lazy_gettext("Contact changed"),
+    "contact_removed": lazy_gettext("Contact deleted"),
+    "contact_moved": lazy_gettext("Contact moved"),
+    "address_added": lazy_gettext("Address added"),
+    "address_changed": lazy_gettext("Address changed"),
+    "address_removed": lazy_gettext("Address deleted"),
+    "address_moved": lazy_gettext("Address moved"),
+    "einvoice_added": lazy_gettext("E-invoicing address added"),
+    "einvoice_changed": lazy_gettext("E-invoicing address changed"),
+    "einvoice_removed": lazy_gettext("E-invoicing address deleted"),
+    "einvoice_moved": lazy_gettext("E-invoicing address moved"),
+    "project_added": lazy_gettext("Project added"),
+    "project_changed": lazy_gettext("Project changed"),
+    "project_removed": lazy_gettext("Project deleted"),
+    "project_moved": lazy_gettext("Project moved"),
+    "proposal_added": lazy_gettext("Proposal added"),
+    "proposal_changed": lazy_gettext("Proposal changed"),
+    "proposal_removed": lazy_gettext("Proposal deleted"),
+    "proposal_moved": lazy_gettext("Proposal moved"),
+    "invoice_added": lazy_gettext("Invoice added"),
+    "invoice_changed": lazy_gettext("Invoice changed"),
+    "invoice_removed": lazy_gettext("Invoice deleted"),
+    "invoice_moved": lazy_gettext("Invoice moved"),
+    "cost_added": lazy_gettext("Cost added"),
+    "cost_changed": lazy_gettext("Cost changed"),
+    "cost_removed": lazy_gettext("Cost deleted"),
+    "cost_moved": lazy_gettext("Cost moved"),
 }
 
 
@@ -37,6 +77,10 @@ def utcnow() -> datetime:
 
 class CustomerEvent(db.Model):
     __tablename__ = "custreg_customer_event"
+    __table_args__ = (
+        Index("ix_custreg_customer_event_customer_kind", "customer_id", "kind"),
+        Index("ix_custreg_customer_event_entity", "entity_type", "entity_id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(
         ForeignKey("custreg_customer.id", ondelete="CASCADE"), index=True
@@ -51,6 +95,10 @@ class CustomerEvent(db.Model):
     related_customer_id: Mapped[int | None] = mapped_column(
         ForeignKey("custreg_customer.id", ondelete="SET NULL"), index=True
     )
+    #: the row the entry is about: "customer", "contact", "address", "einvoice", "project",
+    #: "proposal", "invoice", "cost" (None: older entries; several projects of a move)
+    entity_type: Mapped[str | None] = mapped_column(String(20))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
     message: Mapped[str] = mapped_column(Text)
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 

@@ -95,7 +95,7 @@ from ..rules.ids import (
     unpack_ids,
 )
 from ..rules.open_work import KPI_CONDITIONS
-from . import reports
+from . import history, reports
 from .kpi import CustomerSet
 
 log = logging.getLogger(__name__)
@@ -915,6 +915,22 @@ def _touch_customers(session: Session, batch_id: int, *, restored_only: bool = F
     )
 
 
+def _record_history(
+    session: Session, batch_id: int, act: Action, user: Any, *, undo_of: int | None = None
+) -> None:
+    """Each changed customer's history entry, from the batch's change rows: one statement."""
+    history.record_mass_update(
+        session,
+        batch_id,
+        action=act.key,
+        column=act.column,
+        model=act.model,
+        segments=act.segments,
+        undo_of=undo_of,
+        user=user,
+    )
+
+
 def _change_counts(session: Session, batch_id: int) -> tuple[int, int, int, int]:
     """(rows, customers, restored rows, customers with a restored row) of a batch."""
     restored = _change.c.skipped_reason.is_(None)
@@ -1019,6 +1035,7 @@ def apply(
             _, changed, _, _ = _change_counts(session, batch_id)
             if _update_field(session, batch_id, act, val) != changed:
                 raise _inconsistent()
+        _record_history(session, batch_id, act, user)
         _finish_batch(
             session,
             batch,
@@ -1226,6 +1243,7 @@ def undo(user: Any, batch_id: Any) -> MassUpdateBatch:
             _touch_customers(session, undo_id, restored_only=True)
         elif _restore_field(session, undo_id, act) != restored_rows:
             raise _inconsistent()
+        _record_history(session, undo_id, act, user, undo_of=original_id)
         _finish_batch(
             session,
             undo_batch,

@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session, selectinload
 from ..context import acting_as
 from ..errors import DomainError
 from ..extensions import db
-from ..i18n import gettext, lazy_gettext, lazy_pgettext, ngettext
+from ..i18n import gettext, lazy_gettext, lazy_pgettext
 from ..models import (
     Address,
     Contact,
@@ -53,7 +53,6 @@ from ..models import (
     Proposal,
     customer_segment,
 )
-from ..models.history import utcnow
 from ..models.versioning import advance, advanced_by_statement, next_version
 from ..rules.access import ensure_may_change as _ensure_may_change
 from ..rules.moves import (
@@ -63,6 +62,7 @@ from ..rules.moves import (
     move_problem,
     project_names,
 )
+from . import history
 from .customers import find_duplicates, search_condition
 from .labels import ADDRESS_KIND_LABELS
 
@@ -123,31 +123,6 @@ def _on_by(user: Any) -> str:
     if name:
         return gettext("on %(date)s by %(name)s", date=day, name=name)
     return gettext("on %(date)s", date=day)
-
-
-def _record(
-    session: Session,
-    customer_id: int,
-    kind: str,
-    message: str,
-    *,
-    user: Any,
-    related_id: int | None = None,
-    details: dict[str, Any] | None = None,
-) -> None:
-    user_id, user_name = _who(user)
-    session.add(
-        CustomerEvent(
-            customer_id=customer_id,
-            user_id=user_id,
-            user_name=user_name,
-            at=utcnow(),
-            kind=kind,
-            related_customer_id=related_id,
-            message=message,
-            details=details,
-        )
-    )
 
 
 def _listing(names: Sequence[str]) -> str:
@@ -295,43 +270,8 @@ def _move(
 def _record_move(
     session: Session, source: Customer, target: Customer, names: Mapping[int, str], *, user: Any
 ) -> None:
-    listing = _listing([names[i] for i in sorted(names)])
-    details = {
-        "project_ids": sorted(names),
-        "projects": [names[i] for i in sorted(names)],
-        "from_customer_id": source.id,
-        "to_customer_id": target.id,
-    }
-    _record(
-        session,
-        source.id,
-        "project_moved",
-        ngettext(
-            "Moved %(num)s project to %(customer)s: %(projects)s.",
-            "Moved %(num)s projects to %(customer)s: %(projects)s.",
-            len(names),
-            customer=_label(target),
-            projects=listing,
-        ),
-        user=user,
-        related_id=target.id,
-        details=details,
-    )
-    _record(
-        session,
-        target.id,
-        "project_moved",
-        ngettext(
-            "Received %(num)s project from %(customer)s: %(projects)s.",
-            "Received %(num)s projects from %(customer)s: %(projects)s.",
-            len(names),
-            customer=_label(source),
-            projects=listing,
-        ),
-        user=user,
-        related_id=source.id,
-        details=details,
-    )
+    """The move was one set-based UPDATE, which ORM events do not see: tell the history."""
+    history.record_move(session, source, target, names)
 
 
 def change_project_customer(project: Project, target: Customer | None, *, user: Any = None) -> None:
@@ -434,7 +374,7 @@ def move_projects(
 
 def inactivate_customer(customer: Customer, *, user: Any = None) -> None:
     """Inactivate a customer: it leaves the default Summary list, nothing is deleted."""
-    with _unit_of_work(user) as session:
+    with _unit_of_work(user):
         if not customer.is_active:
             raise DomainError(
                 gettext(
@@ -444,18 +384,11 @@ def inactivate_customer(customer: Customer, *, user: Any = None) -> None:
                 )
             )
         _ensure_may_change(user, customer, "inactivate")
-        customer.is_active = False
-        _record(
-            session,
-            customer.id,
-            "inactivated",
-            gettext("Inactivated %(on_by)s.", on_by=_on_by(user)),
-            user=user,
-        )
+        customer.is_active = False  # the history's choke point records "inactivated"
 
 
 def reactivate_customer(customer: Customer, *, user: Any = None) -> None:
-    with _unit_of_work(user) as session:
+    with _unit_of_work(user):
         if customer.is_active:
             raise DomainError(
                 gettext(
@@ -465,14 +398,7 @@ def reactivate_customer(customer: Customer, *, user: Any = None) -> None:
                 )
             )
         _ensure_may_change(user, customer, "reactivate")
-        customer.is_active = True
-        _record(
-            session,
-            customer.id,
-            "reactivated",
-            gettext("Reactivated %(on_by)s.", on_by=_on_by(user)),
-            user=user,
-        )
+        customer.is_active = True  # the history's choke point records "reactivated"
 
 
 # --- merging duplicates ---------------------------------------------------------------------
@@ -801,45 +727,6 @@ def _add_segments(session, duplicate, keep, plan) -> None:
         )
 
 
-def _merge_summary(plan: MergePlan, taken: Mapping[str, Any]) -> tuple[str, str]:
-    moved = [
-        ngettext("%(num)s project", "%(num)s projects", len(plan.projects)),
-        ngettext("%(num)s contact", "%(num)s contacts", len(plan.contacts)),
-        ngettext("%(num)s address", "%(num)s addresses", len(plan.addresses)),
-        ngettext(
-            "%(num)s e-invoicing address",
-            "%(num)s e-invoicing addresses",
-            len(plan.einvoice_addresses),
-        ),
-    ]
-    parts = [gettext("moved %(what)s", what=", ".join(moved))]
-    if plan.segments_added:
-        parts.append(
-            gettext(
-                "added market segments %(segments)s",
-                segments=", ".join(s.label for s in plan.segments_added),
-            )
-        )
-    if taken:
-        labels = {name: str(label).lower() for name, label, _ in MERGE_FIELDS}
-        parts.append(
-            gettext(
-                "took %(fields)s from the duplicate", fields=", ".join(labels[f] for f in taken)
-            )
-        )
-    stayed = []
-    if plan.blocked_projects:
-        listed = "; ".join(
-            f'"{p.name}" ({p.blockers})' for p in plan.blocked_projects[:SHOWN_NAMES]
-        )
-        if len(plan.blocked_projects) > SHOWN_NAMES:
-            listed += "; " + gettext("%(num)s more", num=len(plan.blocked_projects) - SHOWN_NAMES)
-        stayed.append(gettext("projects %(projects)s", projects=listed))
-    if plan.invoice_count:
-        stayed.append(ngettext("%(num)s invoice", "%(num)s invoices", plan.invoice_count))
-    return "; ".join(parts), ", ".join(stayed)
-
-
 def merge_customers(
     duplicate: Customer,
     keep: Customer,
@@ -876,24 +763,7 @@ def merge_customers(
                 )
             )
         choices = _choices(plan, field_choices)
-        taken = _take_fields(session, duplicate, keep, plan, choices)
-        for step in (  # looked up at call time, so a test can make one fail
-            _move_merge_projects,
-            _move_contacts,
-            _move_addresses,
-            _move_einvoice_addresses,
-            _add_segments,
-        ):
-            step(session, duplicate, keep, plan)
-        session.expire_all()  # set-based statements changed rows the session had loaded
-
-        advance(keep)  # its projects, contacts and addresses changed: forms opened before are stale
-        on_by = _on_by(user)
-        note = gettext("Merged into %(customer)s %(on_by)s.", customer=plan.keep_label, on_by=on_by)
-        duplicate.is_active = False
-        duplicate.notes = f"{note}\n\n{duplicate.notes}" if duplicate.notes else note
-        did, stayed = _merge_summary(plan, taken)
-        details = {
+        merge = {
             "duplicate_id": plan.duplicate_id,
             "keep_id": plan.keep_id,
             "projects_moved": [p.id for p in plan.projects],
@@ -905,65 +775,34 @@ def merge_customers(
             "addresses_already_there": [a.id for a in plan.addresses_already_there],
             "einvoice_addresses_moved": [e.id for e in plan.einvoice_addresses],
             "segments_added": [s.label for s in plan.segments_added],
-            "fields_taken": taken,
             "invoices_stayed": plan.invoice_count,
         }
-        stayed_text = (
-            " "
-            + gettext(
-                "Stayed on %(customer)s: %(what)s.", customer=plan.duplicate_label, what=stayed
-            )
-            if stayed
-            else ""
+        pair = {"merge": merge, "from": plan.duplicate_label, "to": plan.keep_label}
+        # The kept customer's entry: the fields it takes (written when they are flushed), or
+        # the merge alone; the duplicate's: inactivated, with the note below.
+        history.note(keep, "merged_from", related_customer_id=plan.duplicate_id, **pair)
+        _take_fields(session, duplicate, keep, plan, choices)
+        for step in (  # looked up at call time, so a test can make one fail
+            _move_merge_projects,
+            _move_contacts,
+            _move_addresses,
+            _move_einvoice_addresses,
+            _add_segments,
+        ):
+            step(session, duplicate, keep, plan)
+        session.expire_all()  # set-based statements changed rows the session had loaded
+        advance(keep)  # its projects, contacts and addresses changed: forms opened before are stale
+
+        history.note(duplicate, "merged_into", related_customer_id=plan.keep_id, **pair)
+        note = gettext(
+            "Merged into %(customer)s %(on_by)s.", customer=plan.keep_label, on_by=_on_by(user)
         )
-        _record(
-            session,
-            plan.duplicate_id,
-            "merged_into",
-            note
-            + " "
-            + gettext("The duplicate was inactivated; %(done)s.", done=did)
-            + stayed_text,
-            user=user,
-            related_id=plan.keep_id,
-            details=details,
-        )
-        _record(
-            session,
-            plan.keep_id,
-            "merged_from",
-            gettext(
-                "Merged duplicate %(customer)s into this customer %(on_by)s: %(done)s.",
-                customer=plan.duplicate_label,
-                on_by=on_by,
-                done=did,
-            )
-            + stayed_text,
-            user=user,
-            related_id=plan.duplicate_id,
-            details=details,
-        )
+        duplicate.is_active = False
+        duplicate.notes = f"{note}\n\n{duplicate.notes}" if duplicate.notes else note
     return plan
 
 
 # --- history --------------------------------------------------------------------------------
-
-
-def customer_history(
-    customer: Customer, *, page: int = 0, per_page: int = 50
-) -> tuple[list[CustomerEvent], int]:
-    """A page of the customer's history, newest first, and how many entries there are."""
-    condition = CustomerEvent.customer_id == customer.id
-    total = db.session.scalar(select(func.count()).select_from(CustomerEvent).where(condition))
-    rows = db.session.scalars(
-        select(CustomerEvent)
-        .where(condition)
-        .options(selectinload(CustomerEvent.related_customer))
-        .order_by(CustomerEvent.at.desc(), CustomerEvent.id.desc())
-        .offset(max(page, 0) * per_page)
-        .limit(per_page)
-    ).all()
-    return list(rows), total or 0
 
 
 def merged_into(customer: Customer) -> Customer | None:
@@ -1007,7 +846,6 @@ __all__ = [
     "address_key",
     "apply_customer_change",
     "change_project_customer",
-    "customer_history",
     "einvoice_key",
     "find_customers",
     "inactivate_customer",

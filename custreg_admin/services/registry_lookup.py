@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from ..errors import DomainError, InvalidIdentifier
 from ..extensions import db
@@ -19,6 +19,7 @@ from ..models import Customer, Industry
 from ..registries import CompanyRecord, RegistryError, RegistryProvider, loaded_providers
 from ..registries.http import lookup_budget
 from ..rules.website import link_of
+from . import history
 from .identifiers import normalise_identifiers
 
 MAX_QUERY_LENGTH = 200
@@ -224,7 +225,18 @@ def create_industry(code: str | None, name: str | None) -> Industry:
     return industry
 
 
+def registry_reference(source: str) -> dict[str, str]:
+    """The registry as the history names it: its id and display label."""
+    provider = loaded_providers().providers.get(source)
+    label = str(provider.label) if provider is not None else source.upper()
+    return {"id": source, "label": label}
+
+
 def mark_fetched(customer: Customer, source: str, status: str) -> None:
+    """The customer's values came from registry ``source`` now. A customer created from a
+    registry pick says so in its history ("created from YTJ")."""
+    if inspect(customer).key is None:
+        history.note(customer, registry=registry_reference(source))
     customer.registry_source = source
     customer.registry_status = status
     customer.registry_fetched_at = datetime.now(UTC).replace(tzinfo=None)
@@ -295,6 +307,7 @@ def apply_refresh(customer: Customer, record: CompanyRecord, fields: set[str]) -
     from ..models import Address
 
     prefill = prefill_from(record)
+    history.note(customer, "registry_refreshed", registry=registry_reference(record.source))
     done: list[str] = []
     for change in refresh_changes(customer, record):
         if change.field not in fields or not change.differs:
