@@ -98,6 +98,10 @@ def _someone() -> str:
     return gettext("someone")
 
 
+#: history kinds written by mass updates (named from their batch instead)
+MASS_UPDATE_KINDS = ("mass_updated", "mass_update_undone")
+
+
 def _mass_update_changes(customer_id: int, since: datetime | None) -> list[Change]:
     changed = select(MassUpdateChange.batch_id).where(
         MassUpdateChange.customer_id == customer_id, MassUpdateChange.skipped_reason.is_(None)
@@ -130,7 +134,7 @@ def _mass_update_changes(customer_id: int, since: datetime | None) -> list[Chang
 
 def changes_since(customer_id: int, since: datetime | None) -> list[Change]:
     """The customer's changes since ``since`` (newest first; all of them when None): its
-    history, and the mass updates that changed it (unless its history records them itself)."""
+    history, with the mass updates that changed it named by their batch."""
     query = (
         select(CustomerEvent)
         .where(CustomerEvent.customer_id == customer_id)
@@ -139,13 +143,13 @@ def changes_since(customer_id: int, since: datetime | None) -> list[Change]:
     )
     if since is not None:
         query = query.where(CustomerEvent.at >= since)
-    events = list(db.session.scalars(query))
+    # mass updates are named from their batch (number, action and value), not their entries
+    query = query.where(CustomerEvent.kind.not_in(MASS_UPDATE_KINDS))
     found = [
         Change(event.at, event.user_name or _someone(), f"{event.kind_label}: {event.message}")
-        for event in events
+        for event in db.session.scalars(query)
     ]
-    if not any(event.kind.startswith("mass_update") for event in events):
-        found.extend(_mass_update_changes(customer_id, since))
+    found.extend(_mass_update_changes(customer_id, since))
     found.sort(key=lambda change: change.at, reverse=True)
     return found
 
