@@ -61,6 +61,7 @@ test: install-dev lint
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 # The full benchmark (100,000 customers; SQLite unless BENCH_ARGS="--database-url ...").
 bench: install-dev

@@ -15,8 +15,8 @@ from .extension import CustReg, host_include_name
 from .extensions import MIGRATIONS_DIR, VERSION_TABLE, csrf, db, engine_options, migrate
 from .security import init_cookies, init_proxy_fix, secret_key
 from .services.host_users import sync_user
+from .version import __version__
 
-__version__ = "0.1.0"
 __all__ = [
     "CustReg",
     "__version__",

@@ -45,6 +45,9 @@ from flask import Flask, current_app, g, has_app_context
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
+from .context import EXTENSION_KEY
+from .extensions import db
+
 log = logging.getLogger(__name__)
 
 #: Kinds of data with a version each.
@@ -198,8 +201,6 @@ def _digest(parts: tuple[Any, ...]) -> str:
 def _uncommitted_changes() -> bool:
     """Whether the module's session holds changes not committed yet (figures computed now
     would show them, and the transaction may still roll back)."""
-    from .extensions import db
-
     session = db.session
     return bool(session.info.get(_MARK) or session.new or session.dirty or session.deleted)
 
@@ -247,8 +248,6 @@ def make_cache(app: Flask) -> ModuleCache:
 def app_key_prefix(app: Flask) -> str:
     """``custreg:<database>:``: apps on different databases may share one Redis database (the
     cache's keys and the login throttle's)."""
-    from .extensions import db
-
     with app.app_context():
         url = db.engine.url.render_as_string(hide_password=True)
     return f"custreg:{hashlib.sha256(str(url).encode()).hexdigest()[:12]}:"
@@ -259,8 +258,6 @@ def module_cache() -> ModuleCache | None:
     mounted (host code using the models in an app of its own)."""
     if not has_app_context():
         return None
-    from .context import EXTENSION_KEY
-
     state = current_app.extensions.get(EXTENSION_KEY)
     return getattr(state, "cache", None)
 

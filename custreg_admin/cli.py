@@ -5,14 +5,18 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from .demo import DEMO_ADMIN_EMAIL, DEMO_PASSWORD, generate, has_customers
+from .errors import DomainError
+from .registries import load_providers
+from .services.setup import seed_defaults, upgrade_schema
+from .services.users import create_user
+
 custreg_cli = AppGroup("custreg", help="Customer registry: database, demo data, users, plugins.")
 
 
 @custreg_cli.command("init-db")
 def init_db() -> None:
     """Create or upgrade the schema (Alembic migrations) and add the default settings."""
-    from .services.setup import seed_defaults, upgrade_schema
-
     upgrade_schema()
     added = seed_defaults()
     click.echo(f"Database is at the newest schema; {added} default settings added.")
@@ -28,9 +32,6 @@ def init_db() -> None:
 @click.password_option()
 def create_user_command(email, name, role, can_view_all_invoices, password) -> None:
     """Create a user (the first administrator, say)."""
-    from .errors import DomainError
-    from .services.users import create_user
-
     try:
         user = create_user(email, name, password, role, can_view_all_invoices)
     except DomainError as error:
@@ -50,8 +51,6 @@ def create_user_command(email, name, role, can_view_all_invoices, password) -> N
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database has customers.")
 def demo_command(customers: int, seed: int, if_empty: bool) -> None:
     """Load deterministic, realistic demo data."""
-    from .demo import DEMO_ADMIN_EMAIL, DEMO_PASSWORD, generate, has_customers
-
     if if_empty and has_customers():
         click.echo("The database already has customers; no demo data loaded.")
         click.echo(f"Demo login (if the demo data is yours): {DEMO_ADMIN_EMAIL} / {DEMO_PASSWORD}")
@@ -65,8 +64,6 @@ def demo_command(customers: int, seed: int, if_empty: bool) -> None:
 @custreg_cli.command("plugins")
 def plugins_command() -> None:
     """List the installed registry plugins; exits non-zero when one failed to load."""
-    from .registries import load_providers
-
     report = load_providers()
     for entry in report.entries:
         status = "loaded" if entry.ok else f"FAILED: {entry.error}"

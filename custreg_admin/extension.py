@@ -30,36 +30,43 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, abort, current_app, request
+from flask import Blueprint, Flask, current_app, request
 from flask_admin import Admin, BaseView
 from flask_admin.theme import Bootstrap4Theme
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
 from werkzeug.local import LocalProxy
 
+from . import i18n
+from .admin import register_views
+from .admin.auth import auth_blueprint
+from .admin.formatting import register_filters
+from .admin.home import HomeView
+from .admin.language import language_blueprint, switcher
+from .cache import make_cache
+from .cli import custreg_cli
 from .config import DEFAULTS, require_driver, sqlalchemy_url
 from .context import (
     EXTENSION_KEY,
     AccessHook,
     CustRegState,
     UserLoader,
-    _logged_in_user,
     current_custreg_user,
-    custreg_state,
 )
-from .extensions import TABLE_PREFIX, db, engine_options
+from .extensions import TABLE_PREFIX, csrf, db, engine_options
 from .extensions import db as _module_db
 from .i18n import lazy_gettext
+from .request_errors import init_request_errors, init_request_limits
 from .rules.access import install_backstop
+from .security import LoginThrottle, csp_policy, init_csp, init_input_checks
 from .services import history, move_guard
+from .services.users import find_by_session_token
 
 log = logging.getLogger(__name__)
 
 #: The stand-alone base template, and the one used with the module's own Admin and a host login.
 OWN_BASE_TEMPLATE = "custreg_admin/base.html"
 EMBEDDED_BASE_TEMPLATE = "custreg_admin/embedded_base.html"
-#: Wraps a host's base template to add the module's stylesheet (see ``admin/base.py``).
-HOST_BASE_WRAPPER = "custreg_admin/host_base.html"
 #: The module's menu categories, for ``categories={"Customers": "CRM", ...}`` (the English
 #: names; shown translated unless renamed).
 CATEGORIES = ("Customers", "Add new", "Projects & billing", "Reports", "Settings")
@@ -125,17 +132,8 @@ class CustReg:
         # the module's session only (not SQLAlchemy's Session class: the host's stay theirs)
         install_backstop(_module_db.session.session_factory)
         _guard_module_sessions()
-        from . import i18n
-        from .cache import make_cache
-
         chooses_locale = i18n.init_app(app)
         own_login = _init_login(app, user_loader)
-
-        from .admin import register_views
-        from .admin.auth import auth_blueprint
-        from .admin.formatting import register_filters
-        from .admin.home import HomeView
-        from .admin.language import language_blueprint
 
         assets = Blueprint(
             "custreg_admin",
@@ -192,29 +190,21 @@ class CustReg:
         state.views = register_views(target)  # type: ignore[arg-type]
         state.blueprints = {view.endpoint for view in [home, *state.views]} | {"custreg_admin"}
         if own_login:
-            from .security import LoginThrottle
-
             app.register_blueprint(auth_blueprint, url_prefix=module_url)
             state.blueprints.add(auth_blueprint.name)
             state.login_throttle = LoginThrottle(app)
         if chooses_locale:
             app.register_blueprint(language_blueprint, url_prefix=module_url)
             state.blueprints.add(language_blueprint.name)
-        from .request_errors import init_request_errors, init_request_limits
-
         init_request_limits(app, state.blueprints)
         init_request_errors(app, state.blueprints)
         _init_csrf(app, state)
-        from .security import csp_policy, init_csp, init_input_checks
-
         init_input_checks(app, state.blueprints)
 
         init_csp(app, admin, state.blueprints, csp_policy(app, own_admin=own_admin))
         _check_url_clashes(app, state)
 
         app.context_processor(_template_context)
-
-        from .cli import custreg_cli
 
         app.cli.add_command(custreg_cli)
         return state
@@ -264,38 +254,7 @@ class _Mount:
         return getattr(self._admin, name)
 
 
-def custreg_may_access(roles: tuple[str, ...] | None = None) -> bool:
-    """Whether the current user may use the module (and has one of ``roles``, if given)."""
-    from .rules.roles import has_role
-
-    user = current_custreg_user()
-    if user is None:
-        return False
-    if roles is not None and not has_role(user, roles):
-        return False
-    access = custreg_state().access
-    return access is None or bool(access(user))
-
-
-def custreg_unauthorized():
-    """The answer to a request the current user may not make: 403 when someone is logged in,
-    else the login page of whoever does the login (the module's, or the host's LoginManager)."""
-    from flask import redirect, url_for
-
-    if _logged_in_user() is not None:
-        abort(403)
-    state = custreg_state()
-    if state.own_login:
-        return redirect(url_for("custreg_auth.login", next=request.full_path.rstrip("?")))
-    manager = getattr(current_app, "login_manager", None)
-    if manager is not None:
-        return manager.unauthorized()
-    abort(401)
-
-
 def _template_context() -> dict[str, Any]:
-    from .admin.language import switcher
-
     return {"custreg_user": LocalProxy(current_custreg_user), "custreg_language_switcher": switcher}
 
 
@@ -359,8 +318,6 @@ def _init_login(app: Flask, user_loader: UserLoader | None) -> bool:
     def load_user(token: str):
         """Sessions and remember-me cookies carry the user's session token (``User.get_id``):
         a token that was renewed (logout, new password, deactivation) loads nobody."""
-        from .services.users import find_by_session_token
-
         return find_by_session_token(token)
 
     return True
@@ -371,8 +328,6 @@ def _init_csrf(app: Flask, state: CustRegState) -> None:
     if "csrf" in app.extensions:
         return
     from flask_wtf.csrf import csrf_meta_tag, generate_csrf
-
-    from .extensions import csrf
 
     app.config.setdefault("WTF_CSRF_ENABLED", True)
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", True)

@@ -33,6 +33,8 @@ from flask_babel import Babel, Domain, force_locale, get_locale
 from flask_babel.speaklater import LazyString
 from markupsafe import Markup, escape
 
+from .context import EXTENSION_KEY, current_custreg_user
+
 DOMAIN = "custreg_admin"
 TRANSLATIONS_DIR = str(Path(__file__).parent / "translations")
 
@@ -155,8 +157,6 @@ def default_language(app: Flask | None = None) -> str:
 
 
 def _is_module_request() -> bool:
-    from .context import EXTENSION_KEY
-
     state = current_app.extensions.get(EXTENSION_KEY)
     return state is not None and request.blueprint in state.blueprints
 
@@ -168,8 +168,6 @@ def select_locale() -> str | None:
     the module was mounted."""
     if not has_request_context() or not _is_module_request():
         return None
-    from .context import current_custreg_user
-
     user = current_custreg_user()
     return (
         ui_language(getattr(user, "locale", None))

@@ -20,7 +20,8 @@ from flask import Flask, current_app, g, render_template, request
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .i18n import gettext
+from .extensions import db
+from .i18n import current_language, gettext
 
 log = logging.getLogger(__name__)
 
@@ -38,16 +39,12 @@ def database_went_away(error: BaseException) -> bool:
     if not isinstance(error, (OperationalError, InterfaceError)):
         return False
     with contextlib.suppress(Exception):
-        from .extensions import db
-
         return db.engine.dialect.name != "sqlite"  # SQLite's are about the statement or file
     return False
 
 
 def _language() -> str:
     try:
-        from .i18n import current_language
-
         return current_language()
     except Exception:  # it may ask the database for the user's profile
         return str(current_app.config.get("CUSTREG_DEFAULT_LOCALE") or "en")
@@ -69,8 +66,6 @@ def message_page(status: int, title: str, message: str, **headers: str) -> Any:
 def _forget_connection() -> None:
     """Roll the session back: the lost connection is let go, the next statement takes a fresh
     one (the session's objects, the logged-in user among them, are reloaded from it)."""
-    from .extensions import db
-
     with contextlib.suppress(Exception):
         db.session.rollback()
 

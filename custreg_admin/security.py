@@ -28,10 +28,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, g, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 
+from .cache import app_key_prefix
 from .i18n import lazy_gettext
 
 log = logging.getLogger(__name__)
@@ -306,8 +308,6 @@ class LoginThrottle:
         from flask_limiter.util import get_remote_address
         from limits import parse_many
 
-        from .cache import app_key_prefix
-
         config = app.config
         self.per_account_ip = parse_many(config["CUSTREG_LOGIN_RATE_LIMIT"])
         self.per_account = parse_many(config["CUSTREG_LOGIN_ACCOUNT_SLOWDOWN"])
@@ -410,3 +410,14 @@ def init_proxy_fix(app: Flask) -> None:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops
         )
+
+
+def safe_next(target: str | None) -> str | None:
+    """A redirect target on this site only: a path, never another host or scheme."""
+    if not target:
+        return None
+    target = target.replace("\\", "/").strip()
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
@@ -13,8 +12,9 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from ..errors import DomainError
 from ..i18n import TEMPLATE_HELPERS, current_language, gettext, lazy_gettext
-from ..security import Verdict
+from ..security import Verdict, safe_next
 from ..services.users import authenticate, end_sessions, valid_email
+from .language import save_pending_language
 
 auth_blueprint = Blueprint("custreg_auth", __name__)
 
@@ -35,17 +35,6 @@ class LoginForm(FlaskForm):
     password = PasswordField(lazy_gettext("Password"), validators=[DataRequired(), Length(max=200)])
     remember = BooleanField(lazy_gettext("Keep me signed in"))
     next = HiddenField()
-
-
-def safe_next(target: str | None) -> str | None:
-    """A redirect target on this site only: a path, never another host or scheme."""
-    if not target:
-        return None
-    target = target.replace("\\", "/").strip()
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 def _home() -> str:
@@ -82,8 +71,6 @@ def login():
                     throttle.failed(form.email.data, ip)
                 flash(gettext("Wrong e-mail or password, or the account is not active."), "error")
             else:
-                from .language import save_pending_language
-
                 login_user(user, remember=form.remember.data)
                 save_pending_language(user)
                 return redirect(safe_next(form.next.data) or _home())

@@ -1,6 +1,6 @@
 """What every admin view of the module shares: login required, role checks, defaults.
 
-Who is logged in comes from :func:`custreg_admin.extension.current_custreg_user` (the module's own
+Who is logged in comes from :func:`custreg_admin.context.current_custreg_user` (the module's own
 login, or the host's through ``CustReg.init_app(user_loader=..., access=...)``), never from
 Flask-Login directly.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
-from flask import current_app, flash, redirect, request
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_admin.actions import action
 from flask_admin.babel import gettext as admin_gettext
@@ -23,22 +23,39 @@ from flask_admin.model import BaseModelView
 from wtforms.fields.core import UnboundField
 from wtforms.validators import StopValidation
 
+from ..context import _logged_in_user, current_custreg_user, custreg_state
 from ..errors import DomainError, PermissionDenied
-from ..extension import (
-    HOST_BASE_WRAPPER,
-    current_custreg_user,
-    custreg_may_access,
-    custreg_unauthorized,
-)
 from ..extensions import db
 from ..i18n import TEMPLATE_HELPERS, gettext
 from ..rules import access
 from ..rules.ids import number_problem, parse_id, parse_ids
+from ..rules.roles import may_use_module
 
 log = logging.getLogger(__name__)
 
 #: the highest ``?page=`` a list accepts (page 0 beyond it)
 MAX_PAGE = 1_000_000
+#: Wraps a host's base template to add the module's stylesheet (see :meth:`ProtectedMixin.render`).
+HOST_BASE_WRAPPER = "custreg_admin/host_base.html"
+
+
+def custreg_may_access(roles: tuple[str, ...] | None = None) -> bool:
+    """Whether the logged-in user may use the module (and has one of ``roles``, if given)."""
+    return may_use_module(current_custreg_user(), roles)
+
+
+def custreg_unauthorized():
+    """The answer to a request the current user may not make: 403 when someone is logged in,
+    else the login page of whoever does the login (the module's, or the host's LoginManager)."""
+    if _logged_in_user() is not None:
+        abort(403)
+    state = custreg_state()
+    if state.own_login:
+        return redirect(url_for("custreg_auth.login", next=request.full_path.rstrip("?")))
+    manager = getattr(current_app, "login_manager", None)
+    if manager is not None:
+        return manager.unauthorized()
+    abort(401)
 
 
 class FitsColumn:

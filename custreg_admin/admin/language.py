@@ -16,8 +16,8 @@ from flask import Blueprint, current_app, flash, redirect, request, session, url
 
 from ..context import EXTENSION_KEY, current_custreg_user
 from ..i18n import LANGUAGES, PENDING_KEY, SESSION_KEY, current_language, gettext
+from ..security import safe_next
 from ..services import users as user_service
-from .auth import safe_next
 
 language_blueprint = Blueprint("custreg_language", __name__)
 

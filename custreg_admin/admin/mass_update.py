@@ -40,7 +40,7 @@ from ..extensions import db
 from ..i18n import gettext, html, ngettext
 from ..models import MarketSegment, MassUpdateBatch, User, VatRate
 from ..rules import access
-from ..rules.ids import parse_int
+from ..rules.ids import InvalidSelection, pack_ids, parse_int, unpack_ids
 from ..services import lookups
 from ..services import mass_update as service
 from .base import ProtectedView
@@ -88,7 +88,7 @@ def _ids_from(values) -> list[str]:
 def _report_selection(query: str) -> service.Selection:
     values = dict(parse_qsl(query or "", keep_blank_values=True))
     if "type" not in values:
-        raise service.InvalidSelection(
+        raise InvalidSelection(
             gettext("The report could not be read; open the report's preview and select again.")
         )
     filters = {key[2:]: value for key, value in values.items() if key.startswith("f_")}
@@ -249,7 +249,7 @@ class MassUpdateView(ProtectedView):
                 "a": plan.action.key,
                 "v": plan.value.raw(plan.action),
                 "s": selection.as_json(),
-                "i": service.pack_ids(plan.ids),
+                "i": pack_ids(plan.ids),
                 "k": key,
             }
         )
@@ -274,7 +274,7 @@ class MassUpdateView(ProtectedView):
             data = _serializer().loads(request.form.get("token", ""), max_age=TOKEN_MAX_AGE)
             if not isinstance(data, dict) or data.get("u") != current_custreg_user().id:
                 raise BadSignature("not this user's confirmation")
-            ids = service.unpack_ids(data["i"])
+            ids = unpack_ids(data["i"])
             selection = service.Selection.from_json(data["s"])
             action, value, key = data["a"], data["v"], data["k"]
         except (BadSignature, KeyError, TypeError, DomainError):

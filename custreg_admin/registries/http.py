@@ -74,6 +74,7 @@ from urllib3.exceptions import (
 from urllib3.util.retry import Retry
 
 from ..i18n import lazy_gettext
+from ..version import __version__
 from . import RegistryError, RegistryUnavailable
 
 log = logging.getLogger(__name__)
@@ -363,18 +364,8 @@ def parse_timeout(value: Any) -> tuple[float, float]:
 
 def project_user_agent(provider_id: str | None = None) -> str:
     """``custreg-admin/<version> (registry lookup; <provider>) python-requests/<version>``."""
-    import custreg_admin  # late: this module may load while custreg_admin itself imports
-
-    version = getattr(custreg_admin, "__version__", None)
-    if version is None:
-        from importlib import metadata
-
-        try:
-            version = metadata.version("custreg-admin")
-        except metadata.PackageNotFoundError:
-            version = "0"
     what = "registry lookup" + (f"; {provider_id}" if provider_id else "")
-    return f"custreg-admin/{version} ({what}) python-requests/{requests.__version__}"
+    return f"custreg-admin/{__version__} ({what}) python-requests/{requests.__version__}"
 
 
 class RegistryHttpClient:

@@ -18,6 +18,7 @@ from ..rules import einvoice as einvoice_rule
 from ..rules.ids import parse_id
 from ..rules.visibility import visible_invoices
 from ..rules.website import InvalidWebsite, link_of, normalise_website
+from .identifiers import search_variants
 
 FIRST_CUSTOMER_NUMBER = 1001
 
@@ -141,8 +142,6 @@ def search_condition(text: str):
     VAT number.
     """
     from sqlalchemy import String, and_, cast
-
-    from .identifiers import search_variants
 
     text = (text or "").strip()
     variants = [v for v in search_variants(text) if v != text]

@@ -15,7 +15,7 @@ from sqlalchemy import func, inspect, select
 from ..errors import DomainError, InvalidIdentifier
 from ..extensions import db
 from ..i18n import gettext, lazy_gettext
-from ..models import Customer, Industry
+from ..models import Address, Customer, Industry
 from ..registries import CompanyRecord, RegistryError, RegistryProvider, loaded_providers
 from ..registries.http import lookup_budget
 from ..rules.website import link_of
@@ -304,8 +304,6 @@ def refresh_changes(customer: Customer, record: CompanyRecord) -> list[FieldChan
 
 def apply_refresh(customer: Customer, record: CompanyRecord, fields: set[str]) -> list[str]:
     """Take the ticked fields from the registry record; returns the labels changed."""
-    from ..models import Address
-
     prefill = prefill_from(record)
     history.note(customer, "registry_refreshed", registry=registry_reference(record.source))
     done: list[str] = []

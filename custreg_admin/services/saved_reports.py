@@ -29,7 +29,7 @@ from ..i18n import gettext
 from ..models import SavedReport
 from ..rules import access
 from ..rules.ids import parse_id
-from .reports import ReportSpec, make_spec
+from .reports import REPORT_TYPES, ReportSpec, make_spec
 
 __all__ = [
     "NAME_MAX",
@@ -245,8 +245,6 @@ def delete_report(user: Any, report_id: Any) -> str:
 
 def column_labels(report: SavedReport) -> Sequence[str]:
     """Labels of the report's columns that still exist (for the report list)."""
-    from .reports import REPORT_TYPES
-
     kind = REPORT_TYPES.get(report.report_type)
     if kind is None:
         return []
