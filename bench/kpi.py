@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import asdict
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -45,13 +47,16 @@ SELECT b.year_total, b.month_total, b.last_month_total, k.cost_total,
                        WHERE i.customer_id = c.id AND s.counts_as_sent = TRUE
                          AND {trim}(i.number, :whitespace) <> '')
       AND NOT EXISTS (SELECT 1 FROM custreg_project p
-                       WHERE p.customer_id = c.id AND p.sales_status = 'won')) AS prospects
+                       WHERE p.customer_id = c.id AND p.sales_status = 'won')) AS prospects,
+  b.last_month_to_date
 FROM (
   SELECT SUM(CASE WHEN i.date >= :year_start THEN {invoice_amount} END) AS year_total,
          SUM(CASE WHEN i.date >= :month_start AND i.date < :next_month
                   THEN {invoice_amount} END) AS month_total,
          SUM(CASE WHEN i.date >= :last_month_start AND i.date < :month_start
-                  THEN {invoice_amount} END) AS last_month_total
+                  THEN {invoice_amount} END) AS last_month_total,
+         SUM(CASE WHEN i.date >= :last_month_start AND i.date < :to_date_end
+                  THEN {invoice_amount} END) AS last_month_to_date
     FROM custreg_invoice i
     JOIN custreg_invoice_status s ON s.id = i.status_id AND s.counts_as_sent = TRUE
     {invoice_join}
@@ -94,10 +99,17 @@ def baseline_kpis(user_id: int | None, today) -> KpiFigures:
     )
     year_start = today.replace(month=1, day=1)
     last_month_start = _month(today, 1)
+    month_start = _month(today, 0)
+    # last month up to the same day; on a month's last day, or past last month's end, all of it
+    if today.day == calendar.monthrange(today.year, today.month)[1]:
+        to_date_end = month_start
+    else:
+        to_date_end = min(last_month_start + timedelta(days=today.day), month_start)
     params: dict[str, Any] = {
         "year_start": year_start,
         "next_year": year_start.replace(year=today.year + 1),
-        "month_start": _month(today, 0),
+        "month_start": month_start,
+        "to_date_end": to_date_end,
         "next_month": _month(today, -1),
         "last_month_start": last_month_start,
         "from_day": min(year_start, last_month_start),
@@ -118,6 +130,9 @@ def baseline_kpis(user_id: int | None, today) -> KpiFigures:
         billing_last_month=money(row[2]),
         active_customers=int(row[4]),
         prospects_in_pipeline=int(row[5]),
+        billing_last_month_to_date=money(row[6]),
+        billing_this_year=money(row[0]),
+        costs_this_year=money(row[3]),
     )
 
 
