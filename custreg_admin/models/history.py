@@ -70,6 +70,10 @@ EVENT_KINDS = {
 }
 
 
+#: the kinds a mass update and its undo write (named from their batch where shown)
+MASS_UPDATE_KINDS = ("mass_updated", "mass_update_undone")
+
+
 def utcnow() -> datetime:
     """Naive UTC, as the timestamp columns of the module store it."""
     return datetime.now(UTC).replace(tzinfo=None)

@@ -64,7 +64,7 @@ from ..models import (
     Project,
     Proposal,
 )
-from ..models.history import EVENT_KINDS, utcnow
+from ..models.history import EVENT_KINDS, MASS_UPDATE_KINDS, utcnow
 from ..rules.visibility import (
     project_costs_visible,
     sees_all_invoices,
@@ -1033,7 +1033,7 @@ def _summary(kind: str, details: Mapping[str, Any], _unused: Mapping[str, Any]) 
             + ": "
             + (_merge_summary(details))
         )
-    if kind in ("mass_updated", "mass_update_undone"):
+    if kind in MASS_UPDATE_KINDS:
         if details.get("undo_of") is not None:
             return gettext(
                 "Undo of mass update #%(id)s (#%(batch)s).",

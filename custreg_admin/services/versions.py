@@ -32,7 +32,7 @@ from ..models import (
     Project,
     Proposal,
 )
-from ..models.history import utcnow
+from ..models.history import MASS_UPDATE_KINDS, utcnow
 from .mass_update import ACTIONS
 
 #: at most this many changes are named in a message; the rest are counted
@@ -96,10 +96,6 @@ def _record_label(obj: Any) -> str:
 
 def _someone() -> str:
     return gettext("someone")
-
-
-#: history kinds written by mass updates (named from their batch instead)
-MASS_UPDATE_KINDS = ("mass_updated", "mass_update_undone")
 
 
 def _mass_update_changes(customer_id: int, since: datetime | None) -> list[Change]:
