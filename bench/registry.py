@@ -2,7 +2,7 @@
 
 A local HTTP server (pytest-httpserver's ``HTTPServer`` on 127.0.0.1) answers with the recorded
 YTJ and Brønnøysund JSON that the plugins' own tests replay (``plugins/*/tests/data``). Each
-case times :func:`custreg_admin.services.registry_lookup.search` (the magnifier's service: the
+case times :func:`custreg_admin.services.registry_search.search` (the magnifier's service: the
 installed provider, its HTTP client with retries and timeouts, parsing into
 ``CompanyRecord``s) against a plain ``requests.get(...).json()`` of the same URL:
 
@@ -26,7 +26,7 @@ from typing import Any
 import requests
 from flask import Flask
 
-from custreg_admin.services import registry_lookup
+from custreg_admin.services import registry_search
 
 from .common import BenchEnv, CaseResult, median
 
@@ -153,7 +153,7 @@ def _cases(env: BenchEnv) -> list[CaseResult]:
                 url = server.url_for(path)
 
                 def module(country=country, query=query) -> list[str]:
-                    _provider, records = registry_lookup.search(country, query)
+                    _provider, records = registry_search.search(country, query)
                     return sorted(record.business_id for record in records)
 
                 def baseline(url=url, params=params, ids=ids) -> list[str]:
@@ -186,7 +186,7 @@ def _cases(env: BenchEnv) -> list[CaseResult]:
                 )
         for app in apps.values():
             with app.app_context():
-                for provider in registry_lookup.loaded_providers().providers.values():
+                for provider in registry_search.loaded_providers().providers.values():
                     provider.close()
     return results
 
@@ -197,7 +197,7 @@ def registry_lookups(env: BenchEnv) -> list[CaseResult]:
     except ImportError:
         return [
             CaseResult(
-                case="registry lookups",
+                case="registry choices",
                 median_ms=0.0,
                 baseline_median_ms=0.0,
                 runs_ms=[],

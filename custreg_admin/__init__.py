@@ -11,8 +11,8 @@ from flask import Flask
 
 from .config import DEFAULTS, from_environment, require_driver, sqlalchemy_url
 from .context import current_custreg_user
-from .extension import CustReg, host_include_name
 from .extensions import MIGRATIONS_DIR, VERSION_TABLE, csrf, db, engine_options, migrate
+from .mount import CustReg, host_include_name
 from .security import init_cookies, init_proxy_fix, secret_key
 from .services.host_users import sync_user
 from .version import __version__

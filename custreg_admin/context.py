@@ -2,7 +2,7 @@
 
 The bottom of the module: it imports nothing of ``custreg_admin`` above the config, so that every
 layer (models, rules, services, admin, i18n, cache) can ask "who is this?" without importing the
-extension that mounts the views (:mod:`custreg_admin.extension`).
+extension that mounts the views (:mod:`custreg_admin.mount`).
 
 * :func:`current_custreg_user`: the logged-in user as the module sees them (its own login, or the
   host's through ``CustReg.init_app(user_loader=..., access=...)``).

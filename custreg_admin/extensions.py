@@ -7,7 +7,7 @@ app, it leaves ``app.extensions["sqlalchemy"]`` to the host and is bound to that
 engine of its own (``CUSTREG_DATABASE_URL``).
 
 ``csrf`` and ``migrate`` keep no per-app state of their own, so one object serves every
-stand-alone app in a process. The login manager is made per app (see ``extension.py``).
+stand-alone app in a process. The login manager is made per app (see ``mount.py``).
 """
 
 from __future__ import annotations

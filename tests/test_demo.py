@@ -30,8 +30,8 @@ from custreg_admin.models import (
     User,
     customer_segment,
 )
+from custreg_admin.services.business_ids import normalise_identifiers
 from custreg_admin.services.customers import next_customer_number
-from custreg_admin.services.identifiers import normalise_identifiers
 
 TODAY = date(2025, 6, 16)
 

@@ -481,7 +481,7 @@ def test_a_host_login_manager_is_never_replaced(database_url, caplog):
     app.config.update(SECRET_KEY="k", SQLALCHEMY_DATABASE_URI=sqlalchemy_url(database_url))
     host_db.init_app(app)
     manager = LoginManager(app)
-    with caplog.at_level(logging.WARNING, logger="custreg_admin.extension"):
+    with caplog.at_level(logging.WARNING, logger="custreg_admin.mount"):
         CustReg().init_app(app, admin=Admin(app), db=host_db)
     assert app.login_manager is manager
     assert not app.extensions["custreg_admin"].own_login

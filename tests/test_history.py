@@ -25,7 +25,7 @@ from custreg_admin.models import (
     Proposal,
     User,
 )
-from custreg_admin.services import history, registry_lookup
+from custreg_admin.services import history, registry_search
 from custreg_admin.services import mass_update as mu
 from custreg_admin.services import projects as project_service
 
@@ -208,7 +208,7 @@ def test_refresh_of_addresses_is_recorded_as_from_the_registry(ctx, people):
     customer = b.customer("Acme (old)", business_id="0112038-9", number=1001)
     db.session.commit()
     with acting_as(_user(people["ada"])):
-        registry_lookup.apply_refresh(customer, ACME, {"address_visiting"})
+        registry_search.apply_refresh(customer, ACME, {"address_visiting"})
     refreshed = _one(customer.id, "registry_refreshed")
     assert refreshed.details["registry"]["id"] == "fake"
     added = _one(customer.id, "address_added")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from custreg_admin.errors import InvalidIdentifier
-from custreg_admin.services.identifiers import country_of, normalise_identifiers, search_variants
+from custreg_admin.services.business_ids import country_of, normalise_identifiers, search_variants
 
 
 @pytest.mark.parametrize(

@@ -38,7 +38,7 @@ from custreg_admin.models import (
 )
 from custreg_admin.registries import CompanyRecord
 from custreg_admin.services import mass_update as mu
-from custreg_admin.services import move_guard, registry_lookup
+from custreg_admin.services import move_guard, registry_search
 from custreg_admin.services import projects as project_service
 
 from . import builders as b
@@ -577,5 +577,5 @@ def test_registry_refreshes_advance_the_version(ctx):
     customer = b.customer("Acme (old)", business_id="0112038-9")
     db.session.commit()
     record = CompanyRecord(source="ytj", country="FI", business_id="0112038-9", name="Acme Oyj")
-    registry_lookup.apply_refresh(customer, record, {"name"})
+    registry_search.apply_refresh(customer, record, {"name"})
     assert _version(Customer, customer.id) == 2

@@ -126,7 +126,7 @@ def test_create_form_has_the_magnifier(user_client):
     page = user_client.get("/admin/customers/new/").get_data(as_text=True)
     assert 'data-testid="registry-box"' in page
     assert "Finland (FI) · Fake Finnish registry" in page
-    assert "registry_lookup.js" in page
+    assert "registry_search.js" in page
 
 
 def test_pick_fills_the_form_save_keeps_it_and_the_card_shows_it(registry_app, user_client):

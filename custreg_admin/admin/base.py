@@ -28,7 +28,7 @@ from ..errors import DomainError, PermissionDenied
 from ..extensions import db
 from ..i18n import TEMPLATE_HELPERS, gettext
 from ..rules import access
-from ..rules.ids import number_problem, parse_id, parse_ids
+from ..rules.request_ids import number_problem, parse_id, parse_ids
 from ..rules.roles import may_use_module
 
 log = logging.getLogger(__name__)

@@ -41,13 +41,13 @@ from ..models import (
 from ..models.customer import NOTES_MAX_LENGTH
 from ..registries import STATUS_LABELS, RegistryError, RegistryUnavailable
 from ..rules import access
-from ..rules.ids import parse_id
 from ..rules.open_work import KPI_CONDITIONS
+from ..rules.request_ids import parse_id
 from ..rules.visibility import sees_all_invoices
+from ..services import choices, registry_search
 from ..services import customers as customer_service
-from ..services import lookups, registry_lookup
 from ..services import projects as project_service
-from ..services.identifiers import normalise_identifiers
+from ..services.business_ids import normalise_identifiers
 from ..services.kpi import ACTIVE_STATES, CustomerFilter, CustomerSet, local_today
 from ..services.kpi_cache import cached_kpis
 from ..services.labels import ADDRESS_KIND_LABELS, SALES_STATUS_LABELS, label
@@ -160,19 +160,19 @@ class KpiFilter(sqla_filters.BaseSQLAFilter):
 def _filter_choices(name: str):
     """A Summary filter's choices, read per request (Flask-Admin asks once at start-up, with no
     app context: no choices) from the module's cache; the five lists are one cache entry, read
-    once per request (see ``lookups.cached_summary_filter_choices``)."""
+    once per request (see ``choices.cached_summary_filter_choices``)."""
 
-    def choices():
+    def read_choices():
         if not has_app_context():
             return []
         lists = g.get("_custreg_summary_choices")
         if lists is None:
-            lists = g._custreg_summary_choices = lookups.cached_summary_filter_choices()
+            lists = g._custreg_summary_choices = choices.cached_summary_filter_choices()
         if name == "countries":
             return [(code, country_name(code)) for code in lists[name]]
         return lists[name]
 
-    return choices
+    return read_choices
 
 
 def _segments_formatter(view, context, model, name):
@@ -233,7 +233,7 @@ class _IndustryOffer(rules.BaseRule):
         )
 
 
-def _customer_from(prefill: registry_lookup.Prefill) -> Customer:
+def _customer_from(prefill: registry_search.Prefill) -> Customer:
     """A transient customer carrying a registry record's values, to fill the create form."""
     customer = Customer(
         name=prefill.name,
@@ -533,7 +533,7 @@ class CustomerView(VersionedEditMixin, ProtectedModelView):
             ),
         },
         "country": {"choices": country_select_choices},
-        "owner": {"query_factory": lookups.active_users},
+        "owner": {"query_factory": choices.active_users},
         "website": {
             "validators": [Optional(), Length(max=300), WebsiteAddress()],
             "description": lazy_gettext("An http or https address; www.example.com will do."),
@@ -607,20 +607,20 @@ class CustomerView(VersionedEditMixin, ProtectedModelView):
         _not_required(form.number)  # empty means "the next free number"
         return form
 
-    def _registry_prefill(self) -> registry_lookup.Prefill | None:
+    def _registry_prefill(self) -> registry_search.Prefill | None:
         """The registry record picked with the magnifier (``?registry=ytj&business_id=...``)."""
         provider_id = request.args.get("registry", "").strip()
         business_id = request.args.get("business_id", "").strip()
         if not provider_id or not business_id:
             return None
         try:
-            record = registry_lookup.find_record(
+            record = registry_search.find_record(
                 provider_id, business_id[:40], (request.args.get("q") or "")[:200] or None
             )
         except (RegistryError, DomainError) as error:
             flash(f"{error} {gettext('You can type the details by hand.')}", "error")
             return None
-        prefill = registry_lookup.prefill_from(record)
+        prefill = registry_search.prefill_from(record)
         flash(
             gettext(
                 "Filled from %(registry)s: %(name)s (%(business_id)s). Check the details and "
@@ -761,7 +761,7 @@ class CustomerView(VersionedEditMixin, ProtectedModelView):
             )
         source = (form.registry_source.data or "").strip()
         if source:
-            registry_lookup.mark_fetched(model, source, form.registry_status.data or "active")
+            registry_search.mark_fetched(model, source, form.registry_status.data or "active")
         suggestion = (form.industry_suggestion.data or "").strip()
         if (
             suggestion
@@ -771,7 +771,7 @@ class CustomerView(VersionedEditMixin, ProtectedModelView):
         ):
             code, _, name = suggestion.partition("|")
             with db.session.no_autoflush:
-                model.industry = registry_lookup.create_industry(code, name)
+                model.industry = registry_search.create_industry(code, name)
 
     def get_save_return_url(self, model, is_created=False):
         return self.get_url(".details_view", id=model.id)
@@ -798,7 +798,7 @@ class CustomerView(VersionedEditMixin, ProtectedModelView):
                     form.country.data if form is not None and form.country.data else None
                 )
                 or current_app.config["CUSTREG_DEFAULT_COUNTRY"],
-                registry_box_registries=registry_lookup.countries_with_registry(),
+                registry_box_registries=registry_search.countries_with_registry(),
             )
         return super().render(template, **kwargs)
 
@@ -915,7 +915,7 @@ class CustomerView(VersionedEditMixin, ProtectedModelView):
         records = customer_service.card_records(
             customer, invoice_rows=CARD_INVOICE_ROWS, viewer=current_custreg_user()
         )
-        registries = registry_lookup.providers_for(customer.country)
+        registries = registry_search.providers_for(customer.country)
         return {
             "merged_into": project_service.merged_into(customer),
             "merged_from": project_service.merged_from(customer),
@@ -943,7 +943,7 @@ class CustomerView(VersionedEditMixin, ProtectedModelView):
         wants_json = request.args.get("format") == "json"
         results, error, provider, status = [], None, None, 200
         try:
-            provider, records = registry_lookup.search(country, query)
+            provider, records = registry_search.search(country, query)
         except RegistryUnavailable as exc:
             error, status = str(exc), 503
         except (RegistryError, DomainError) as exc:
@@ -992,7 +992,7 @@ class CustomerView(VersionedEditMixin, ProtectedModelView):
             error=error,
             registry=provider.label if provider else None,
             countries=country_choices(),
-            registry_countries=registry_lookup.countries_with_registry(),
+            registry_countries=registry_search.countries_with_registry(),
             registry_messages=_registry_messages(),
         )
 
@@ -1003,7 +1003,7 @@ class CustomerView(VersionedEditMixin, ProtectedModelView):
             flash(gettext("That customer does not exist."), "error")
             return redirect(self.get_url(".index_view"))
         card = self.get_url(".details_view", id=customer.id)
-        providers = registry_lookup.providers_for(customer.country)
+        providers = registry_search.providers_for(customer.country)
         if not customer.business_id or not providers:
             flash(
                 gettext(
@@ -1013,7 +1013,7 @@ class CustomerView(VersionedEditMixin, ProtectedModelView):
             )
             return redirect(card)
         try:
-            record = registry_lookup.find_record(providers[0].id, customer.business_id)
+            record = registry_search.find_record(providers[0].id, customer.business_id)
         except RegistryError as error:
             flash(str(error), "error")
             return redirect(card)
@@ -1023,7 +1023,7 @@ class CustomerView(VersionedEditMixin, ProtectedModelView):
             except DomainError as error:
                 flash(str(error), "error")
                 return redirect(card)
-            changed = registry_lookup.apply_refresh(
+            changed = registry_search.apply_refresh(
                 customer, record, set(request.form.getlist("field"))
             )
             flash(
@@ -1042,7 +1042,7 @@ class CustomerView(VersionedEditMixin, ProtectedModelView):
             customer=customer,
             record=record,
             registry=providers[0].label,
-            changes=registry_lookup.refresh_changes(customer, record),
+            changes=registry_search.refresh_changes(customer, record),
             card_url=card,
         )
 

@@ -40,8 +40,8 @@ from ..extensions import db
 from ..i18n import gettext, html, ngettext
 from ..models import MarketSegment, MassUpdateBatch, User, VatRate
 from ..rules import access
-from ..rules.ids import InvalidSelection, pack_ids, parse_int, unpack_ids
-from ..services import lookups
+from ..rules.request_ids import InvalidSelection, pack_ids, parse_int, unpack_ids
+from ..services import choices
 from ..services import mass_update as service
 from .base import ProtectedView
 from .formatting import local_datetime, number
@@ -135,12 +135,12 @@ def _choices(action: service.Action | None) -> list[tuple[str, str]]:
     if action is None:
         return []
     if action.model is User:
-        return lookups.user_choices(active_only=True)
+        return choices.user_choices(active_only=True)
     if action.model is VatRate:
-        return lookups.vat_rate_choices()
+        return choices.vat_rate_choices()
     if action.model is MarketSegment:
-        return lookups.segment_choices()
-    return lookups.named_choices(action.model)
+        return choices.segment_choices()
+    return choices.named_choices(action.model)
 
 
 def _value_from(action: str | None, form) -> Any:

@@ -15,7 +15,7 @@ from ..context import current_custreg_user
 from ..errors import DomainError
 from ..i18n import gettext, html, ngettext
 from ..models import Customer
-from ..rules.ids import parse_id, parse_ids, parse_int
+from ..rules.request_ids import parse_id, parse_ids, parse_int
 from ..services import customers as customer_service
 from ..services import history as history_service
 from ..services import projects as project_service

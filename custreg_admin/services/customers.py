@@ -15,10 +15,10 @@ from ..extensions import db
 from ..i18n import gettext, ngettext
 from ..models import Customer, EInvoiceAddress, Invoice, Project, Proposal
 from ..rules import einvoice as einvoice_rule
-from ..rules.ids import parse_id
+from ..rules.request_ids import parse_id
 from ..rules.visibility import visible_invoices
 from ..rules.website import InvalidWebsite, link_of, normalise_website
-from .identifiers import search_variants
+from .business_ids import search_variants
 
 FIRST_CUSTOMER_NUMBER = 1001
 

@@ -86,7 +86,8 @@ from ..models.history import utcnow
 from ..models.versioning import next_version
 from ..registries import STATUS_LABELS
 from ..rules import access
-from ..rules.ids import (
+from ..rules.open_work import KPI_CONDITIONS
+from ..rules.request_ids import (
     MAX_SELECTED_IDS,
     InvalidSelection,
     in_ids,
@@ -94,7 +95,6 @@ from ..rules.ids import (
     parse_id,
     unpack_ids,
 )
-from ..rules.open_work import KPI_CONDITIONS
 from . import history, reports
 from .kpi import CustomerSet
 

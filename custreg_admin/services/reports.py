@@ -11,7 +11,7 @@ customer; ``contacts``, a row per contact) and lists what it offers:
 
 A :class:`ReportSpec` is a chosen type, columns in order, filter values and a sort, for one
 viewer on one day (:func:`make_spec` checks and builds it). :func:`report_statement` turns it into
-*one* SELECT: lookups and addresses are outer joins, segments and per-customer figures correlated
+*one* SELECT: choices and addresses are outer joins, segments and per-customer figures correlated
 subqueries, so no statement runs per row. :func:`page` reads a page of it, :func:`iter_rows`
 streams all of it in chunks (:func:`iter_batches` a batch of rows at a time, what downloads
 read), :func:`count_rows` counts the rows; all three see the same rows in the same order (the
@@ -87,16 +87,16 @@ from ..models import (
     customer_segment,
 )
 from ..rules.billing import cost_counts_for_margin, in_period, invoice_counts_as_billing
-from ..rules.ids import parse_id
 from ..rules.money import CENT, money_sum, money_type
 from ..rules.open_work import is_open_work
+from ..rules.request_ids import parse_id
 from ..rules.visibility import (
     project_costs_visible,
     sees_all_invoices,
     sees_money_of_customer,
     visible_invoices,
 )
-from . import lookups
+from . import choices
 from .kpi import local_today
 
 __all__ = [
@@ -847,15 +847,15 @@ def _billing_bound(*, at_least: bool) -> Callable[[QueryContext, Decimal], Colum
 
 
 def _load_users() -> list[tuple[str, str]]:
-    return [("none", gettext("(no owner)")), *lookups.user_choices()]
+    return [("none", gettext("(no owner)")), *choices.user_choices()]
 
 
 def _load(model) -> Callable[[], list[tuple[str, str]]]:
-    return lambda: lookups.named_choices(model)
+    return lambda: choices.named_choices(model)
 
 
 def _load_countries() -> list[tuple[str, str]]:
-    return [(code, code) for code in lookups.customer_countries()]
+    return [(code, code) for code in choices.customer_countries()]
 
 
 ACTIVE_STATE_CHOICES = (
@@ -905,7 +905,7 @@ def _customer_filters(*, email_column, email_label: Any) -> tuple[ReportFilter, 
             "choice",
             _segment_condition,
             parse=_parse_id,
-            load_choices=lookups.segment_choices,
+            load_choices=choices.segment_choices,
         ),
         ReportFilter(
             "country",

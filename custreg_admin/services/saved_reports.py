@@ -28,7 +28,7 @@ from ..extensions import db
 from ..i18n import gettext
 from ..models import SavedReport
 from ..rules import access
-from ..rules.ids import parse_id
+from ..rules.request_ids import parse_id
 from .reports import REPORT_TYPES, ReportSpec, make_spec
 
 __all__ = [

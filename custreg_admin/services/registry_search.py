@@ -20,7 +20,7 @@ from ..registries import CompanyRecord, RegistryError, RegistryProvider, loaded_
 from ..registries.http import lookup_budget
 from ..rules.website import link_of
 from . import history
-from .identifiers import normalise_identifiers
+from .business_ids import normalise_identifiers
 
 MAX_QUERY_LENGTH = 200
 
