@@ -1,11 +1,17 @@
-"""``python -m bench [--customers N] [--database-url URL] [--quick] [--rebuild] [--only WORD]``.
+"""``python -m bench [--size N] [--database-url URL] [--quick] [--rebuild] [--only WORD]``.
+
+``--size N`` is the number of customers (``--customers N`` is the same option); ``make bench
+BENCH_ARGS="--size 1000000 --database-url postgresql+psycopg://..."`` runs the 1M set.
 
 Builds (or reuses) a database of N demo customers with :func:`custreg_admin.demo.generate`
 (3 projects, 10 invoices and 10 costs per customer), runs every case in :data:`CASES`, prints
-one row per case (its median, the baseline's median in the same run, the ratio, the issue's
-goal and whether this run met it, notes) and writes ``bench/results.json``. Timings are
-reported, never asserted: the exit status is 1 only when a case's result differs from its
-baseline's.
+one row per case (its median, the baseline's median in the same run, the median of the
+per-pair ratios with their min–max spread, the issue's goal and whether this run met it, notes)
+and writes ``bench/results.json`` (with every run, every pair's ratio and the quartiles). On
+PostgreSQL the run starts with ``VACUUM ANALYZE`` and repeats it after every write-heavy case
+(:func:`bench.common.write_heavy`). The measuring helpers are described in
+:mod:`bench.common`. Timings are reported, never asserted: the exit status is 1 only when a
+case's result differs from its baseline's.
 
 Without ``--database-url`` the data lives in a SQLite file in the system's temporary folder,
 one per size, kept for the next run. A database that already holds exactly N customers is
@@ -29,7 +35,7 @@ from custreg_admin.models import Cost, Customer, Invoice, Project
 from custreg_admin.services.kpi import local_today
 
 from . import exports, kpi, mass_update, registry, summary
-from .common import BenchEnv, CaseResult
+from .common import BenchEnv, CaseResult, vacuum_analyze
 from .data import count_rows, prepare_data
 
 #: Each case returns its row, or several rows (one per search of the registry case).
@@ -48,7 +54,14 @@ QUICK_CUSTOMERS = 2_000
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--customers", type=int, help=f"default {DEFAULT_CUSTOMERS:,}")
+    parser.add_argument(
+        "--size",
+        "--customers",
+        dest="customers",
+        type=int,
+        metavar="N",
+        help=f"customers in the bench database (default {DEFAULT_CUSTOMERS:,})",
+    )
     parser.add_argument("--database-url", help="default: a SQLite file in the temp folder")
     parser.add_argument(
         "--quick", action="store_true", help=f"{QUICK_CUSTOMERS:,} customers, 3 runs"
@@ -72,9 +85,15 @@ def _print_row(result: CaseResult) -> None:
     def ms(value: float) -> str:
         return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
 
+    spread, iqr = result.spread, result.iqr
+    spread_text = (
+        f"{iqr[0]:.2f}–{iqr[1]:.2f} [{spread[0]:.2f}–{spread[1]:.2f}]"
+        if spread and iqr
+        else "(unpaired)"
+    )
     print(
         f"{result.case:<44} {ms(result.median_ms):>10} {ms(result.baseline_median_ms):>12}"
-        f" {result.ratio:>7.2f}  {result.goal:<9} {met:<4} "
+        f" {result.ratio:>7.2f} {spread_text:<22}  {result.goal:<9} {met:<4} "
         f"{'yes ' if result.same_result else 'NO  '}  {result.note}",
         flush=True,
     )
@@ -101,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             runs=runs,
             customers=count_rows(Customer),
             invoices=count_rows(Invoice),
+            database_url=url,
         )
         projects, costs = count_rows(Project), count_rows(Cost)
         db.session.commit()
@@ -108,22 +128,26 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"\n{dialect}, {env.customers:,} customers, {projects:,} projects, "
             f"{env.invoices:,} invoices, {costs:,} costs, today {env.today}, "
-            f"median of {runs} runs\n"
+            f"median of {runs} runs; ratio = median of per-pair ratios, IQR [min–max]\n"
         )
         header = (
-            f"{'case':<44} {'median ms':>10} {'baseline ms':>12} {'ratio':>7}  "
-            f"{'goal':<9} {'met':<4} same  notes"
+            f"{'case':<44} {'median ms':>10} {'baseline ms':>12} {'ratio':>7} "
+            f"{'IQR [min–max]':<22}  {'goal':<9} {'met':<4} same  notes"
         )
         print(header)
         print("-" * len(header))
         cases = [
             case for case in CASES if not args.only or any(w in case.__name__ for w in args.only)
         ]
+        if dialect == "postgresql":
+            print(f"VACUUM ANALYZE before the cases: {vacuum_analyze():.1f} s\n", flush=True)
         for case in cases:
             outcome = case(env)
             for result in outcome if isinstance(outcome, list) else [outcome]:
                 results.append(result)
                 _print_row(result)
+            if dialect == "postgresql" and getattr(case, "write_heavy", False):
+                print(f"    VACUUM ANALYZE after it: {vacuum_analyze():.1f} s", flush=True)
     report = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "database": dialect,

@@ -14,7 +14,7 @@ from custreg_admin.extensions import db
 from custreg_admin.models import Customer, User
 from custreg_admin.services.kpi import KpiFigures, compute_kpis
 
-from .common import BenchEnv, CaseResult, median, timed
+from .common import BenchEnv, CaseResult, paired
 
 CENT = Decimal("0.01")
 
@@ -141,14 +141,13 @@ def _figures(figures: KpiFigures) -> dict[str, Any]:
 
 
 def _compare(name: str, env: BenchEnv, user: Any, user_id: int | None) -> CaseResult:
-    runs, figures = timed(lambda: compute_kpis(user, env.today), env.runs)
-    baseline_runs, baseline = timed(lambda: baseline_kpis(user_id, env.today), env.runs)
-    return CaseResult(
-        case=name,
-        median_ms=round(median(runs), 2),
-        baseline_median_ms=round(median(baseline_runs), 2),
-        runs_ms=[round(t, 2) for t in runs],
-        baseline_runs_ms=[round(t, 2) for t in baseline_runs],
+    measured = paired(
+        lambda: compute_kpis(user, env.today), lambda: baseline_kpis(user_id, env.today), env.runs
+    )
+    figures, baseline = measured.result, measured.baseline_result
+    return CaseResult.of(
+        name,
+        measured,
         same_result=figures == baseline,
         result=_figures(figures),
         baseline_result=_figures(baseline),

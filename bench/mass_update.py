@@ -26,7 +26,7 @@ from custreg_admin.models import Customer, MassUpdateBatch, MassUpdateChange, Us
 from custreg_admin.services import mass_update
 from custreg_admin.services.kpi import CustomerFilter, CustomerSet
 
-from .common import BenchEnv, CaseResult, median
+from .common import BenchEnv, CaseResult, median, write_heavy
 
 SNAPSHOT = "bench_mass_update_snapshot"
 ALL_CUSTOMERS = CustomerSet(parts=(CustomerFilter(active_state="all"),))
@@ -142,9 +142,11 @@ def _result(
         result=result,
         baseline_result=baseline_result,
         goal_ms=goal_ms,
+        paired=False,  # one side after the other: a ratio of medians
     )
 
 
+@write_heavy
 def mass_update_plan(env: BenchEnv) -> CaseResult:
     """Confirmation page: freeze all N ids, count those that change, preview 20 rows."""
     _ensure_tables()
@@ -176,6 +178,7 @@ def mass_update_plan(env: BenchEnv) -> CaseResult:
     )
 
 
+@write_heavy
 def mass_update_apply(env: BenchEnv) -> CaseResult:
     """Change the owner of every customer with audit, against one raw UPDATE."""
     _ensure_tables()
@@ -229,6 +232,7 @@ def mass_update_apply(env: BenchEnv) -> CaseResult:
     )
 
 
+@write_heavy
 def mass_update_undo(env: BenchEnv) -> CaseResult:
     """Undo the owner change of every customer, against one raw UPDATE ... FROM."""
     _ensure_tables()

@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from flask import Flask
 
 from custreg_admin.services import registry_search
 
-from .common import BenchEnv, CaseResult, median
+from .common import BenchEnv, CaseResult, median, paired
 
 PLUGINS = Path(__file__).resolve().parent.parent / "plugins"
 YTJ_DATA = PLUGINS / "registry_ytj" / "tests" / "data"
@@ -130,16 +129,6 @@ def _registry_app(env: BenchEnv, server: Any, *, cache_seconds: int) -> Flask:
     )
 
 
-def _timed(function: Callable[[], Any], runs: int) -> tuple[list[float], Any]:
-    result = function()  # warm-up (and, for the cached side, the answer the cache keeps)
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        result = function()
-        times.append((time.perf_counter() - started) * 1000)
-    return times, result
-
-
 def _cases(env: BenchEnv) -> list[CaseResult]:
     runs = max(20, env.runs * 4)  # milliseconds each: more runs for a steady median
     results = []
@@ -164,9 +153,10 @@ def _cases(env: BenchEnv) -> list[CaseResult]:
                 with app.app_context():
                     module()  # the first search builds the providers: not timed
                     server.clear_log()
-                    times, found = _timed(module, runs)
-                    reached = len(server.log)
-                    baseline_times, expected = _timed(baseline, runs)
+                    measured = paired(module, baseline, runs, warmup=False)
+                    times, found = measured.module_ms, measured.result
+                    baseline_times, expected = measured.baseline_ms, measured.baseline_result
+                    reached = len(server.log) - runs  # every baseline request reaches it
                 overhead = median(times) - median(baseline_times)
                 results.append(
                     CaseResult(
@@ -180,7 +170,7 @@ def _cases(env: BenchEnv) -> list[CaseResult]:
                         baseline_result={"business_ids": expected},
                         note=(
                             f"overhead {overhead:+.2f} ms; "
-                            f"{reached} of {runs + 1} searches reached the server"
+                            f"{reached} of {runs} searches reached the server"
                         ),
                     )
                 )
