@@ -30,7 +30,6 @@ DEFAULTS: dict[str, Any] = {
     "CUSTREG_BIZWEB_SOURCE": "brreg",  # or "module:Class" for a licensed Bizweb endpoint
     "CUSTREG_REGISTRIES": None,  # comma-separated provider ids to load; None: all installed
     "CUSTREG_URL_PREFIX": "/admin",
-    "CUSTREG_PAGE_SIZE": 20,
     "CUSTREG_HTTPS": False,
     # the largest request the module accepts (bytes): larger ones get a 413 page saying so
     "CUSTREG_MAX_CONTENT_LENGTH": 1024 * 1024,
@@ -77,7 +76,6 @@ _CASTS = {
     "CUSTREG_REGISTRY_CACHE_BYTES": int,
     "CUSTREG_REGISTRY_CONCURRENCY": int,
     "CUSTREG_REGISTRY_QUEUE_WAIT": float,
-    "CUSTREG_PAGE_SIZE": int,
     "CUSTREG_HTTPS": _flag,
     "CUSTREG_LOGIN_THROTTLE": _flag,
     "CUSTREG_REMEMBER_DAYS": float,
