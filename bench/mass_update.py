@@ -24,7 +24,7 @@ from sqlalchemy import delete, func, select, text
 from custreg_admin.extensions import db
 from custreg_admin.models import Customer, MassUpdateBatch, MassUpdateChange, User
 from custreg_admin.services import mass_update
-from custreg_admin.services.kpi import CustomerFilter, CustomerSet
+from custreg_admin.services.customer_filter import CustomerFilter, CustomerSet
 
 from .common import BenchEnv, CaseResult, median, write_heavy
 

@@ -10,6 +10,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, delete, func, s
 from sqlalchemy.orm import aliased
 
 from custreg_admin import demo
+from custreg_admin.demo import loading as demo_loading
 from custreg_admin.extensions import db
 from custreg_admin.models import (
     ADDRESS_KINDS,
@@ -380,5 +381,5 @@ def test_copy_fills_in_plain_python_defaults():
         Column("name", String),
         Column("made", String, default=lambda: "now"),
     )
-    assert demo._plain_defaults(table, ["id", "name", "made"]) == {"kind": "visiting"}
-    assert demo._plain_defaults(table, ["id", "name"]) is None  # a callable: not for COPY
+    assert demo_loading._plain_defaults(table, ["id", "name", "made"]) == {"kind": "visiting"}
+    assert demo_loading._plain_defaults(table, ["id", "name"]) is None  # a callable: not for COPY

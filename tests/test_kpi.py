@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from custreg_admin.extensions import db
 from custreg_admin.models import Customer
 from custreg_admin.rules.open_work import active_customer_condition, prospect_condition
+from custreg_admin.services.customer_filter import CustomerFilter
 from custreg_admin.services.kpi import (
-    CustomerFilter,
     KpiFigures,
     billing_by_month,
     compute_kpis,

@@ -22,8 +22,8 @@ from custreg_admin.extensions import db
 from custreg_admin.models import Customer, Invoice, Project, User
 from custreg_admin.services import mass_update as mu
 from custreg_admin.services import projects as project_service
+from custreg_admin.services.customer_filter import CustomerFilter
 from custreg_admin.services.kpi import (
-    CustomerFilter,
     billing_by_month,
     compute_kpis,
     local_today,

@@ -11,8 +11,8 @@ import pytest
 
 from custreg_admin.extensions import db
 from custreg_admin.models import User
+from custreg_admin.services.customer_filter import CustomerFilter
 from custreg_admin.services.kpi import (
-    CustomerFilter,
     billing_by_month,
     compute_kpis,
     local_today,
@@ -231,14 +231,14 @@ def test_local_today_is_the_date_in_the_configured_timezone(app):
     ],
 )
 def test_forged_customer_set_specs_are_refused(spec):
-    from custreg_admin.services.kpi import CustomerSet
+    from custreg_admin.services.customer_filter import CustomerSet
 
     with pytest.raises(ValueError):
         CustomerSet.from_spec(spec)
 
 
 def test_customer_set_spec_round_trip():
-    from custreg_admin.services.kpi import CustomerSet
+    from custreg_admin.services.customer_filter import CustomerSet
 
     original = CustomerSet(
         parts=(CustomerFilter(owner_id=3, search="oy"), CustomerFilter(active_state="all")),

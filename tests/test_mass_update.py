@@ -25,7 +25,7 @@ from custreg_admin.models import (
     customer_segment,
 )
 from custreg_admin.services import mass_update as mu
-from custreg_admin.services.kpi import CustomerFilter, CustomerSet
+from custreg_admin.services.customer_filter import CustomerFilter, CustomerSet
 
 from . import builders as b
 from .helpers import csrf_token, is_postgres, recorded_statements

@@ -12,8 +12,9 @@ from decimal import Decimal
 
 from custreg_admin.extensions import db
 from custreg_admin.models import Customer, User
+from custreg_admin.services.customer_filter import CustomerFilter
 from custreg_admin.services.customers import card_records
-from custreg_admin.services.kpi import CustomerFilter, compute_kpis
+from custreg_admin.services.kpi import compute_kpis
 from custreg_admin.services.reports import make_spec, page
 
 from .builders import cost, customer, invoice, project

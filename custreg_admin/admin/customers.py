@@ -48,7 +48,8 @@ from ..services import choices, registry_search
 from ..services import customers as customer_service
 from ..services import projects as project_service
 from ..services.business_ids import normalise_identifiers
-from ..services.kpi import ACTIVE_STATES, CustomerFilter, CustomerSet, local_today
+from ..services.customer_filter import ACTIVE_STATES, CustomerFilter, CustomerSet
+from ..services.kpi import local_today
 from ..services.kpi_cache import cached_kpis
 from ..services.labels import ADDRESS_KIND_LABELS, SALES_STATUS_LABELS, label
 from .base import ProtectedModelView

@@ -7,7 +7,8 @@ from flask_admin import AdminIndexView, expose
 
 from ..context import current_user
 from ..rules.visibility import sees_all_invoices
-from ..services.kpi import CustomerFilter, local_today
+from ..services.customer_filter import CustomerFilter
+from ..services.kpi import local_today
 from ..services.kpi_cache import cached_billing_by_month, cached_kpis
 from .base import ProtectedMixin
 from .charts import month_bars

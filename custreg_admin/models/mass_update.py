@@ -1,9 +1,9 @@
 """Mass updates: each applied update is a batch, with one change row per customer it changed.
 
-A batch records who, when, the action and its value (the ids as JSON, and their names at the
-time), the selection (ticked ids, or the Summary's filters and search as a
-:meth:`~custreg_admin.services.kpi.CustomerSet.to_spec` spec, or a report's filters) and its
-counts. An undo is a batch of its own (``undo_of_id``) whose change rows restore the original's
+A batch records who, when, the action and its value (the ids as JSON, and their names at the time),
+the selection (ticked ids, or the Summary's filters and search as a
+:meth:`~custreg_admin.services.customer_filter.CustomerSet.to_spec` spec, or a report's filters) and
+its counts. An undo is a batch of its own (``undo_of_id``) whose change rows restore the original's
 before-values; customers it could not restore carry a ``skipped_reason``.
 
 Change rows of the field actions (owner, industry, invoice template, VAT rate, status) hold the

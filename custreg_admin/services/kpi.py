@@ -14,14 +14,14 @@ The definitions are the contract in DESIGN.md ("KPI figures"); each rule has its
 Margin this year = visible billing this year - visible costs dated this year (costs on internal
 projects left out).
 
-Filters (:class:`CustomerFilter`) restrict the set of customers the figures are computed over.
-Money figures follow the filter fully, including its ``active_state`` (billing of inactivated
-customers shows under ``active_state='inactive'`` or ``'all'``). The counts never include
-inactivated customers: under ``active_state='inactive'`` both counts are 0. ``filters=None``
-means all customers (active and inactivated) for money, and all not-inactivated customers for
-the counts: the company's totals. Note that ``CustomerFilter()`` (``active_state='active'``, the
-Summary list's default) leaves out the billing of inactivated customers, so it differs from
-``None`` when inactivated customers have billing.
+Filters (:class:`~custreg_admin.services.customer_filter.CustomerFilter`) restrict the set of
+customers the figures are computed over. Money figures follow the filter fully, including its
+``active_state`` (billing of inactivated customers shows under ``active_state='inactive'`` or
+``'all'``). The counts never include inactivated customers: under ``active_state='inactive'`` both
+counts are 0. ``filters=None`` means all customers (active and inactivated) for money, and all
+not-inactivated customers for the counts: the company's totals. Note that ``CustomerFilter()``
+(``active_state='active'``, the Summary list's default) leaves out the billing of inactivated
+customers, so it differs from ``None`` when inactivated customers have billing.
 
 The drill-down conditions (``active``, ``prospects``) are the ones the figures count with, so
 figure and list always agree. All figures are computed in one SQL statement.
@@ -49,18 +49,14 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 from ..extensions import db
-from ..models import Cost, Customer, Invoice, Project, customer_segment
+from ..models import Cost, Customer, Invoice, Project
 from ..rules.billing import cost_counts_for_margin, in_period, invoice_counts_as_billing
 from ..rules.money import ZERO, money_value, summable
-from ..rules.open_work import KPI_CONDITIONS, active_customer_condition, prospect_condition
+from ..rules.open_work import active_customer_condition, prospect_condition
 from ..rules.visibility import project_costs_visible, sees_all_invoices, visible_invoices
-from .customers import search_condition
-
-ACTIVE_STATES = ("active", "inactive", "all")
+from .customer_filter import CustomerFilter, CustomerSet
 
 __all__ = [
-    "ACTIVE_STATES",
-    "CustomerFilter",
     "KpiFigures",
     "PERIODS",
     "billing_by_month",
@@ -110,63 +106,6 @@ def _change_percent(now: Decimal, before: Decimal) -> Decimal | None:
     if not before:
         return None
     return ((now - before) / before * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-
-
-@dataclass(frozen=True)
-class CustomerFilter:
-    """The Summary list's filters and search, as a restriction of the customer set.
-
-    Every field left at ``None`` (or empty search) restricts nothing; ``active_state`` defaults to
-    ``'active'`` like the Summary list. ``segment_id`` matches customers in exactly that segment
-    (like the list's segment filter; child segments are not included).
-    """
-
-    owner_id: int | None = None
-    industry_id: int | None = None
-    status_id: int | None = None
-    segment_id: int | None = None
-    country: str | None = None
-    active_state: str = "active"
-    search: str | None = None
-    #: The registry's word on the company: active, liquidation, bankrupt, ceased, or
-    #: ``not_active`` for any of the last three.
-    registry_status: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.active_state not in ACTIVE_STATES:
-            raise ValueError(
-                f"active_state must be one of {', '.join(ACTIVE_STATES)}, not {self.active_state!r}"
-            )
-
-    def condition(self) -> ColumnElement[bool]:
-        """SQL condition on ``Customer`` (``true()`` when the filter restricts nothing)."""
-        parts: list[ColumnElement[bool]] = []
-        if self.owner_id is not None:
-            parts.append(Customer.owner_id == self.owner_id)
-        if self.industry_id is not None:
-            parts.append(Customer.industry_id == self.industry_id)
-        if self.status_id is not None:
-            parts.append(Customer.status_id == self.status_id)
-        if self.segment_id is not None:
-            members = select(customer_segment.c.customer_id).where(
-                customer_segment.c.segment_id == self.segment_id
-            )
-            parts.append(Customer.id.in_(members))
-        if self.country:
-            parts.append(Customer.country == self.country.strip().upper())
-        if self.active_state == "active":
-            parts.append(Customer.is_active.is_(True))
-        elif self.active_state == "inactive":
-            parts.append(Customer.is_active.is_(False))
-        if self.registry_status == "not_active":
-            parts.append(Customer.registry_status.in_(("liquidation", "bankrupt", "ceased")))
-        elif self.registry_status:
-            parts.append(Customer.registry_status == self.registry_status)
-        if self.search and self.search.strip():
-            found = search_condition(self.search)
-            if found is not None:
-                parts.append(found)
-        return and_(true(), *parts)
 
 
 def local_today(tz_name: str, now: datetime | None = None) -> date:
@@ -434,68 +373,3 @@ def billing_by_month(
         start = _month_start(today, back)
         result.append((start, totals.get((start.year, start.month), Decimal("0.00"))))
     return result
-
-
-# --------------------------------------------------------------------------- combined filters
-
-
-@dataclass(frozen=True)
-class CustomerSet:
-    """Several filters at once, as the Summary list combines them (all must hold).
-
-    ``parts`` are :class:`CustomerFilter` objects; ``counted_in`` names KPI drill-down
-    conditions (``"active"``, ``"prospects"``) the customers must also meet.
-    """
-
-    parts: tuple[CustomerFilter, ...] = ()
-    counted_in: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        unknown = set(self.counted_in) - set(KPI_CONDITIONS)
-        if unknown:
-            raise ValueError(f"unknown KPI condition(s): {', '.join(sorted(unknown))}")
-
-    def condition(self) -> ColumnElement[bool]:
-        return and_(
-            true(),
-            *(part.condition() for part in self.parts),
-            *(KPI_CONDITIONS[name]() for name in self.counted_in),
-        )
-
-    def to_spec(self) -> dict:
-        """A JSON-able description (for links, forms and audit records)."""
-        fields = CustomerFilter.__dataclass_fields__
-        return {
-            "parts": [
-                {
-                    name: getattr(part, name)
-                    for name in fields
-                    if getattr(part, name) != fields[name].default
-                }
-                for part in self.parts
-            ],
-            "counted_in": list(self.counted_in),
-        }
-
-    @classmethod
-    def from_spec(cls, spec: dict) -> CustomerSet:
-        """The inverse of :meth:`to_spec`; raises ValueError on anything it does not know."""
-        if not isinstance(spec, dict):
-            raise ValueError("a customer set is described by an object")
-        known = set(CustomerFilter.__dataclass_fields__)
-        parts = []
-        for part in spec.get("parts") or []:
-            if not isinstance(part, dict) or set(part) - known:
-                raise ValueError(f"unknown customer filter: {part!r}")
-            for key in ("owner_id", "industry_id", "status_id", "segment_id"):
-                value = part.get(key)
-                if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-                    raise ValueError(f"{key} must be a number")
-            for key in ("country", "active_state", "search", "registry_status"):
-                if part.get(key) is not None and not isinstance(part[key], str):
-                    raise ValueError(f"{key} must be text")
-            parts.append(CustomerFilter(**part))
-        counted_in = spec.get("counted_in") or []
-        if not isinstance(counted_in, list) or not all(isinstance(c, str) for c in counted_in):
-            raise ValueError("counted_in must be a list of names")
-        return cls(parts=tuple(parts), counted_in=tuple(counted_in))

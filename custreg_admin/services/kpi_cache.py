@@ -24,7 +24,8 @@ from typing import Any
 
 from ..cache import KPI, module_cache
 from ..rules.visibility import sees_all_invoices
-from .kpi import CustomerFilter, CustomerSet, KpiFigures, billing_by_month, compute_kpis
+from .customer_filter import CustomerFilter, CustomerSet
+from .kpi import KpiFigures, billing_by_month, compute_kpis
 
 __all__ = ["cached_billing_by_month", "cached_kpis", "viewer_scope"]
 

@@ -4,7 +4,8 @@ The steps, as the admin pages run them:
 
 * A :class:`Selection` says which customers: ticked ids (:meth:`Selection.of_ids`), "all N
   matching the current search and filters" (:meth:`Selection.of_set` /
-  :meth:`Selection.of_spec`, a :meth:`~custreg_admin.services.kpi.CustomerSet.to_spec` spec), or
+  :meth:`Selection.of_spec`, a
+  :meth:`~custreg_admin.services.customer_filter.CustomerSet.to_spec` spec), or
   every customer of a Customers report (:meth:`Selection.of_report`).
 * :func:`plan` checks the action's value and resolves the selection into the ids of the
   customers it holds *at that moment*: the frozen list :attr:`Plan.ids`, which the confirmation
@@ -96,7 +97,7 @@ from ..rules.request_ids import (
     unpack_ids,
 )
 from . import history, reports
-from .kpi import CustomerSet
+from .customer_filter import CustomerSet
 
 log = logging.getLogger(__name__)
 
