@@ -1,10 +1,10 @@
 """Export cases: a Customers report of every customer as CSV and as XLSX.
 
-Each streams the report through :mod:`custreg_admin.services.export` and is timed beside, in
+Each streams the report through :mod:`custreg_admin.services.reports.export` and is timed beside, in
 the same run on the same rows:
 
 * ``csv``: what the download view streams (:func:`custreg_admin.services.reports.stream_batches`
-  into :func:`~custreg_admin.services.export.csv_batch_chunks`) against a raw DB-API cursor
+  into :func:`~custreg_admin.services.reports.export.csv_batch_chunks`) against a raw DB-API cursor
   (sqlite3 / psycopg) on one hand-written SELECT, each ``fetchmany`` batch written with
   ``csv.writer.writerows``; and the download itself (``GET`` of the report's CSV URL, logged in
   as the demo administrator) against Flask-Admin's stock CSV export (a plain ``ModelView`` with
@@ -35,8 +35,9 @@ from openpyxl import Workbook
 
 from custreg_admin.extensions import db
 from custreg_admin.models import User
-from custreg_admin.services.export import csv_batch_chunks, xlsx_file
 from custreg_admin.services.reports import iter_rows, make_spec, stream_batches
+from custreg_admin.services.reports.export import csv_batch_chunks
+from custreg_admin.services.reports.xlsx import xlsx_file
 
 from .common import BenchEnv, CaseResult, kib, median, timed_pair
 from .stock import EXPORT_URL, stock_app, stock_apps

@@ -23,9 +23,9 @@ from sqlalchemy import select
 from custreg_admin.extensions import db
 from custreg_admin.models import Customer, Invoice, MassUpdateBatch, SavedReport, User
 from custreg_admin.services import mass_update as mu
-from custreg_admin.services import saved_reports
 from custreg_admin.services.kpi import local_today
 from custreg_admin.services.reports import make_spec
+from custreg_admin.services.reports import saved as saved_reports
 
 from . import builders as b
 from .helpers import csrf_token, snapshot

@@ -40,8 +40,8 @@ from custreg_admin.models import (
 )
 from custreg_admin.rules import access
 from custreg_admin.services import mass_update as mu
-from custreg_admin.services import saved_reports
 from custreg_admin.services.reports import make_spec
+from custreg_admin.services.reports import saved as saved_reports
 
 from . import builders as b
 from .helpers import csrf_token, flashes, log_in, snapshot

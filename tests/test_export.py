@@ -1,5 +1,5 @@
-"""CSV and XLSX export (custreg_admin.services.export): contents read back, formula injection,
-file names, and memory that stays flat however many rows. No database needed."""
+"""CSV and XLSX export (custreg_admin.services.reports.export and .xlsx): contents read back,
+formula injection, file names, and memory that stays flat however many rows. No database needed."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from custreg_admin.services import export
-from custreg_admin.services.export import (
+from custreg_admin.services.reports import export, xlsx
+from custreg_admin.services.reports.export import (
     DANGEROUS_PREFIXES,
     MONEY_FORMAT,
     content_disposition,
@@ -26,10 +26,8 @@ from custreg_admin.services.export import (
     csv_chunks,
     export_filename,
     file_chunks,
-    sheet_title,
-    write_xlsx,
-    xlsx_file,
 )
+from custreg_admin.services.reports.xlsx import sheet_title, write_xlsx, xlsx_file
 
 
 @dataclass(frozen=True)
@@ -331,7 +329,8 @@ _XLSX_PEAK = textwrap.dedent(
     """
     import datetime as dt, json, resource, sys
     from decimal import Decimal
-    from custreg_admin.services.export import file_chunks, xlsx_file
+    from custreg_admin.services.reports.export import file_chunks
+    from custreg_admin.services.reports.xlsx import xlsx_file
 
     class Col:
         def __init__(self, label, type):
@@ -369,5 +368,5 @@ def test_xlsx_memory_stays_flat_from_10_000_to_100_000_rows():
     large = _xlsx_growth(100_000)
     assert large["size"] > 5 * small["size"]
     # holding 100,000 rows of cells would take tens of MiB; the spooled file adds at most 1 MiB
-    limit = export.SPOOL_SIZE // 1024 + 3 * 1024
+    limit = xlsx.SPOOL_SIZE // 1024 + 3 * 1024
     assert large["growth_kib"] < small["growth_kib"] + limit, (small, large)

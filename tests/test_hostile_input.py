@@ -320,8 +320,8 @@ def hostile_world(app, make_user):
         project = b.project(customer, manager=admin)
         b.invoice(customer, "10.00", date(2024, 1, 1), project=project)
         db.session.commit()
-        from custreg_admin.services import saved_reports
         from custreg_admin.services.reports import make_spec
+        from custreg_admin.services.reports import saved as saved_reports
 
         spec = make_spec("customers", ["name"], {}, None, viewer=admin)
         report = saved_reports.create_report(admin, "Target report", spec)

@@ -1,4 +1,4 @@
-"""Reports > Report creation (custreg_admin.services.reports, saved_reports, admin.reports).
+"""Reports > Report creation (custreg_admin.services.reports, reports.saved, admin.reports).
 
 Service tests build data with tests/builders.py inside an app context; HTTP tests log in through
 the login form and post with the CSRF token, like the rest of the suite.
@@ -33,7 +33,6 @@ from custreg_admin.models import (
     SavedReport,
     VatRate,
 )
-from custreg_admin.services import saved_reports
 from custreg_admin.services.kpi import local_today
 from custreg_admin.services.reports import (
     REPORT_TYPES,
@@ -47,6 +46,7 @@ from custreg_admin.services.reports import (
     make_spec,
     page,
 )
+from custreg_admin.services.reports import saved as saved_reports
 
 from .builders import (
     cost,
@@ -1203,7 +1203,7 @@ def test_preview_offers_row_selection_to_the_mass_update(app, client, login, mon
 def test_a_csv_download_streams_every_chunk(app, client, login, monkeypatch):
     """The body is written after the view has returned and its database session is gone:
     every chunk must still arrive (a server-side cursor on PostgreSQL died after the first)."""
-    from custreg_admin.services import reports as report_service
+    from custreg_admin.services.reports import engine as report_service
 
     monkeypatch.setattr(report_service, "STREAM_CHUNK_ROWS", 3)
     login("admin")

@@ -2,8 +2,8 @@
 
 Thin: requests are parsed into a :class:`~custreg_admin.services.reports.ReportSpec` here, the
 services build and run the SQL (:mod:`~custreg_admin.services.reports`), keep saved reports
-(:mod:`~custreg_admin.services.saved_reports`) and write the files
-(:mod:`~custreg_admin.services.export`).
+(:mod:`~custreg_admin.services.reports.saved`) and write the files
+(:mod:`~custreg_admin.services.reports.export`).
 
 A report definition travels in the query string, so a preview page, its paging links and its
 download links all describe the same report: ``type``, ``columns`` (repeated, in order),
@@ -42,16 +42,6 @@ from ..context import current_custreg_user
 from ..errors import DomainError, PermissionDenied
 from ..i18n import current_language, gettext, lazy_gettext
 from ..models import SavedReport
-from ..services import saved_reports as saved_service
-from ..services.export import (
-    CSV_MEDIA_TYPE,
-    XLSX_MEDIA_TYPE,
-    content_disposition,
-    csv_batch_chunks,
-    export_filename,
-    file_chunks,
-    xlsx_file,
-)
 from ..services.reports import (
     REPORT_TYPES,
     InvalidReport,
@@ -64,6 +54,16 @@ from ..services.reports import (
     page,
     stream_batches,
 )
+from ..services.reports import saved as saved_service
+from ..services.reports.export import (
+    CSV_MEDIA_TYPE,
+    XLSX_MEDIA_TYPE,
+    content_disposition,
+    csv_batch_chunks,
+    export_filename,
+    file_chunks,
+)
+from ..services.reports.xlsx import xlsx_file
 from .base import ProtectedView
 from .fields import country_name
 from .formatting import amount, date, number
@@ -126,7 +126,7 @@ def definition_from(values, viewer: Any, *, columns: list[str] | None = None) ->
     """Read a report definition from request values (query string or form).
 
     Raises :class:`InvalidReport` for what does not make a report, and
-    :class:`~custreg_admin.services.saved_reports.ReportNotFound` for a saved report the viewer
+    :class:`~custreg_admin.services.reports.saved.ReportNotFound` for a saved report the viewer
     may not read.
     """
     saved = None

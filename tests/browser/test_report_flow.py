@@ -15,8 +15,8 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from custreg_admin.demo import DEMO_ADMIN_EMAIL, DEMO_PASSWORD
-from custreg_admin.services.export import DANGEROUS_PREFIXES
 from custreg_admin.services.reports import REPORT_TYPES
+from custreg_admin.services.reports.export import DANGEROUS_PREFIXES
 
 from .ui import menu
 

@@ -22,14 +22,15 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from ..context import acts_as_user
-from ..errors import DomainError, PermissionDenied
-from ..extensions import db
-from ..i18n import gettext
-from ..models import SavedReport
-from ..rules import access
-from ..rules.request_ids import parse_id
-from .reports import REPORT_TYPES, ReportSpec, make_spec
+from ...context import acts_as_user
+from ...errors import DomainError, PermissionDenied
+from ...extensions import db
+from ...i18n import gettext
+from ...models import SavedReport
+from ...rules import access
+from ...rules.request_ids import parse_id
+from .catalogue import REPORT_TYPES
+from .engine import ReportSpec, make_spec
 
 __all__ = [
     "NAME_MAX",

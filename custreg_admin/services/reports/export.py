@@ -11,11 +11,12 @@ and optionally ``width`` (a hint in characters): the report columns of
   viewer's language, like the header row (column labels are translated when written).
   :func:`csv_batch_chunks` does the same for rows given a batch at a time (a download's
   :func:`~custreg_admin.services.reports.stream_batches`): one ``writerows`` per batch.
-* :func:`write_xlsx` writes a workbook with openpyxl's write-only mode: the header row bold and
-  frozen, an autofilter over the data, numbers as numbers, money in ``#,##0.00``, dates as dates,
-  column widths from the header and the type, the sheet named after the report.
-  :func:`xlsx_file` writes it into a temporary file (openpyxl must save to a file; past a few
-  megabytes it lies on disk) and :func:`file_chunks` streams that file.
+* :func:`~custreg_admin.services.reports.xlsx.write_xlsx` writes a workbook with openpyxl's
+  write-only mode: the header row bold and frozen, an autofilter over the data, numbers as
+  numbers, money in ``#,##0.00``, dates as dates, column widths from the header and the type, the
+  sheet named after the report. :func:`~custreg_admin.services.reports.xlsx.xlsx_file` writes it
+  into a temporary file (openpyxl must save to a file; past a few megabytes it lies on disk) and
+  :func:`file_chunks` streams that file.
 
 Formula injection: a text value that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
 return would run as a formula in some spreadsheet. In CSV it gets a leading ``'``; in XLSX it is
@@ -34,20 +35,14 @@ import datetime as dt
 import io
 import itertools
 import re
-import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import IO, Any, Protocol
 from urllib.parse import quote
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
-from ..i18n import gettext
+from ...i18n import gettext
+from ...rules.money import CENT
 
 __all__ = [
     "CSV_MEDIA_TYPE",
@@ -62,25 +57,15 @@ __all__ = [
     "file_chunks",
     "is_dangerous",
     "neutralise",
-    "sheet_title",
-    "write_xlsx",
-    "xlsx_file",
 ]
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MONEY_FORMAT = "#,##0.00"
-DATE_FORMAT = "yyyy-mm-dd"
 BOM = "\ufeff".encode()
 CHUNK_SIZE = 64 * 1024
 BATCH_ROWS = 1000  # rows csv_chunks writes at a time
-SPOOL_SIZE = 1024 * 1024  # bigger workbooks go to disk before they are streamed
-XLSX_MAX_TEXT = 32_767
-SHEET_TITLE_MAX = 31
-_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
-_WIDTHS = {"int": 10, "money": 14, "date": 12, "bool": 8, "text": 16}
-CENT = Decimal("0.01")
 
 
 class ExportColumn(Protocol):
@@ -261,142 +246,6 @@ def _csv_batch_chunks(
             del pending[:cut]
     if pending:
         yield bytes(pending)
-
-
-# --------------------------------------------------------------------------- XLSX
-
-
-def sheet_title(name: str) -> str:
-    """A worksheet name Excel accepts: no ``[]:*?/\\``, not quoted, at most 31 characters."""
-    title = _SHEET_FORBIDDEN.sub(" ", name or "")
-    title = " ".join(title.split()).strip("'").strip()[:SHEET_TITLE_MAX].strip()
-    if not title or title.lower() == "history":  # Excel reserves "History"
-        title = (title + " report").strip() if title else gettext("Report")
-    return title
-
-
-def _width(column: ExportColumn) -> float:
-    hint = getattr(column, "width", None) or _WIDTHS.get(column.type, 16)
-    return float(min(max(hint, len(str(column.label)) + 3), 60))
-
-
-def _xlsx_text(value: Any) -> str:
-    text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
-    return text[:XLSX_MAX_TEXT]
-
-
-_ERROR_CODES = frozenset(ERROR_CODES)
-
-
-def _xlsx_rows(sheet, rows: Iterable[Sequence[Any]], columns: Sequence[ExportColumn]):
-    """The rows as the write-only sheet appends them: typed values and styled cells.
-
-    Styled values go through one cell object per column, reused row after row: the write-only
-    sheet writes a row out as soon as it is appended. Text cells are handled inline (this loop
-    runs for every cell of every row).
-    """
-    texts: list[tuple[int, Any]] = []
-    styled: list[tuple[int, Any, Callable[[Any], Any]]] = []
-    bools: list[int] = []
-    for index, column in enumerate(columns):
-        if column.type == "money":
-            cell = WriteOnlyCell(sheet)
-            cell.number_format = MONEY_FORMAT
-            styled.append((index, cell, _money))
-        elif column.type == "date":
-            cell = WriteOnlyCell(sheet)
-            cell.number_format = DATE_FORMAT
-            styled.append((index, cell, _as_date))
-        elif column.type == "bool":
-            bools.append(index)
-        elif column.type == "text":
-            quoted = WriteOnlyCell(sheet)
-            quoted.quotePrefix = True
-            texts.append((index, quoted))
-        # int: as it is
-    clean = ILLEGAL_CHARACTERS_RE.sub
-    for row in rows:
-        row = list(row)
-        for i, quoted in texts:
-            value = row[i]
-            if value is None:
-                continue
-            if value.__class__ is not str:
-                value = str(value)
-            value = clean("", value)
-            if len(value) > XLSX_MAX_TEXT:
-                value = value[:XLSX_MAX_TEXT]
-            if value.startswith(DANGEROUS_PREFIXES) or value in _ERROR_CODES:
-                quoted.value = value
-                quoted.data_type = "s"  # a string, never a formula (nor an error value)
-                value = quoted
-            row[i] = value
-        for i, cell, convert in styled:
-            value = row[i]
-            if value is not None:
-                cell.value = convert(value)
-                row[i] = cell
-        for i in bools:
-            value = row[i]
-            if value is not None:
-                row[i] = "Yes" if value else "No"
-        yield row
-
-
-def write_xlsx(
-    rows: Iterable[Sequence[Any]],
-    columns: Sequence[ExportColumn],
-    target: str | IO[bytes],
-    *,
-    sheet_name: str = "Report",
-) -> int:
-    """Write the rows as an XLSX workbook to ``target`` (a path or a binary file).
-
-    Returns the number of data rows written.
-    """
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=sheet_title(sheet_name))
-    sheet.freeze_panes = "A2"
-    for index, column in enumerate(columns, 1):
-        sheet.column_dimensions[get_column_letter(index)].width = _width(column)
-
-    bold = Font(bold=True)
-    header = []
-    for column in columns:
-        cell = WriteOnlyCell(sheet, value=_xlsx_text(column.label))
-        cell.font = bold
-        cell.data_type = "s"
-        header.append(cell)
-    sheet.append(header)
-
-    count = 0
-    for row in _xlsx_rows(sheet, rows, columns):
-        sheet.append(row)
-        count += 1
-    if columns:
-        sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{count + 1}"
-    workbook.save(target)
-    return count
-
-
-def xlsx_file(
-    rows: Iterable[Sequence[Any]],
-    columns: Sequence[ExportColumn],
-    *,
-    sheet_name: str = "Report",
-) -> IO[bytes]:
-    """The workbook in a temporary file (in memory while small, on disk beyond), at offset 0.
-
-    The caller closes it (:func:`file_chunks` does).
-    """
-    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_SIZE)  # noqa: SIM115 - returned open
-    try:
-        write_xlsx(rows, columns, spool, sheet_name=sheet_name)
-    except BaseException:
-        spool.close()
-        raise
-    spool.seek(0)
-    return spool
 
 
 def file_chunks(fileobj: IO[bytes], chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
