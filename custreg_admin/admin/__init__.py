@@ -21,9 +21,9 @@ from ..models import (
     VatRate,
 )
 from .base import ProtectedMenuLink
+from .card_actions import CardActionsView
 from .customers import CustomerView
 from .mass_update import MassUpdateView
-from .moves import MovesView
 from .records import CostView, InvoiceView, ProjectView, ProposalView
 from .registries import RegistriesView
 from .reports import ReportView
@@ -160,7 +160,7 @@ def register_views(admin: Admin) -> list:
             endpoint="custreg_mass_update",
             url="customers/mass-update",
         ),
-        MovesView(
+        CardActionsView(
             name=lazy_gettext("Move and merge"), endpoint="custreg_moves", url="customers/moves"
         ),
     ]

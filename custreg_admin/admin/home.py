@@ -13,7 +13,7 @@ from ..services.kpi_cache import cached_billing_by_month, cached_kpis
 from .base import ProtectedMixin
 from .charts import month_bars
 from .customers import CustomerView
-from .records import kpi_money_links
+from .customers.kpi_cards import kpi_money_links
 
 
 class HomeView(ProtectedMixin, AdminIndexView):

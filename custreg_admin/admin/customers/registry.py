@@ -1,0 +1,145 @@
+"""The registry magnifier (search) and the card's Refresh from the registry."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, jsonify, redirect, request
+from flask_admin import expose
+
+from ...context import current_custreg_user
+from ...errors import DomainError
+from ...i18n import gettext, ngettext_forms
+from ...registries import RegistryError, RegistryUnavailable
+from ...rules import access
+from ...services import registry_search
+from ..fields import country_choices
+
+
+def _registry_messages() -> dict:
+    """The magnifier script's texts in the page's language (placeholders left in)."""
+    return {
+        "found": ngettext_forms(
+            "%(num)s found in %(registry)s. Arrow keys choose, Enter picks.",
+            "%(num)s found in %(registry)s. Arrow keys choose, Enter picks.",
+        ),
+        "none": gettext("No company matched “%(query)s” in %(registry)s."),
+        "empty": gettext("Type a company name or a business ID."),
+        "searching": gettext("Searching…"),
+        "by_hand": gettext("You can type the details by hand."),
+        "failed": gettext("The search did not get through. You can type the details by hand."),
+    }
+
+
+class CustomerRegistryViews:
+    """The magnifier and refresh pages (a mixin of :class:`CustomerView`)."""
+
+    @expose("/registry/search/")
+    def registry_search_view(self):
+        """The magnifier: JSON for the form's script, a results page without JavaScript."""
+        country = request.args.get("country") or current_app.config["CUSTREG_DEFAULT_COUNTRY"]
+        country = country.strip().upper()[:2]
+        query = (request.args.get("q") or "").strip()
+        wants_json = request.args.get("format") == "json"
+        results, error, provider, status = [], None, None, 200
+        try:
+            provider, records = registry_search.search(country, query)
+        except RegistryUnavailable as exc:
+            error, status = str(exc), 503
+        except (RegistryError, DomainError) as exc:
+            error, status = str(exc), 400
+        else:
+            for record in records:
+                results.append(
+                    {
+                        "name": record.name,
+                        "business_id": record.business_id,
+                        "company_form": record.company_form,
+                        "city": record.city,
+                        "status": record.status,
+                        "status_label": str(record.status_label),
+                        "parent_business_id": record.parent_business_id,
+                        "parent_label": (
+                            gettext(
+                                "Part of %(business_id)s", business_id=record.parent_business_id
+                            )
+                            if record.parent_business_id
+                            else None
+                        ),
+                        "use_url": self.get_url(
+                            ".create_view",
+                            registry=record.source,
+                            business_id=record.business_id,
+                            q=query,
+                        ),
+                    }
+                )
+        if wants_json:
+            return jsonify(
+                {
+                    "query": query,
+                    "country": country,
+                    "registry": provider.label if provider else None,
+                    "results": results,
+                    "error": error,
+                }
+            ), status
+        return self.render(
+            "custreg_admin/registry_results.html",
+            query=query,
+            country=country,
+            results=results,
+            error=error,
+            registry=provider.label if provider else None,
+            countries=country_choices(),
+            registry_countries=registry_search.countries_with_registry(),
+            registry_messages=_registry_messages(),
+        )
+
+    @expose("/registry/refresh/", methods=("GET", "POST"))
+    def registry_refresh_view(self):
+        customer = self.get_one(request.values.get("id", ""))
+        if customer is None:
+            flash(gettext("That customer does not exist."), "error")
+            return redirect(self.get_url(".index_view"))
+        card = self.get_url(".details_view", id=customer.id)
+        providers = registry_search.providers_for(customer.country)
+        if not customer.business_id or not providers:
+            flash(
+                gettext(
+                    "There is no registry for this customer's country, or it has no business ID."
+                ),
+                "error",
+            )
+            return redirect(card)
+        try:
+            record = registry_search.find_record(providers[0].id, customer.business_id)
+        except RegistryError as error:
+            flash(str(error), "error")
+            return redirect(card)
+        if request.method == "POST":
+            try:
+                access.ensure(current_custreg_user(), "refresh", customer)
+            except DomainError as error:
+                flash(str(error), "error")
+                return redirect(card)
+            changed = registry_search.apply_refresh(
+                customer, record, set(request.form.getlist("field"))
+            )
+            flash(
+                gettext(
+                    "Updated from %(registry)s: %(fields)s.",
+                    registry=providers[0].label,
+                    fields=", ".join(str(c) for c in changed),
+                )
+                if changed
+                else gettext("Nothing changed; the registry status was recorded."),
+                "success",
+            )
+            return redirect(card)
+        return self.render(
+            "custreg_admin/registry_refresh.html",
+            customer=customer,
+            record=record,
+            registry=providers[0].label,
+            changes=registry_search.refresh_changes(customer, record),
+            card_url=card,
+        )
