@@ -26,6 +26,7 @@ from custreg_admin.models import (
 )
 from custreg_admin.services import mass_update as mu
 from custreg_admin.services.customer_filter import CustomerFilter, CustomerSet
+from custreg_admin.services.mass_update import applying
 
 from . import builders as b
 from .helpers import csrf_token, is_postgres, recorded_statements
@@ -332,7 +333,7 @@ def test_a_database_failure_after_the_update_leaves_nothing_changed(
         reached.append(session.scalar(select(func.count()).select_from(MassUpdateChange)))
         session.execute(text("UPDATE custreg_no_such_table SET x = 1"))
 
-    monkeypatch.setattr(mu, "_finish_batch", fail)  # runs after the UPDATE of the customers
+    monkeypatch.setattr(applying, "_finish_batch", fail)  # runs after the UPDATE of the customers
     with pytest.raises(mu.MassUpdateFailed, match="nothing was changed"):
         mu.apply(admin, world["ids"], "owner", world["newbie"].id)
     assert reached == [8]  # the changes were recorded and the UPDATE ran before the failure
@@ -350,7 +351,7 @@ def test_a_failure_after_inserting_segment_links_leaves_nothing_changed(
         assert session.scalar(select(func.count()).select_from(customer_segment)) > 8
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(mu, "_touch_customers", fail)
+    monkeypatch.setattr(applying, "_touch_customers", fail)
     with pytest.raises(RuntimeError):
         mu.apply(admin, world["ids"], "add_segments", [world["export"]])
     assert _snapshot() == before and _count(MassUpdateBatch) == 0
@@ -591,7 +592,7 @@ def test_concurrent_mass_updates_over_overlapping_customers(app, make_user, monk
         "add_segments": ([seg_id], [seg_id]),
     }[action]
     locked = threading.Event()
-    real_lock = mu._lock_customers
+    real_lock = applying._lock_customers
 
     def slow_lock(session, condition, *, links):
         rows = real_lock(session, condition, links=links)
@@ -600,7 +601,7 @@ def test_concurrent_mass_updates_over_overlapping_customers(app, make_user, monk
             time.sleep(0.6)  # hold the locks while the second one starts
         return rows
 
-    monkeypatch.setattr(mu, "_lock_customers", slow_lock)
+    monkeypatch.setattr(applying, "_lock_customers", slow_lock)
     outcome: dict[str, object] = {}
     started: dict[str, float] = {}
 
