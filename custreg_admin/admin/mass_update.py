@@ -40,7 +40,7 @@ from ..extensions import db
 from ..i18n import gettext, html, ngettext
 from ..models import MarketSegment, MassUpdateBatch, User, VatRate
 from ..rules import access
-from ..rules.request_ids import InvalidSelection, pack_ids, parse_int, unpack_ids
+from ..rules.request_ids import InvalidSelection, pack_ids, page_count, parse_int, unpack_ids
 from ..services import choices
 from ..services import mass_update as service
 from .base import ProtectedView
@@ -333,7 +333,7 @@ class MassUpdateView(ProtectedView):
             batches=rows,
             total=total,
             page=page,
-            pages=max(1, -(-total // HISTORY_PAGE_SIZE)),
+            pages=page_count(total, HISTORY_PAGE_SIZE),
             may_undo=self._may_undo,
         )
 
@@ -368,7 +368,7 @@ class MassUpdateView(ProtectedView):
             changes=changes,
             total=total,
             page=page,
-            pages=max(1, -(-total // CHANGES_PAGE_SIZE)),
+            pages=page_count(total, CHANGES_PAGE_SIZE),
             skipped_only=skipped_only,
             may_undo=self._may_undo(batch),
             undo_batch=service.undoing_batch(batch),

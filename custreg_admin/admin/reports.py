@@ -21,7 +21,6 @@ ticked customers), ``all_matching=1`` when the user chose every matching row, an
 from __future__ import annotations
 
 import itertools
-import math
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -42,6 +41,7 @@ from ..context import current_custreg_user
 from ..errors import DomainError, PermissionDenied
 from ..i18n import current_language, gettext, lazy_gettext
 from ..models import SavedReport
+from ..rules.request_ids import page_count
 from ..services.reports import (
     REPORT_TYPES,
     InvalidReport,
@@ -336,7 +336,7 @@ class ReportView(ProtectedView):
         page_size = request.args.get("page_size", type=int)
         page_size = page_size if page_size in PAGE_SIZES else PAGE_SIZES[0]
         total = count_rows(spec)
-        pages = max(1, math.ceil(total / page_size))
+        pages = page_count(total, page_size)
         page_no = min(max(request.args.get("page", 1, type=int), 1), pages)
         mass_update_url = self._mass_update_url(definition)
         rows = page(spec, page_no, page_size, with_customer_ids=mass_update_url is not None)

@@ -33,6 +33,12 @@ MAX_SELECTED_IDS = 1000
 _DIGITS = re.compile(r"[0-9]{1,10}")
 
 
+def page_count(total: int, per_page: int) -> int:
+    """How many pages ``total`` rows fill at ``per_page`` a page; at least one (an empty list
+    shows one empty page)."""
+    return max(1, -(-total // per_page))
+
+
 def parse_int(raw: Any, *, maximum: int = MAX_ID) -> int | None:
     """A non-negative integer of ASCII digits up to ``maximum``; None for anything else."""
     if isinstance(raw, bool):

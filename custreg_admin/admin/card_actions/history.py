@@ -6,7 +6,7 @@ from flask import request
 from flask_admin import expose
 
 from ...context import current_custreg_user
-from ...rules.request_ids import parse_int
+from ...rules.request_ids import page_count, parse_int
 from ...services import customers as customer_service
 from ...services import history as history_service
 from ...services import projects as project_service
@@ -48,7 +48,7 @@ class HistoryPage:
             ],
             total=total,
             page=page,
-            pages=max(1, -(-total // HISTORY_PAGE_SIZE)),
+            pages=page_count(total, HISTORY_PAGE_SIZE),
             kind=kind,
             kinds=[(k, history_service.kind_label(k)) for k in kinds],
             kind_label=history_service.kind_label,
