@@ -279,6 +279,8 @@ def test_sync_user_checks_what_it_is_given(host):
     with host.app_context():
         with pytest.raises(DomainError, match="e-mail"):
             sync_user("")
+        with pytest.raises(DomainError, match="not a valid e-mail address"):
+            sync_user("x@intranet")  # the one e-mail rule, as for the module's own users
         with pytest.raises(DomainError, match="Unknown role"):
             sync_user("x@host.example", role="owner")
         first = sync_user(" X@Host.Example ", "X", role="manager")

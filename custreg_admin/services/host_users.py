@@ -18,11 +18,9 @@ from flask import has_request_context
 from sqlalchemy.exc import IntegrityError
 
 from ..context import acting_as, custreg_state, is_module_request
-from ..errors import DomainError
 from ..extensions import db
-from ..i18n import gettext
-from ..models import ROLES, User
-from .users import find_by_email
+from ..models import User
+from .users import find_by_email, valid_email, valid_role
 
 
 def sync_user(
@@ -38,17 +36,8 @@ def sync_user(
     row's ``is_active`` stays as the module's administrators set it (an inactive row denies the
     module to that user: :func:`custreg_admin.current_custreg_user` treats it as nobody).
     """
-    email = (email or "").strip().lower()
-    if not email or "@" not in email:
-        raise DomainError(gettext("An e-mail address is required."))
-    if role not in ROLES:
-        raise DomainError(
-            gettext(
-                "Unknown role %(role)s; choose one of %(roles)s.",
-                role=repr(role),
-                roles=", ".join(ROLES),
-            )
-        )
+    email = valid_email(email)
+    role = valid_role(role)
     name = (name or "").strip() or email
     with acting_as(None):  # the host's word, written by the system (also inside user_loader)
         return _sync(email, name, role, can_view_all_invoices)

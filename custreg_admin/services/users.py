@@ -17,8 +17,9 @@ from ..models import ROLES, User
 def valid_email(email: str) -> str:
     """``email`` stripped and in lower case, when it is an address one can log in with; else a
     :class:`DomainError` saying why. The one rule for the login form, ``flask custreg
-    create-user`` and :func:`create_user` (email-validator, without a DNS lookup: special-use
-    domains such as ``.test`` or ``.local`` are refused everywhere alike)."""
+    create-user``, :func:`create_user` and a host's ``sync_user`` (email-validator, without a
+    DNS lookup: special-use domains such as ``.test`` or ``.local`` are refused everywhere
+    alike)."""
     from email_validator import EmailNotValidError, validate_email
 
     text = (email or "").strip()
@@ -35,6 +36,20 @@ def valid_email(email: str) -> str:
             )
         ) from error
     return text.lower()
+
+
+def valid_role(role: str) -> str:
+    """``role`` when it is one of :data:`~custreg_admin.models.ROLES`; else a
+    :class:`DomainError` naming them (users made here and users a host syncs)."""
+    if role not in ROLES:
+        raise DomainError(
+            gettext(
+                "Unknown role %(role)s; choose one of %(roles)s.",
+                role=repr(role),
+                roles=", ".join(ROLES),
+            )
+        )
+    return role
 
 
 def find_by_email(email: str) -> User | None:
@@ -74,14 +89,7 @@ def create_user(
     can_view_all_invoices: bool = False,
 ) -> User:
     email = valid_email(email)
-    if role not in ROLES:
-        raise DomainError(
-            gettext(
-                "Unknown role %(role)s; choose one of %(roles)s.",
-                role=repr(role),
-                roles=", ".join(ROLES),
-            )
-        )
+    role = valid_role(role)
     if len(password) < 8:
         raise DomainError(gettext("The password must have at least 8 characters."))
     if find_by_email(email) is not None:
