@@ -2,6 +2,7 @@
 
 from . import constraints  # noqa: E402, F401  (the triggers: created with the tables)
 from .customer import ADDRESS_KINDS, Address, Contact, Customer, EInvoiceAddress, customer_segment
+from .customer_import import ImportBatch, ImportChange, ImportMapping
 from .history import EVENT_KINDS, CustomerEvent
 from .mass_update import MassUpdateBatch, MassUpdateChange
 from .project import PROJECT_KINDS, SALES_STATUSES, Cost, Invoice, Project, Proposal
@@ -29,6 +30,9 @@ __all__ = [
     "CustomerEvent",
     "CustomerStatus",
     "EInvoiceAddress",
+    "ImportBatch",
+    "ImportChange",
+    "ImportMapping",
     "Industry",
     "Invoice",
     "InvoiceStatus",

@@ -39,6 +39,8 @@ EVENT_KINDS = {
     "merged_from": lazy_gettext("Duplicate merged in"),
     "mass_updated": lazy_gettext("Mass update"),
     "mass_update_undone": lazy_gettext("Mass update undone"),
+    "imported": lazy_gettext("Imported"),
+    "import_undone": lazy_gettext("Import undone"),
     "contact_added": lazy_gettext("Contact added"),
     "contact_changed": lazy_gettext("Contact changed"),
     "contact_removed": lazy_gettext("Contact deleted"),
@@ -72,6 +74,8 @@ EVENT_KINDS = {
 
 #: the kinds a mass update and its undo write (named from their batch where shown)
 MASS_UPDATE_KINDS = ("mass_updated", "mass_update_undone")
+#: the kinds a customer import and its undo write
+IMPORT_KINDS = ("imported", "import_undone")
 
 
 def utcnow() -> datetime:

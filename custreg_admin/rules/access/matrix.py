@@ -17,6 +17,7 @@ from ...models import (
     Customer,
     CustomerStatus,
     EInvoiceAddress,
+    ImportBatch,
     Industry,
     Invoice,
     InvoiceStatus,
@@ -65,6 +66,8 @@ MATRIX: dict[str, dict[str, tuple[str, str, str]]] = {
     "saved_report": _row((SHARED, SHARED, SHARED), (OWN, OWN, OWN), create=(ALL, ALL, ALL)),
     # a mass update is applied (create) and undone (edit: marked undone); never deleted
     "mass_update": _row((ALL, ALL, ALL), _STAFF_OR_OWN, delete=(NONE, NONE, NONE)),
+    # a customer import is applied (create) and undone (edit); admins and managers only
+    "customer_import": _row((ALL, ALL, NONE), (ALL, ALL, NONE), delete=(NONE, NONE, NONE)),
 }
 
 #: model -> kind of object in :data:`MATRIX`
@@ -86,6 +89,7 @@ KINDS: dict[type, str] = {
     User: "user",
     SavedReport: "saved_report",
     MassUpdateBatch: "mass_update",
+    ImportBatch: "customer_import",
 }
 
 #: (kind, field) -> scope for (admin, manager, user) of setting that field; fields not named
@@ -171,6 +175,7 @@ _NONE_REFUSALS = {
     "setting": lazy_gettext("Only administrators and managers can change the settings."),
     "user": lazy_gettext("Only administrators can manage users."),
     "mass_update": lazy_gettext("A mass update cannot be deleted; undo it instead."),
+    "customer_import": lazy_gettext("Only administrators and managers can import customers."),
 }
 _FIELD_REFUSALS = {
     ("customer", "owner"): lazy_gettext(
@@ -258,6 +263,7 @@ _OBJECTS = {
     "user": "user",
     "saved_report": "saved report",
     "mass_update": "mass update (edit: undo)",
+    "customer_import": "customer import (edit: undo)",
 }
 _CELLS = {ALL: "all", OWN: "own", VISIBLE: "seen", SHARED: "own, shared", SELF: "self", NONE: "—"}
 

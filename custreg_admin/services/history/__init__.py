@@ -27,12 +27,12 @@ money, for readers of the table itself.
 
 The package: :mod:`.tracked` (what is followed, :func:`note`, row values), :mod:`.writer` (the
 session events), :mod:`.entries` (building and writing entries), :mod:`.set_based` (moves, mass
-updates), :mod:`.reader` (the History page's queries) and :mod:`.describe` (an entry as text).
+updates, imports), :mod:`.reader` (the History page's queries) and :mod:`.describe` (an entry as text).
 """
 
 from .describe import FIELD_LABELS, Description, FieldChange, describe, kind_label
 from .reader import changes_since, customer_history, kinds_of, money_visibility
-from .set_based import record_mass_update, record_move
+from .set_based import record_import, record_mass_update, record_move
 from .tracked import DETAILS_VERSION, ENTITIES, MONEY_FIELDS, note
 from .writer import register
 
@@ -50,6 +50,7 @@ __all__ = [
     "kinds_of",
     "money_visibility",
     "note",
+    "record_import",
     "record_mass_update",
     "record_move",
     "register",

@@ -11,7 +11,7 @@ from ...i18n import gettext, lazy_gettext, lazy_pgettext, ngettext
 from ...models import (
     CustomerEvent,
 )
-from ...models.history import EVENT_KINDS, MASS_UPDATE_KINDS
+from ...models.history import EVENT_KINDS, IMPORT_KINDS, MASS_UPDATE_KINDS
 from ..labels import ADDRESS_KIND_LABELS, PROJECT_KIND_LABELS, SALES_STATUS_LABELS
 from .tracked import DETAILS_VERSION, MONEY_FIELDS
 
@@ -199,6 +199,15 @@ def _summary(kind: str, details: Mapping[str, Any], _unused: Mapping[str, Any]) 
                 batch=details.get("batch"),
             )
         return gettext("Mass update #%(id)s.", id=details.get("batch"))
+    if kind in IMPORT_KINDS:
+        if kind == "import_undone":
+            return gettext("Undo of import #%(batch)s.", batch=details.get("batch"))
+        return gettext(
+            "Imported from %(file)s by %(user)s (import #%(batch)s).",
+            file=details.get("file"),
+            user=details.get("user") or gettext("the system"),
+            batch=details.get("batch"),
+        )
     if kind == "project_moved" and "projects" in details:
         names = ", ".join(f'"{p["name"]}"' for p in details["projects"])
         count = len(details["projects"])

@@ -3,7 +3,7 @@ mass update's audit rows, written as entries by ``INSERT ... SELECT``."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import (
@@ -170,3 +170,11 @@ def record_mass_update(
             ),
         )
     )
+
+
+def record_import(session: Session, entries: Iterable[tuple[int, str, dict[str, Any]]]) -> None:
+    """A customer import or its undo, written set-based (the ORM events do not see it): one
+    entry per customer, ``(customer_id, kind, details)`` with ``kind`` one of
+    :data:`~custreg_admin.models.history.IMPORT_KINDS` and ``details`` holding ``file``,
+    ``batch``, ``user`` and the ``changes`` ({field: [before, after]}, names)."""
+    _write(session, [_Entry(c, kind, "customer", c, None, d) for c, kind, d in entries])

@@ -1,0 +1,73 @@
+"""Customer import (Settings > Data imports > Customer import; ``flask custreg import``).
+
+A file is read (:mod:`.reading`), its columns mapped (:mod:`.columns`), every row checked and
+matched in a dry run that saves nothing (:mod:`.validation`, :mod:`.matching`), optionally
+filled in from the business registries (:mod:`.enrichment`), applied as one batch
+(:mod:`.applying`) and undone (:mod:`.undo`). :func:`review_file` and :func:`import_file` put the
+steps together for the admin view and the CLI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from .applying import ImportRefused, apply
+from .columns import (
+    FIELD_BY_KEY,
+    FIELDS,
+    apply_saved,
+    auto_mapping,
+    check_mapping,
+    load_mapping,
+    save_mapping,
+    saved_mappings,
+    template_csv,
+    template_xlsx,
+)
+from .reading import BadFile, Table, read_table
+from .undo import undo
+from .validation import Options, Review, RowResult, validate
+
+__all__ = [
+    "FIELDS",
+    "FIELD_BY_KEY",
+    "BadFile",
+    "ImportRefused",
+    "Options",
+    "Review",
+    "RowResult",
+    "Table",
+    "apply",
+    "apply_saved",
+    "auto_mapping",
+    "check_mapping",
+    "load_mapping",
+    "read_table",
+    "review_file",
+    "save_mapping",
+    "saved_mappings",
+    "template_csv",
+    "template_xlsx",
+    "undo",
+    "validate",
+]
+
+
+def review_file(
+    data: bytes,
+    filename: str,
+    options: Options,
+    *,
+    mapping: Mapping[str, str] | None = None,
+    encoding: str | None = None,
+    separator: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[Table, Review]:
+    """Read, map and check a file (the dry run). ``mapping``: as given (checked); default: the
+    headers recognised."""
+    table = read_table(data, filename, encoding=encoding, separator=separator)
+    chosen = check_mapping(
+        table.headers, mapping if mapping is not None else auto_mapping(table.headers)
+    )
+    review = validate(table.headers, table.rows, chosen, options, progress=progress)
+    return table, review
