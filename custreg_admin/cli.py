@@ -1,6 +1,8 @@
-"""``flask custreg ...``: init-db, demo, create-user, plugins."""
+"""``flask custreg ...``: init-db, demo, create-user, plugins, import."""
 
 from __future__ import annotations
+
+import os
 
 import click
 from flask.cli import AppGroup
@@ -8,6 +10,7 @@ from flask.cli import AppGroup
 from .demo import DEMO_ADMIN_EMAIL, DEMO_PASSWORD, generate, has_customers
 from .errors import DomainError
 from .registries import load_providers
+from .services import imports
 from .services.setup import seed_defaults, upgrade_schema
 from .services.users import create_user
 
@@ -75,3 +78,65 @@ def plugins_command() -> None:
         click.echo("No registry plugins installed.")
     if report.failed:
         raise SystemExit(1)
+
+
+@custreg_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Check and show the review; save nothing.")
+@click.option("--mapping", "mapping_name", help="A saved column mapping to use.")
+@click.option("--update-existing", is_flag=True, help="Update the customers the rows match.")
+@click.option("--create-settings", is_flag=True, help="Create missing industries, segments…")
+@click.option("--skip-errors", is_flag=True, help="Import the good rows, skip those with errors.")
+@click.option("--encoding", type=click.Choice(imports.reading.ENCODINGS), help="Else detected.")
+@click.option("--separator", type=click.Choice([";", ",", "tab"]), help="Else detected.")
+@click.option("--as-user", "as_user", help="E-mail of the user the import is recorded for.")
+def import_command(
+    file, dry_run, mapping_name, update_existing, create_settings, skip_errors, encoding,
+    separator, as_user,
+) -> None:  # fmt: skip
+    """Import customers from a CSV or XLSX file (the same review as the admin page)."""
+    options = imports.Options(
+        update_existing=update_existing, create_settings=create_settings, skip_errors=skip_errors
+    )
+    try:
+        user = imports.cli_user(as_user)
+        with open(file, "rb") as handle:
+            data = handle.read()
+        name = os.path.basename(file)
+        table = imports.read_table(
+            data, name, encoding=encoding, separator="\t" if separator == "tab" else separator
+        )
+        saved = imports.load_mapping(mapping_name) if mapping_name else None
+        mapping = imports.check_mapping(
+            table.headers,
+            imports.apply_saved(table.headers, saved)
+            if saved
+            else imports.auto_mapping(table.headers),
+        )
+        estimate = max(data.count(b"\n"), 1)  # rows of a CSV; an XLSX's bar just ends
+        with click.progressbar(length=estimate, label="Checking rows") as bar:
+            review = imports.validate(
+                table.headers,
+                table.rows,
+                mapping,
+                options,
+                progress=lambda n: bar.update(n - bar.pos),
+            )
+            bar.update(estimate)
+        for line in imports.review_lines(table, review):
+            click.echo(line)
+        if review.error_rows and not skip_errors:
+            raise click.ClickException(
+                f"{review.error_rows} rows have errors; nothing saved. "
+                "Fix them, or use --skip-errors."
+            )
+        if dry_run:
+            click.echo("Dry run: nothing saved.")
+            return
+        batch = imports.apply(user, review, file_name=name)
+    except DomainError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(
+        f"Import #{batch.id}: {batch.created_count} customers created, "
+        f"{batch.updated_count} updated, {batch.skipped_count} rows skipped."
+    )

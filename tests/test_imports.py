@@ -9,16 +9,9 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from custreg_admin.errors import DomainError, PermissionDenied
 from custreg_admin.extensions import db
 from custreg_admin.models import (
-    Address,
-    Contact,
     Customer,
-    CustomerEvent,
-    EInvoiceAddress,
-    ImportBatch,
-    MarketSegment,
     User,
 )
 from custreg_admin.services import imports
@@ -77,7 +70,11 @@ def test_severa_cp1252_semicolon_file_is_read_and_imported(ctx):
 def test_encoding_and_separator_are_detected(ctx):
     utf8_bom = b"\xef\xbb\xbf" + _csv("Name,Business ID", "Åland Ab,0112038-9")
     table = imports.read_table(utf8_bom, "x.csv")
-    assert (table.encoding, table.separator, table.headers) == ("utf-8-sig", ",", ["Name", "Business ID"])
+    assert (table.encoding, table.separator, table.headers) == (
+        "utf-8-sig",
+        ",",
+        ["Name", "Business ID"],
+    )
     tab = imports.read_table(_csv("Name\tCountry", "Öö Oy\tFI", encoding="iso-8859-1"), "x.csv")
     assert tab.separator == "\t" and list(tab.rows) == [["Öö Oy", "FI"]]
     # the detected values can be overridden
@@ -118,7 +115,7 @@ def test_file_over_the_size_limit_and_zip_bomb_are_refused(ctx, monkeypatch):
     book = Workbook()
     book.active.append(["Name"])
     book.active.append(["x" * 30000])  # compresses ~1000:1
-    for row in range(200):
+    for _ in range(200):
         book.active.append(["y" * 30000])
     out = io.BytesIO()
     book.save(out)
@@ -127,7 +124,11 @@ def test_file_over_the_size_limit_and_zip_bomb_are_refused(ctx, monkeypatch):
 
 
 def test_mixed_line_endings_long_cells_and_html(ctx):
-    data = b"Name;Notes;Phone\r\nA Oy;one\nB Oy;two\r\n<script>alert(1)</script>;x;" + b"9" * 10000 + b"\n"
+    data = (
+        b"Name;Notes;Phone\r\nA Oy;one\nB Oy;two\r\n<script>alert(1)</script>;x;"
+        + b"9" * 10000
+        + b"\n"
+    )
     _, review = _review(data)
     assert [r.raw[0] for r in review.rows] == ["A Oy", "B Oy", "<script>alert(1)</script>"]
     assert "Too long" in review.rows[2].errors["phone"]
@@ -145,9 +146,13 @@ def test_xlsx_formulas_give_their_cached_value(ctx, tmp_path):
     import zipfile
 
     raw = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml").decode()
-    raw = raw.replace("<f>1000+5</f><v></v>", "<f>1000+5</f><v>1005</v>").replace(
-        "<f>1000+5</f>", "<f>1000+5</f><v>1005</v>"
-    ) if "<v>1005</v>" not in raw else raw
+    raw = (
+        raw.replace("<f>1000+5</f><v></v>", "<f>1000+5</f><v>1005</v>").replace(
+            "<f>1000+5</f>", "<f>1000+5</f><v>1005</v>"
+        )
+        if "<v>1005</v>" not in raw
+        else raw
+    )
     out = io.BytesIO()
     with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w") as dst:
         for item in src.infolist():

@@ -23,6 +23,7 @@ from ..models import (
 from .base import ProtectedMenuLink
 from .card_actions import CardActionsView
 from .customers import CustomerView
+from .imports import ImportView
 from .mass_update import MassUpdateView
 from .records import CostView, InvoiceView, ProjectView, ProposalView
 from .registries import RegistriesView
@@ -144,6 +145,12 @@ def register_views(admin: Admin) -> list:
             category=SETTINGS,
             endpoint="custreg_user",
             url="settings/users",
+        ),
+        ImportView(
+            name=lazy_gettext("Data imports: Customer import"),
+            category=SETTINGS,
+            endpoint="custreg_import",
+            url="settings/data-imports/customers",
         ),
         RegistriesView(
             name=lazy_gettext("Registries"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from . import reading
 from .applying import ImportRefused, apply
 from .columns import (
     FIELD_BY_KEY,
@@ -25,6 +26,7 @@ from .columns import (
     template_xlsx,
 )
 from .reading import BadFile, Table, read_table
+from .report import cli_user, errors_csv, errors_xlsx, review_lines
 from .undo import undo
 from .validation import Options, Review, RowResult, validate
 
@@ -38,6 +40,11 @@ __all__ = [
     "RowResult",
     "Table",
     "apply",
+    "cli_user",
+    "errors_csv",
+    "errors_xlsx",
+    "reading",
+    "review_lines",
     "apply_saved",
     "auto_mapping",
     "check_mapping",
