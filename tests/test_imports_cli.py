@@ -31,7 +31,8 @@ def test_cli_dry_run_prints_the_review_and_saves_nothing(app):
     assert result.exit_code == 0, result.output
     assert "encoding cp1252, separator ';'" in result.output
     assert "Ääkkönen Oy" in result.output
-    assert "Summary: 2 new customers, 0 updated, 0 rows skipped, 0 rows with errors" in result.output
+    summary = "Summary: 2 new customers, 0 updated, 0 rows skipped, 0 rows with errors"
+    assert summary in result.output
     assert "Dry run: nothing saved." in result.output
     assert _count(app) == 0
 
