@@ -27,7 +27,8 @@ money, for readers of the table itself.
 
 The package: :mod:`.tracked` (what is followed, :func:`note`, row values), :mod:`.writer` (the
 session events), :mod:`.entries` (building and writing entries), :mod:`.set_based` (moves, mass
-updates, imports), :mod:`.reader` (the History page's queries) and :mod:`.describe` (an entry as text).
+updates, imports), :mod:`.reader` (the History page's queries) and :mod:`.describe` (an
+entry as text).
 """
 
 from .describe import FIELD_LABELS, Description, FieldChange, describe, kind_label
