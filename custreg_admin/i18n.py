@@ -16,19 +16,24 @@ logged out (kept in the session), else the best match of the browser's ``Accept-
 app whose Flask-Babel already has a locale selector keeps it: the module follows it and shows
 no switcher.
 
-**Flask-Admin in Norwegian.** Flask-Admin ships its Norwegian strings as ``no``; Babel finds
+**Flask-Admin's strings.** Flask-Admin ships its Norwegian strings as ``no``; Babel finds
 nothing for ``nb``. :func:`init_app` makes Flask-Admin's domain answer ``nb`` (and ``nn``) with
-its ``no`` catalogue.
+its ``no`` catalogue, and puts the module's corrections on top of Flask-Admin's fi and no
+catalogues (:class:`FlaskAdminTranslations`: casing, wrong words, the page-size menu that
+Flask-Admin's template cannot translate). Every module page declares its language
+(``<html lang="fi">``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from babel import Locale
-from flask import Flask, current_app, has_request_context, request, session
+from babel.support import NullTranslations
+from flask import Flask, Response, current_app, has_request_context, request, session
 from flask_babel import Babel, Domain, force_locale, get_locale
 from flask_babel.speaklater import LazyString
 from markupsafe import Markup, escape
@@ -194,19 +199,120 @@ def init_app(app: Flask) -> bool:
         chooses = True
     else:
         chooses = False
-    app.before_request(_flask_admin_norwegian)
+    app.before_request(_flask_admin_language)
+    app.after_request(_declare_language)
     return chooses
 
 
 #: Flask-Admin's catalogue for these languages is its ``no``.
 _FLASK_ADMIN_NORWEGIAN = ("nb", "nn")
+#: Context of Flask-Admin's strings that the module translates again (``msgctxt``).
+FLASK_ADMIN_CONTEXT = "Flask-Admin"
 
 
-def _flask_admin_norwegian() -> None:
-    """Give Flask-Admin's ``admin`` domain its ``no`` catalogue for an ``nb``/``nn`` request.
+def _flask_admin_strings() -> dict[str, LazyText]:
+    """Flask-Admin's strings (its msgids) that read wrongly in its fi and no catalogues (wrong
+    casing, "vastaa", "kohteita", "Legge til"): the module's catalogue translates them again,
+    with the context :data:`FLASK_ADMIN_CONTEXT`."""
+    return {
+        "Name": lazy_pgettext("Flask-Admin", "Name"),
+        "equals": lazy_pgettext("Flask-Admin", "equals"),
+        "not equal": lazy_pgettext("Flask-Admin", "not equal"),
+        "empty": lazy_pgettext("Flask-Admin", "empty"),
+        "in list": lazy_pgettext("Flask-Admin", "in list"),
+        "not in list": lazy_pgettext("Flask-Admin", "not in list"),
+        "Failed to update record. %(error)s": lazy_pgettext(
+            "Flask-Admin", "Failed to update record. %(error)s"
+        ),
+        "Failed to delete records. %(error)s": lazy_pgettext(
+            "Flask-Admin", "Failed to delete records. %(error)s"
+        ),
+        "Are you sure you want to delete selected records?": lazy_pgettext(
+            "Flask-Admin", "Are you sure you want to delete selected records?"
+        ),
+        "Integrity error. %(message)s": lazy_pgettext(
+            "Flask-Admin", "Integrity error. %(message)s"
+        ),
+        "Not a valid choice": lazy_pgettext("Flask-Admin", "Not a valid choice"),
+        "Invalid Choice: could not coerce": lazy_pgettext(
+            "Flask-Admin", "Invalid Choice: could not coerce"
+        ),
+        "There are no items in the table.": lazy_pgettext(
+            "Flask-Admin", "There are no items in the table."
+        ),
+        "Record was successfully created.": lazy_pgettext(
+            "Flask-Admin", "Record was successfully created."
+        ),
+        "Record does not exist.": lazy_pgettext("Flask-Admin", "Record does not exist."),
+        "Record was successfully saved.": lazy_pgettext(
+            "Flask-Admin", "Record was successfully saved."
+        ),
+        "Failed to save record.": lazy_pgettext("Flask-Admin", "Failed to save record."),
+        "Yes": lazy_pgettext("Flask-Admin", "Yes"),
+        "No": lazy_pgettext("Flask-Admin", "No"),
+        "View Record": lazy_pgettext("Flask-Admin", "View Record"),
+        "Edit Record": lazy_pgettext("Flask-Admin", "Edit Record"),
+        "With selected": lazy_pgettext("Flask-Admin", "With selected"),
+        "Save and Add Another": lazy_pgettext("Flask-Admin", "Save and Add Another"),
+        "Sort by %(name)s": lazy_pgettext("Flask-Admin", "Sort by %(name)s"),
+        "Details": lazy_pgettext("Flask-Admin", "Details"),
+        "Delete?": lazy_pgettext("Flask-Admin", "Delete?"),
+        "Add": lazy_pgettext("Flask-Admin", "Add"),
+        "Add Filter": lazy_pgettext("Flask-Admin", "Add Filter"),
+        "Export": lazy_pgettext("Flask-Admin", "Export"),
+        "Apply": lazy_pgettext("Flask-Admin", "Apply"),
+        "Reset Filters": lazy_pgettext("Flask-Admin", "Reset Filters"),
+        # TRANSLATORS: the page-size menu of a list: "20 rows"
+        "items": lazy_pgettext("Flask-Admin", "items"),
+        "Create New Record": lazy_pgettext("Flask-Admin", "Create New Record"),
+    }
 
-    Flask-Babel caches a domain's translations per locale; the entry for ``nb`` is filled with
-    what Flask-Admin's own lookup finds for ``no`` (its translation directories, in its order).
+
+#: The page-size menu's entries, which Flask-Admin's template formats before translating them
+#: (``_ngettext('{} item'.format(n), '{} items'.format(n), n)``).
+_PAGE_SIZE_ITEM = re.compile(r"(\d+) item")
+
+
+class FlaskAdminTranslations(NullTranslations):
+    """Flask-Admin's catalogue of a language with the module's corrections on top: the strings of
+    :func:`_flask_admin_strings` and the page-size menu come from the module's catalogue."""
+
+    def __init__(self, base: NullTranslations, corrections: Mapping[str, str], rows) -> None:
+        super().__init__()
+        self.base = base
+        self.corrections = dict(corrections)
+        self.rows = rows  # n -> "n rows" in the module's catalogue
+
+    def ugettext(self, message: str) -> str:
+        found = self.corrections.get(message)
+        return found if found is not None else self.base.ugettext(message)
+
+    gettext = ugettext
+
+    def ungettext(self, singular: str, plural: str, n: int) -> str:
+        if _PAGE_SIZE_ITEM.fullmatch(singular) and plural == f"{n} items":
+            return self.rows(n)
+        return self.base.ungettext(singular, plural, n)
+
+    ngettext = ungettext
+
+    def upgettext(self, context: str, message: str) -> str:
+        return self.base.upgettext(context, message)
+
+    pgettext = upgettext
+
+    def unpgettext(self, context: str, singular: str, plural: str, n: int) -> str:
+        return self.base.unpgettext(context, singular, plural, n)
+
+    npgettext = unpgettext
+
+
+def _flask_admin_language() -> None:
+    """Give Flask-Admin's ``admin`` domain, for the request's language, its catalogue (``no``
+    for ``nb``/``nn``) with the module's corrections on top (:class:`FlaskAdminTranslations`).
+
+    Flask-Babel caches a domain's translations per locale; the entry is filled once per locale.
+    The corrections apply to every Flask-Admin page of the app in that language.
     """
     if not has_request_context() or request.blueprint is None:
         return
@@ -215,11 +321,47 @@ def _flask_admin_norwegian() -> None:
     except ImportError:  # pragma: no cover - Flask-Admin without Flask-Babel support
         return
     locale = get_locale()
-    if locale is None or locale.language not in _FLASK_ADMIN_NORWEGIAN:
+    if locale is None or ui_language(locale) is None:
         return
     key = (str(locale), admin_domain.domain[0])
-    if key in admin_domain.cache:
+    if isinstance(admin_domain.cache.get(key), FlaskAdminTranslations):
         return
-    with force_locale(Locale("no")):
-        translations = admin_domain.get_translations()
-    admin_domain.cache.setdefault(key, translations)
+    if locale.language in _FLASK_ADMIN_NORWEGIAN:
+        with force_locale(Locale("no")):
+            base = admin_domain.get_translations()
+    else:
+        admin_domain.cache.pop(key, None)
+        base = admin_domain.get_translations()
+    corrections = {msgid: str(text) for msgid, text in _flask_admin_strings().items()}
+    catalogue = domain.get_translations()
+
+    def rows(n: int) -> str:
+        return catalogue.ungettext("%(num)s item", "%(num)s items", n) % {"num": n}
+
+    admin_domain.cache[key] = FlaskAdminTranslations(base, corrections, rows)
+
+
+def _declare_language(response: Response) -> Response:
+    """``<html lang="...">`` on the module's pages: Flask-Admin's base template (and a host's)
+    writes a bare ``<html>``; the module's own full pages already declare it."""
+    if (
+        response.mimetype != "text/html"
+        or response.direct_passthrough
+        or response.is_streamed
+        or not has_request_context()
+        or not _is_module_request()
+    ):
+        return response
+    body = response.get_data()
+    head = body[:1024]
+    at = head.find(b"<html>")
+    if at < 0:
+        return response
+    language = current_language().encode()
+    response.set_data(body[:at] + b'<html lang="' + language + b'">' + body[at + 6 :])
+    return response
+
+
+#: The page-size menu's entries (see :class:`FlaskAdminTranslations`): extracted for the
+#: catalogue, used there.
+PAGE_SIZE_ENTRIES = lazy_ngettext("%(num)s item", "%(num)s items", 20)

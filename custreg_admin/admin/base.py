@@ -30,6 +30,8 @@ from ..i18n import TEMPLATE_HELPERS, gettext
 from ..rules import access
 from ..rules.request_ids import number_problem, parse_id, parse_ids
 from ..rules.roles import may_use_module
+from .formatting import DETAIL_FORMATTERS, LIST_FORMATTERS
+from .inline import InlineConverter
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +131,9 @@ class ProtectedModelView(ProtectedMixin, ModelView):
     page_size = 20
     can_set_page_size = True
     page_size_options = (20, 50, 100, 500)
+    column_type_formatters = LIST_FORMATTERS
+    inline_model_form_converter = InlineConverter
+    column_type_formatters_detail = DETAIL_FORMATTERS
     can_view_details = True
     details_modal = False
     edit_modal = False

@@ -7,6 +7,9 @@ from functools import cache
 from babel import Locale
 from flask_babel import get_locale
 
+#: Babel's two-letter territories that are no country: the EU and the eurozone, the UN, outlying
+#: Oceania, "unknown region", and the pseudo-locales' test regions (Pseudo-Accents, Pseudo-Bidi).
+NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "ZZ", "XA", "XB"})
 # Shown first in country pickers: the countries whose registries and rules the module knows.
 PREFERRED_COUNTRIES = ("FI", "NO", "SE", "DK", "EE", "DE", "GB", "US")
 
@@ -20,7 +23,7 @@ def _country_choices(locale: str) -> tuple[tuple[str, str], ...]:
     names = {
         code: name
         for code, name in Locale.parse(locale).territories.items()
-        if len(code) == 2 and code.isalpha() and code not in ("ZZ", "EU", "EZ", "UN", "QO")
+        if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES
     }
     first = [(code, f"{names[code]} ({code})") for code in PREFERRED_COUNTRIES]
     rest = sorted(

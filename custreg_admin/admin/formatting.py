@@ -14,7 +14,10 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel import dates as babel_dates
 from flask import Flask, current_app
+from flask_admin.babel import gettext as admin_gettext
+from flask_admin.model import typefmt
 from flask_babel import format_currency, format_decimal, get_locale
+from markupsafe import Markup
 
 MONTH_SKELETON = "yMMM"  # "Jan 2026", "tammi 2026", "jan. 2026"
 #: A chart's month label: "Jan 26", "tammi 26", "jan 26".
@@ -109,3 +112,18 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(local_datetime, "custreg_datetime")
     app.add_template_filter(date, "custreg_date")
     app.add_template_filter(month, "custreg_month")
+
+
+def yes_no_icon(view, value, name) -> Markup:
+    """A yes/no column as Flask-Admin's check or minus icon, titled "Yes"/"No" in the viewer's
+    language (Flask-Admin's own titles read ``is_active: true``)."""
+    icon = "fa-check-circle" if value else "fa-minus-circle"
+    title = admin_gettext("Yes") if value else admin_gettext("No")
+    return Markup('<span class="fa {} glyphicon" title="{}" aria-label="{}"></span>').format(
+        icon, title, title
+    )
+
+
+#: Flask-Admin's list and details formatters with :func:`yes_no_icon` for booleans.
+LIST_FORMATTERS = {**typefmt.BASE_FORMATTERS, bool: yes_no_icon}
+DETAIL_FORMATTERS = {**typefmt.DETAIL_FORMATTERS, bool: yes_no_icon}

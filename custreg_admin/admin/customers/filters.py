@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from flask import g, has_app_context
+from flask_admin.babel import gettext as admin_gettext
 from flask_admin.contrib.sqla import filters as sqla_filters
 
 from ...i18n import lazy_gettext, lazy_pgettext
@@ -46,7 +47,7 @@ class CustomerFieldFilter(sqla_filters.BaseSQLAFilter):
         return query.filter(CustomerFilter(active_state="all", **{self.field: value}).condition())
 
     def operation(self):
-        return "equals"
+        return admin_gettext("equals")  # Flask-Admin's word, in the viewer's language
 
 
 REGISTRY_STATUS_OPTIONS = (
