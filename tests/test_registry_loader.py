@@ -63,6 +63,16 @@ class NoIdProvider(FakeProvider):
     id = ""
 
 
+class MultilingualProvider(FakeProvider):
+    id = "multi"
+    label = {"en": "Swedish register", "fi": "Ruotsin kaupparekisteri", "no": "Svensk register"}
+
+
+class EmptyLabelProvider(FakeProvider):
+    id = "emptylabel"
+    label = {"fi": ""}
+
+
 class UnbuildableProvider(FakeProvider):
     id = "unbuildable"
 
@@ -201,6 +211,7 @@ def test_an_object_that_is_not_a_registry_provider_is_reported(attribute):
         ("IncompleteProvider", "IncompleteProvider does not implement search"),
         ("BadCountryProvider", "country must be an ISO alpha-2 code"),
         ("NoIdProvider", "id must be a lowercase identifier"),
+        ("EmptyLabelProvider", "label has no text for 'fi'"),
     ],
 )
 def test_an_unusable_provider_class_is_reported(attribute, message):
@@ -320,3 +331,37 @@ def test_cli_says_when_no_plugin_is_installed(app, monkeypatch):
     result = app.test_cli_runner().invoke(args=["custreg", "plugins"])
     assert result.exit_code == 0
     assert "No registry plugins installed." in result.output
+
+
+# -- labels per language ------------------------------------------------------------------------
+
+
+def test_a_label_given_per_language_is_shown_in_the_viewers_language(app, monkeypatch):
+    monkeypatch.setattr(
+        registries, "discover_entry_points", lambda: [ep("multi", "MultilingualProvider")]
+    )
+    with app.test_request_context():
+        report = registries.loaded_providers(reload=True)
+        try:
+            assert report.providers["multi"]  # a mapping passes the loader's check
+            assert MultilingualProvider.display_label("fi") == "Ruotsin kaupparekisteri"
+            assert MultilingualProvider.display_label("nb") == "Svensk register"  # "no" is nb
+            assert MultilingualProvider.display_label("sv") == "Swedish register"  # else English
+            assert registries.registry_name("multi", "fi") == "Ruotsin kaupparekisteri"
+            assert registries.registry_name("gone") == "gone"  # no longer installed: the id
+            assert FakeProvider.display_label("fi") == "Fake Swedish registry"  # plain string
+        finally:
+            close_all(report)
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", "YTJ – Finnish Trade Register (PRH)"),
+        ("fi", "YTJ – yritys- ja yhteisötietojärjestelmä (PRH)"),
+    ],
+)
+def test_the_installed_plugins_name_themselves_in_the_viewers_language(app, language, expected):
+    with app.test_request_context():
+        assert registries.registry_name("ytj", language) == expected
+        assert "ytj" not in registries.registry_name("bizweb", language).lower()

@@ -30,6 +30,7 @@ from importlib import metadata
 from typing import Any, ClassVar
 
 from ..i18n import lazy_gettext, lazy_pgettext
+from .labels import label_in, label_problem
 
 ENTRY_POINT_GROUP = "custreg_admin.registries"
 
@@ -142,13 +143,19 @@ class CompanyRecord:
 class RegistryProvider(abc.ABC):
     """A country's public business registry.
 
-    Subclasses set ``id`` (unique, e.g. ``"ytj"``), ``country`` (ISO alpha-2) and ``label``,
-    and implement :meth:`search`. They are built with the app's config mapping.
+    Subclasses set ``id`` (unique, e.g. ``"ytj"``), ``country`` (ISO alpha-2) and ``label``
+    (one string, or a mapping of language codes to strings: see :mod:`.labels`), and implement
+    :meth:`search`. They are built with the app's config mapping.
     """
 
     id: ClassVar[str]
     country: ClassVar[str]
-    label: ClassVar[str]
+    label: ClassVar[str | Mapping[str, str]]
+
+    @classmethod
+    def display_label(cls, language: str | None = None) -> str:
+        """The label in ``language`` (default: the request's UI language)."""
+        return label_in(cls.label, language) or cls.id
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         self.config = config
@@ -192,7 +199,8 @@ class PluginEntry:
 
     @property
     def label(self) -> str | None:
-        return getattr(self.provider_class, "label", None)
+        """The plugin's label in the request's language."""
+        return label_in(getattr(self.provider_class, "label", None))
 
 
 @dataclass
@@ -229,9 +237,9 @@ def _class_problem(cls: type[RegistryProvider]) -> str | None:
         return f"{cls.__qualname__}.country must be an ISO alpha-2 code, not {country!r}"
     if country != country.upper():
         return f"{cls.__qualname__}.country must be upper case, not {country!r}"
-    label = getattr(cls, "label", None)
-    if not isinstance(label, str) or not label.strip():
-        return f"{cls.__qualname__}.label must be a non-empty string"
+    problem = label_problem(getattr(cls, "label", None))
+    if problem:
+        return f"{cls.__qualname__}.label {problem}"
     if inspect.isabstract(cls):
         missing = ", ".join(sorted(getattr(cls, "__abstractmethods__", ())))
         return f"{cls.__qualname__} does not implement {missing}"
@@ -352,6 +360,18 @@ def loaded_providers(app: Any = None, *, reload: bool = False) -> LoadReport:
     return report
 
 
+def registry_name(registry_id: str | None, language: str | None = None, app: Any = None) -> str:
+    """How a registry (a provider id such as ``"ytj"``, as stored on a customer) is named to the
+    viewer: the installed plugin's label in ``language`` (default: the request's), else the id
+    itself (a plugin no longer installed)."""
+    if not registry_id:
+        return ""
+    for entry in loaded_providers(app).entries:
+        if entry.id == registry_id and entry.provider_class is not None:
+            return entry.provider_class.display_label(language)
+    return registry_id
+
+
 def close_providers(report: LoadReport) -> None:
     """Close every built provider of a report (errors are logged, never raised)."""
     for entry in report.entries:
@@ -381,5 +401,7 @@ __all__ = [
     "close_providers",
     "discover_entry_points",
     "load_providers",
+    "label_in",
     "loaded_providers",
+    "registry_name",
 ]

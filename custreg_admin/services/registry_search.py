@@ -91,7 +91,7 @@ def countries_with_registry() -> dict[str, str]:
     """Country code -> label of the registry that serves it."""
     found: dict[str, str] = {}
     for provider in loaded_providers().providers.values():
-        found.setdefault(provider.country, provider.label)
+        found.setdefault(provider.country, provider.display_label())
     return found
 
 
@@ -152,7 +152,7 @@ def find_record(provider_id: str, business_id: str, query: str | None = None) ->
     raise RegistryError(
         gettext(
             "%(registry)s has no company with business ID %(business_id)s.",
-            registry=provider.label,
+            registry=provider.display_label(),
             business_id=business_id,
         )
     )
@@ -228,7 +228,7 @@ def create_industry(code: str | None, name: str | None) -> Industry:
 def registry_reference(source: str) -> dict[str, str]:
     """The registry as the history names it: its id and display label."""
     provider = loaded_providers().providers.get(source)
-    label = str(provider.label) if provider is not None else source.upper()
+    label = provider.display_label() if provider is not None else source.upper()
     return {"id": source, "label": label}
 
 

@@ -77,7 +77,7 @@ class CustomerRegistryViews:
                 {
                     "query": query,
                     "country": country,
-                    "registry": provider.label if provider else None,
+                    "registry": provider.display_label() if provider else None,
                     "results": results,
                     "error": error,
                 }
@@ -88,7 +88,7 @@ class CustomerRegistryViews:
             country=country,
             results=results,
             error=error,
-            registry=provider.label if provider else None,
+            registry=provider.display_label() if provider else None,
             countries=country_choices(),
             registry_countries=registry_search.countries_with_registry(),
             registry_messages=_registry_messages(),
@@ -127,7 +127,7 @@ class CustomerRegistryViews:
             flash(
                 gettext(
                     "Updated from %(registry)s: %(fields)s.",
-                    registry=providers[0].label,
+                    registry=providers[0].display_label(),
                     fields=", ".join(str(c) for c in changed),
                 )
                 if changed
@@ -139,7 +139,7 @@ class CustomerRegistryViews:
             "custreg_admin/registry_refresh.html",
             customer=customer,
             record=record,
-            registry=providers[0].label,
+            registry=providers[0].display_label(),
             changes=registry_search.refresh_changes(customer, record),
             card_url=card,
         )

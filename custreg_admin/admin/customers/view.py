@@ -221,7 +221,7 @@ class CustomerView(
             "merged_from": project_service.merged_from(customer),
             "can_refresh": bool(customer.business_id and registries),
             "website_link": customer_service.website_link(customer.website),
-            "registry_label": registries[0].label if registries else None,
+            "registry_label": registries[0].display_label() if registries else None,
             "status_labels": STATUS_LABELS,
             "sales_status_label": lambda code: label(SALES_STATUS_LABELS, code),
             "address_kind_label": lambda code: label(ADDRESS_KIND_LABELS, code),

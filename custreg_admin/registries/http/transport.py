@@ -18,6 +18,7 @@ from urllib3 import exceptions as urllib3_exceptions
 from ...i18n import lazy_gettext
 from ...version import __version__
 from .. import RegistryError, RegistryUnavailable
+from ..labels import label_in
 from .budget import DEFAULT_DEADLINE, DeadlineReached, current_deadline
 from .cache import DEFAULT_CACHE_BYTES, DEFAULT_CACHE_SECONDS, TTLCache
 from .retry import (
@@ -108,7 +109,7 @@ class RegistryHttpClient:
     def __init__(
         self,
         *,
-        registry_name: str,
+        registry_name: str | Mapping[str, str],
         base_url: str,
         timeout: Any = DEFAULT_TIMEOUT,
         cache_seconds: float = DEFAULT_CACHE_SECONDS,
@@ -145,7 +146,7 @@ class RegistryHttpClient:
         cls,
         config: Mapping[str, Any],
         *,
-        registry_name: str,
+        registry_name: str | Mapping[str, str],
         base_url_key: str,
         default_base_url: str,
         provider_id: str | None = None,
@@ -180,8 +181,8 @@ class RegistryHttpClient:
     def _fail(
         self, what: str, detail: str, error_class: type[RegistryError] = RegistryUnavailable
     ) -> RegistryError:
-        log.warning("%s: %s (%s)", self.registry_name, what, detail)
-        return error_class(str(MESSAGES[what]) % {"registry": self.registry_name})
+        log.warning("%s: %s (%s)", label_in(self.registry_name, "en"), what, detail)
+        return error_class(str(MESSAGES[what]) % {"registry": label_in(self.registry_name)})
 
     def unavailable(self, detail: str) -> RegistryUnavailable:
         """The error for an answer whose shape the plugin cannot use."""

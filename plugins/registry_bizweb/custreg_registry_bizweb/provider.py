@@ -55,7 +55,11 @@ class BizwebProvider(RegistryProvider):
 
     id = "bizweb"
     country = "NO"
-    label = "Bizweb – Norwegian companies (Brreg)"
+    label = {
+        "en": "Bizweb – Norwegian companies (Brreg)",
+        "fi": "Bizweb – norjalaiset yritykset (Brreg)",
+        "nb": "Bizweb – norske virksomheter (Brreg)",
+    }
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         super().__init__(config)

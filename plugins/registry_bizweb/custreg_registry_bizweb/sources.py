@@ -61,7 +61,12 @@ from custreg_admin.registries.http import (
 )
 
 DEFAULT_BASE_URL = "https://data.brreg.no/enhetsregisteret/api"
-REGISTRY_NAME = "The Norwegian company register (Brønnøysund)"
+#: The registry as messages name it, per UI language (see docs/registry-plugins.md).
+REGISTRY_NAME = {
+    "en": "The Norwegian company register (Brønnøysund)",
+    "fi": "Norjan yritysrekisteri (Brønnøysund)",
+    "nb": "Enhetsregisteret (Brønnøysund)",
+}
 PAGE_SIZE_MAX = 100
 MAX_LIMIT = 1000
 

@@ -49,7 +49,12 @@ from custreg_admin.registries.http import (
 )
 
 DEFAULT_BASE_URL = "https://avoindata.prh.fi/opendata-ytj-api/v3"
-REGISTRY_NAME = "The Finnish Trade Register (YTJ)"
+#: The registry as messages name it, per UI language (see docs/registry-plugins.md).
+REGISTRY_NAME = {
+    "en": "The Finnish Trade Register (YTJ)",
+    "fi": "Yritys- ja yhteisötietojärjestelmä YTJ",
+    "nb": "Det finske foretaksregisteret (YTJ)",
+}
 PAGE_SIZE = 100  # fixed by the API
 MAX_LIMIT = 1000  # at most 10 pages for one search
 
@@ -97,7 +102,11 @@ class YtjProvider(RegistryProvider):
 
     id = "ytj"
     country = "FI"
-    label = "YTJ – Finnish Trade Register (PRH)"
+    label = {
+        "en": "YTJ – Finnish Trade Register (PRH)",
+        "fi": "YTJ – yritys- ja yhteisötietojärjestelmä (PRH)",
+        "nb": "YTJ – det finske foretaksregisteret (PRH)",
+    }
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         super().__init__(config)
