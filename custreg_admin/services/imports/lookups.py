@@ -39,26 +39,27 @@ class Lookups:
                 self.industry_codes.setdefault(key(row.code), row.id)
             self.industries.setdefault(key(row.name), row.id)
             self.industry_names[row.id] = row.name
-        self.statuses = self._named(CustomerStatus)
-        self.templates = self._named(InvoiceTemplate)
+        self.statuses, self.status_names = self._named(CustomerStatus)
+        self.templates, self.template_names = self._named(InvoiceTemplate)
         self.segments: dict[str, list[int]] = defaultdict(list)
         self.segment_names: dict[int, str] = {}
         for row in db.session.execute(select(MarketSegment.id, MarketSegment.name)):
             self.segments[key(row.name)].append(row.id)
             self.segment_names[row.id] = row.name
-        self.vat_names: dict[str, int] = {}
+        self.vat_names: dict[str, list[tuple[int, str]]] = defaultdict(list)
         self.vat_percents: dict[tuple[str, Decimal], list[int]] = defaultdict(list)
         self.vat_labels: dict[int, str] = {}
         for row in db.session.execute(
             select(VatRate.id, VatRate.name, VatRate.percent, VatRate.country)
         ):
-            self.vat_names.setdefault(key(row.name), row.id)
+            self.vat_names[key(row.name)].append((row.id, row.country))
             self.vat_percents[row.country, Decimal(row.percent).normalize()].append(row.id)
             self.vat_labels[row.id] = f"{row.name} ({row.country})"
 
     @staticmethod
-    def _named(model) -> dict[str, int]:
-        return {key(name): i for i, name in db.session.execute(select(model.id, model.name))}
+    def _named(model) -> tuple[dict[str, int], dict[int, str]]:
+        rows = db.session.execute(select(model.id, model.name)).all()
+        return {key(name): i for i, name in rows}, dict(rows)
 
     # each returns (id or NewValue, error)
 
@@ -108,9 +109,10 @@ class Lookups:
         return None, gettext("Unknown invoice template %(value)s.", value=text)
 
     def vat_rate(self, text: str, country: str):
-        found = self.vat_names.get(key(text))
-        if found is not None:
-            return found, None
+        named = self.vat_names.get(key(text), [])
+        fits = [i for i, c in named if c == country] or ([named[0][0]] if len(named) == 1 else [])
+        if fits:
+            return fits[0], None
         match = _PERCENT.match(text)
         if match:
             try:
@@ -159,8 +161,8 @@ class Lookups:
             "owner_id": self.user_names,
             "industry_id": self.industry_names,
             "vat_rate_id": self.vat_labels,
-            "status_id": {v: k for k, v in self.statuses.items()},
-            "invoice_template_id": {v: k for k, v in self.templates.items()},
+            "status_id": self.status_names,
+            "invoice_template_id": self.template_names,
         }.get(column)
         if names is not None:
             return names.get(value, f"#{value}")

@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 
 from ...errors import DomainError
 from ...i18n import gettext
+from ..reports.export import is_dangerous
 
 #: the largest file accepted (bytes)
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -27,6 +28,12 @@ MAX_UNPACK_RATIO = 100
 ENCODINGS = ("utf-8-sig", "utf-8", "cp1252", "iso-8859-1")
 SEPARATORS = (";", ",", "\t")
 _SAMPLE = 64 * 1024
+
+
+def _restored(cell: str) -> str:
+    """A cell as it was before an export neutralised it (``'=1+1`` back to ``=1+1``): stored
+    as text, never run."""
+    return cell[1:] if cell[:1] == "'" and is_dangerous(cell[1:]) else cell
 
 
 class BadFile(DomainError):
@@ -155,7 +162,7 @@ def _read_csv(data: bytes, encoding: str | None, separator: str | None) -> Table
         try:
             for row in reader:
                 if any(cell.strip() for cell in row):
-                    yield row
+                    yield [_restored(cell) for cell in row]
         except csv.Error as error:
             raise BadFile(
                 gettext(
@@ -210,7 +217,7 @@ def _read_xlsx(data: bytes) -> Table:
     def rows() -> Iterator[list[str]]:
         try:
             for raw in values:
-                row = [_cell_text(v) for v in raw]
+                row = [_restored(_cell_text(v)) for v in raw]
                 if any(cell.strip() for cell in row):
                     yield row
         finally:

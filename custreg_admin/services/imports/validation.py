@@ -132,6 +132,8 @@ class _Checker:
         self.matcher = Matcher()
         self.default_country = current_app.config.get("CUSTREG_DEFAULT_COUNTRY", "FI")
         self.new_settings: dict[str, set[str]] = {}
+        #: the file has a VAT number column: an empty cell says "none", derive nothing
+        self.vat_column = False
 
     def _new(self, value: Any) -> Any:
         if isinstance(value, tuple):
@@ -169,6 +171,7 @@ class _Checker:
                     cells.get("business_id"),
                     cells.get("vat_number"),
                     infer_country=not country,
+                    derive_vat=not self.vat_column,
                 )
                 values["business_id"], values["vat_number"] = ids.business_id, ids.vat_number
                 country = country or ids.country or ""
@@ -214,6 +217,8 @@ class _Checker:
                 errors["vat_rate"] = problem
             values["vat_rate_id"] = found
         extra: dict[str, Any] = {"segments": [], "contact": None, "addresses": [], "einvoice": None}
+        # a VAT number derived from the business ID completes a new customer, never an update
+        extra["derived_vat"] = bool(values.get("vat_number")) and "vat_number" not in cells
         if "segments" in cells:
             found, problem = lookups.segment_list(cells["segments"], create)
             if problem:
@@ -278,6 +283,7 @@ def validate(
     """Check every row; group the rows of each customer into a :class:`Plan`."""
     review = Review(list(table_headers), dict(mapping), options)
     checker = _Checker(options)
+    checker.vat_column = "vat_number" in mapping.values()
     plans: dict[tuple, Plan] = {}
     numbers_in_file: dict[int, tuple] = {}
     for count, raw in enumerate(rows, start=1):
@@ -293,6 +299,8 @@ def validate(
         if match.error:
             result.errors[match.error_field or ""] = match.error
         existing = match.customer
+        if existing is not None and extra["derived_vat"]:
+            values.pop("vat_number", None)
         if match.inactive:
             result.notes.append(gettext("Matches an inactivated customer."))
         key = _group_key(values, existing.id if existing else None)
