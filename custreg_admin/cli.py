@@ -87,16 +87,20 @@ def plugins_command() -> None:
 @click.option("--update-existing", is_flag=True, help="Update the customers the rows match.")
 @click.option("--create-settings", is_flag=True, help="Create missing industries, segments…")
 @click.option("--skip-errors", is_flag=True, help="Import the good rows, skip those with errors.")
+@click.option("--enrich", is_flag=True, help="Fill missing fields from the business registries.")
 @click.option("--encoding", type=click.Choice(imports.reading.ENCODINGS), help="Else detected.")
 @click.option("--separator", type=click.Choice([";", ",", "tab"]), help="Else detected.")
 @click.option("--as-user", "as_user", help="E-mail of the user the import is recorded for.")
 def import_command(
-    file, dry_run, mapping_name, update_existing, create_settings, skip_errors, encoding,
+    file, dry_run, mapping_name, update_existing, create_settings, skip_errors, enrich, encoding,
     separator, as_user,
 ) -> None:  # fmt: skip
     """Import customers from a CSV or XLSX file (the same review as the admin page)."""
     options = imports.Options(
-        update_existing=update_existing, create_settings=create_settings, skip_errors=skip_errors
+        update_existing=update_existing,
+        create_settings=create_settings,
+        skip_errors=skip_errors,
+        enrich=enrich,
     )
     try:
         user = imports.cli_user(as_user)
@@ -115,12 +119,8 @@ def import_command(
         )
         estimate = max(data.count(b"\n"), 1)  # rows of a CSV; an XLSX's bar just ends
         with click.progressbar(length=estimate, label="Checking rows") as bar:
-            review = imports.validate(
-                table.headers,
-                table.rows,
-                mapping,
-                options,
-                progress=lambda n: bar.update(n - bar.pos),
+            review = imports.check(
+                table, mapping, options, progress=lambda n: bar.update(n - bar.pos)
             )
             bar.update(estimate)
         for line in imports.review_lines(table, review):

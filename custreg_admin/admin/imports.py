@@ -42,6 +42,7 @@ def _options(values) -> imports.Options:
         update_existing=values.get("update_existing") == "1",
         create_settings=values.get("create_settings") == "1",
         skip_errors=values.get("skip_errors") == "1",
+        enrich=values.get("enrich") == "1",
     )
 
 
@@ -82,7 +83,7 @@ class ImportView(ProtectedView):
         else:
             mapping = imports.auto_mapping(table.headers)
         mapping = imports.check_mapping(table.headers, mapping)
-        review = imports.validate(table.headers, table.rows, mapping, _options(values))
+        review = imports.check(table, mapping, _options(values))
         return meta, table, review
 
     # --- pages -----------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from .columns import (
     template_csv,
     template_xlsx,
 )
+from .enrichment import Enricher
 from .reading import BadFile, Table, read_table
 from .report import cli_user, errors_csv, errors_xlsx, review_lines
 from .undo import undo
@@ -34,6 +35,7 @@ __all__ = [
     "FIELDS",
     "FIELD_BY_KEY",
     "BadFile",
+    "Enricher",
     "ImportRefused",
     "Options",
     "Review",
@@ -47,6 +49,7 @@ __all__ = [
     "review_lines",
     "apply_saved",
     "auto_mapping",
+    "check",
     "check_mapping",
     "load_mapping",
     "read_table",
@@ -76,5 +79,22 @@ def review_file(
     chosen = check_mapping(
         table.headers, mapping if mapping is not None else auto_mapping(table.headers)
     )
-    review = validate(table.headers, table.rows, chosen, options, progress=progress)
-    return table, review
+    return table, check(table, chosen, options, progress=progress)
+
+
+def check(
+    table: Table,
+    mapping: Mapping[str, str],
+    options: Options,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> Review:
+    """The dry run of a read file with a checked mapping, enriched from the registries when
+    ``options.enrich``."""
+    enricher = Enricher() if options.enrich else None
+    review = validate(
+        table.headers, table.rows, mapping, options, progress=progress, enricher=enricher
+    )
+    if enricher is not None:
+        review.notes.extend(enricher.review_notes())
+    return review
