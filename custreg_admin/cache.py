@@ -341,7 +341,7 @@ def _after_soft_rollback(session: Session, _previous_transaction) -> None:
         session.info.pop(_MARK, None)
 
 
-# On the Session class like the project-move guard (services/projects.py): the module's writes
+# On the Session class like the project-move guard (services/move_guard.py): the module's writes
 # may come through its own session, a host's session or a session of a service's own.
 for _name, _listener in (
     ("after_flush", _after_flush),

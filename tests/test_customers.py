@@ -191,7 +191,7 @@ def _edit(client, cid, **fields):
 
 
 def test_after_a_merge_the_kept_customer_saves_at_the_first_try(app, admin_client, make_user):
-    from custreg_admin.services import projects
+    from custreg_admin.services import customers as projects
 
     keep_id = _add(
         app, name="Nokia Oyj", business_id="0112038-9", vat_number="FI01120389", country="FI"

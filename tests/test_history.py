@@ -25,9 +25,9 @@ from custreg_admin.models import (
     Proposal,
     User,
 )
+from custreg_admin.services import customers as customer_service
 from custreg_admin.services import history, registry_search
 from custreg_admin.services import mass_update as mu
-from custreg_admin.services import projects as project_service
 
 from . import builders as b
 from .fake_registry import ACME, entry_points
@@ -222,8 +222,8 @@ def test_refresh_of_addresses_is_recorded_as_from_the_registry(ctx, people):
 def test_inactivate_and_reactivate(ctx, people, acme):
     customer_id, _ = acme
     ada = _user(people["ada"])
-    project_service.inactivate_customer(db.session.get(Customer, customer_id), user=ada)
-    project_service.reactivate_customer(db.session.get(Customer, customer_id), user=ada)
+    customer_service.set_active(db.session.get(Customer, customer_id), False, user=ada)
+    customer_service.set_active(db.session.get(Customer, customer_id), True, user=ada)
     off, on = _one(customer_id, "inactivated"), _one(customer_id, "reactivated")
     assert off.details["changes"] == {"is_active": [True, False]}
     assert on.details["changes"] == {"is_active": [False, True]}
@@ -236,7 +236,7 @@ def test_a_project_moving_writes_on_both_customers(ctx, people, acme):
     target = b.customer("Nokia Oyj", number=1002)
     db.session.commit()
     ada = _user(people["ada"])
-    project_service.move_projects(
+    customer_service.move_projects(
         db.session.get(Customer, customer_id), target, [work_id], user=ada
     )
     left, joined = _one(customer_id, "project_moved"), _one(target.id, "project_moved")
@@ -259,7 +259,7 @@ def test_merge_keeps_its_kinds_on_both_customers(ctx, people):
     dup = b.customer("Nokia Corporation", number=1003, website="nokia.com")
     dup.contacts.append(Contact(last_name="Lundmark"))
     db.session.commit()
-    project_service.merge_customers(dup, keep, {"website": "duplicate"}, user=_user(people["ada"]))
+    customer_service.merge_customers(dup, keep, {"website": "duplicate"}, user=_user(people["ada"]))
     into, from_ = _one(dup.id, "merged_into"), _one(keep.id, "merged_from")
     assert into.related_customer_id == keep.id and from_.related_customer_id == dup.id
     assert into.details["changes"]["is_active"] == [True, False]

@@ -37,9 +37,9 @@ from custreg_admin.models import (
     Proposal,
 )
 from custreg_admin.registries import CompanyRecord
+from custreg_admin.services import customers as customer_service
 from custreg_admin.services import mass_update as mu
 from custreg_admin.services import move_guard, registry_search
-from custreg_admin.services import projects as project_service
 
 from . import builders as b
 from .helpers import recorded_statements
@@ -331,7 +331,9 @@ def test_a_host_session_in_the_same_process_is_not_touched_by_the_guard(invoiced
 def test_the_modules_session_still_gives_the_friendly_message_first(invoiced):
     project = db.session.get(Project, invoiced["billed"])
     project.customer_id = invoiced["nokia"]
-    with pytest.raises(project_service.ProjectMoveBlocked, match="cannot move to another customer"):
+    with pytest.raises(
+        customer_service.ProjectMoveBlocked, match="cannot move to another customer"
+    ):
         db.session.flush()
     db.session.rollback()
 
@@ -543,7 +545,7 @@ def test_mass_updates_and_their_undo_advance_the_version(ctx, make_user):
 def test_moves_advance_the_moved_projects_version(invoiced):
     source = db.session.get(Customer, invoiced["acme"])
     target = db.session.get(Customer, invoiced["nokia"])
-    project_service.move_projects(source, target, [invoiced["free"]])
+    customer_service.move_projects(source, target, [invoiced["free"]])
     assert _version(Project, invoiced["free"]) == 2
     assert _version(Project, invoiced["billed"]) == 1
 
@@ -568,7 +570,7 @@ def test_merges_advance_both_customers_versions(ctx):
     db.session.add(Contact(customer_id=duplicate.id, last_name="Virtanen"))
     db.session.commit()
     keep_id, duplicate_id = keep.id, duplicate.id
-    project_service.merge_customers(duplicate, keep)
+    customer_service.merge_customers(duplicate, keep)
     assert _version(Customer, keep_id) > 1
     assert _version(Customer, duplicate_id) > 1
 

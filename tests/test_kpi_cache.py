@@ -20,8 +20,8 @@ from sqlalchemy import update
 from custreg_admin.cache import CHOICES, KPI, module_cache
 from custreg_admin.extensions import db
 from custreg_admin.models import Customer, Invoice, Project, User
+from custreg_admin.services import customers as customer_service
 from custreg_admin.services import mass_update as mu
-from custreg_admin.services import projects as project_service
 from custreg_admin.services.customer_filter import CustomerFilter
 from custreg_admin.services.kpi import (
     billing_by_month,
@@ -180,7 +180,7 @@ def test_inactivating_a_customer_shows_in_the_counts(app, client, data, login):
     login("admin")
     assert int(_figures(summary_cards(client))["prospects_in_pipeline"]) == 1
     with app.app_context():
-        project_service.inactivate_customer(db.session.get(Customer, data["gamma"]))
+        customer_service.set_active(db.session.get(Customer, data["gamma"]), False)
     assert int(_figures(summary_cards(client))["prospects_in_pipeline"]) == 0
 
 

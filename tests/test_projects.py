@@ -31,7 +31,9 @@ from custreg_admin.models import (
 )
 from custreg_admin.rules import moves as move_rule
 from custreg_admin.rules.moves import ProjectMoveBlocked
-from custreg_admin.services import projects as service
+from custreg_admin.services import customers as service
+from custreg_admin.services.customers import merge as merge_module
+from custreg_admin.services.customers import unit_of_work
 
 from .helpers import csrf_token, is_postgres, log_in
 
@@ -745,7 +747,7 @@ def test_merge_applies_choices_moves_what_can_move_and_inactivates_the_duplicate
     assert len(dup.invoices) == 3 and dup.contacts == []
     assert [a.street for a in dup.addresses] == ["KARAKAARI 7."]
     assert sorted(s.name for s in dup.segments) == ["Public sector", "Telecom"]
-    today = service._local_now().strftime("%Y-%m-%d")
+    today = unit_of_work._local_now().strftime("%Y-%m-%d")
     assert dup.notes == (
         f"Merged into 1002 Nokia Oyj on {today} by Maija Myyjä.\n\nCreated from a trade fair list."
     )
@@ -798,7 +800,7 @@ def test_merge_is_all_or_nothing(ctx, duplicates, monkeypatch, failing):
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(service, failing, boom)
+    monkeypatch.setattr(merge_module, failing, boom)
     keep = db.session.get(Customer, duplicates.keep)
     dup = db.session.get(Customer, duplicates.duplicate)
     with pytest.raises(RuntimeError, match="disk full"):
@@ -841,12 +843,12 @@ def test_merge_refuses_odd_pairs_and_bad_choices(ctx, duplicates, make_user):
 def test_inactivate_and_reactivate_write_history(ctx, two, make_user):
     source, _, _ = two
     user = make_user("admin", name="Ada Admin")
-    service.inactivate_customer(source, user=user)
+    service.set_active(source, False, user=user)
     with pytest.raises(DomainError, match="already inactive"):
-        service.inactivate_customer(source, user=user)
-    service.reactivate_customer(source, user=user)
+        service.set_active(source, False, user=user)
+    service.set_active(source, True, user=user)
     with pytest.raises(DomainError, match="already active"):
-        service.reactivate_customer(source)
+        service.set_active(source, True)
     events = _events(source.id)
     assert [e.kind for e in events] == ["inactivated", "reactivated"]
     assert events[0].message == "Customer inactivated."
@@ -857,7 +859,7 @@ def test_inactivate_and_reactivate_write_history(ctx, two, make_user):
 def test_role_user_inactivates_only_own_customers(ctx, two, make_user):
     source, _, _ = two
     with pytest.raises(PermissionDenied):
-        service.inactivate_customer(source, user=make_user("user"))
+        service.set_active(source, False, user=make_user("user"))
     assert db.session.get(Customer, source.id).is_active
 
 
@@ -972,7 +974,7 @@ def test_history_page_lists_entries_newest_first(app, admin_client, make_user):
         service.change_project_customer(
             db.session.get(Project, work), db.session.get(Customer, target), user=user
         )
-        service.inactivate_customer(db.session.get(Customer, source), user=user)
+        service.set_active(db.session.get(Customer, source), False, user=user)
     page = admin_client.get(f"/admin/customers/moves/history/?id={source}").get_data(as_text=True)
     assert page.index("Customer inactivated.") < page.index("Moved 1 project to 1002 Nokia Oyj")
     assert "Ada Admin" in page and "Project moved" in page

@@ -8,7 +8,7 @@ from wtforms import SelectField
 from ..context import current_custreg_user
 from ..i18n import lazy_gettext, lazy_pgettext
 from ..models import SALES_STATUSES, Cost, Customer, Invoice, Project
-from ..services import projects as project_service
+from ..services import customers as customer_service
 from ..services.kpi import (
     billing_invoice_condition,
     costs_of_customers,
@@ -37,7 +37,7 @@ class ProjectView(VersionedEditMixin, ProtectedModelView):
     """Projects and sales cases. A changed customer goes through the service's rule: only while
     the project has no invoices and no proposals."""
 
-    deletion_check = staticmethod(project_service.ensure_project_deletable)
+    deletion_check = staticmethod(customer_service.ensure_project_deletable)
 
     column_list = (
         "customer",
@@ -102,7 +102,7 @@ class ProjectView(VersionedEditMixin, ProtectedModelView):
 
     def on_model_change(self, form, model, is_created):
         if not is_created:  # a changed customer goes through the rule, with history
-            project_service.apply_customer_change(model, user=current_custreg_user())
+            customer_service.apply_customer_change(model, user=current_custreg_user())
 
 
 class ProposalView(VersionedEditMixin, ProtectedModelView):
@@ -150,7 +150,7 @@ class InvoiceView(KpiRowsMixin, VersionedEditMixin, ProtectedModelView):
     }
 
     def on_model_change(self, form, model, is_created):
-        project_service.check_invoice_project(model)
+        customer_service.check_invoice_project(model)
 
 
 class CostView(KpiRowsMixin, ProtectedModelView):

@@ -4,7 +4,7 @@ proposals exist for it** (the rule comes from Severa).
 :func:`move_problem` is the one check of a chosen move (projects, target customer) and says what
 is wrong in the user's language, naming what blocks it ("invoice 10023, proposal P-17"); the move
 service raises it, the move pages show it before asking for confirmation, and the guards on every
-other path (the ORM listener, see :mod:`custreg_admin.services.projects`) ask
+other path (the ORM listener, see :mod:`custreg_admin.services.move_guard`) ask
 :func:`refuse_blocked_moves`. Who may move a customer's projects at all is the access rule's
 business, not this one's.
 

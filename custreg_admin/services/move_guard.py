@@ -27,7 +27,7 @@ from sqlalchemy.sql.elements import BindParameter
 
 from ..models import Project
 from ..rules.moves import refuse_blocked_moves
-from .projects import _lock_projects
+from .customers.unit_of_work import _lock_projects
 
 
 def _refuse_blocked_customer_changes(session: Session, flush_context, instances) -> None:

@@ -16,7 +16,7 @@ from flask_admin import expose
 
 from ...i18n import gettext
 from ...rules.request_ids import parse_id
-from ...services import projects as project_service
+from ...services import customers as customer_service
 from ...services.labels import SALES_STATUS_LABELS, label
 from ..base import ProtectedView
 from .common import SEARCH_LIMIT, _candidate, _card_url
@@ -52,7 +52,7 @@ class CardActionsView(ProjectMovePages, MergePages, HistoryPage, ProtectedView):
     def search(self):
         """Customers a move or a merge can go to, as JSON for search-as-you-type."""
         exclude = request.args.get("exclude", "")
-        found = project_service.find_customers(
+        found = customer_service.find_customers(
             request.args.get("q", ""),
             exclude_id=parse_id(exclude),
             limit=SEARCH_LIMIT,

@@ -9,7 +9,6 @@ from ...context import current_custreg_user
 from ...rules.request_ids import page_count, parse_int
 from ...services import customers as customer_service
 from ...services import history as history_service
-from ...services import projects as project_service
 from ..formatting import local_datetime
 
 HISTORY_PAGE_SIZE = 50
@@ -53,6 +52,6 @@ class HistoryPage:
             kinds=[(k, history_service.kind_label(k)) for k in kinds],
             kind_label=history_service.kind_label,
             local_time=local_datetime,
-            merged_into=project_service.merged_into(customer),
-            merged_from=project_service.merged_from(customer),
+            merged_into=customer_service.merged_into(customer),
+            merged_from=customer_service.merged_from(customer),
         )

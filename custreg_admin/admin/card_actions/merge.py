@@ -11,7 +11,6 @@ from ...errors import DomainError
 from ...i18n import gettext, html
 from ...models import Customer
 from ...services import customers as customer_service
-from ...services import projects as project_service
 from ..fields import country_name
 from .common import SEARCH_LIMIT, _candidate, _card_link, _card_url
 
@@ -33,7 +32,7 @@ class MergePages:
                 flash(gettext("Choose the customer to keep."), "error")
             else:
                 try:
-                    plan = project_service.plan_merge(duplicate, keep)
+                    plan = customer_service.plan_merge(duplicate, keep)
                 except DomainError as error:
                     flash(str(error), "error")
                 else:
@@ -45,9 +44,9 @@ class MergePages:
                         country_name=country_name,
                         back_url=self.get_url(".merge", id=duplicate.id, keep=keep.id, q=query),
                     )
-        suggested = project_service.likely_duplicates(duplicate)
+        suggested = customer_service.likely_duplicates(duplicate)
         candidates = (
-            project_service.find_customers(query, exclude_id=duplicate.id, limit=SEARCH_LIMIT)
+            customer_service.find_customers(query, exclude_id=duplicate.id, limit=SEARCH_LIMIT)
             if query
             else []
         )
@@ -61,18 +60,18 @@ class MergePages:
             suggested=[_candidate(c) for c in suggested],
             candidates=[_candidate(c) for c in candidates],
             searched=bool(query),
-            merged_into=project_service.merged_into(duplicate),
+            merged_into=customer_service.merged_into(duplicate),
         )
 
     def _merge(self, duplicate: Customer):
         keep = customer_service.get_customer(request.form.get("keep"))
         choices = {
             name: request.form[f"field-{name}"]
-            for name, _, _ in project_service.MERGE_FIELDS
+            for name, _, _ in customer_service.MERGE_FIELDS
             if f"field-{name}" in request.form
         }
         try:
-            plan = project_service.merge_customers(
+            plan = customer_service.merge_customers(
                 duplicate,
                 keep,
                 choices,

@@ -10,7 +10,6 @@ from ...errors import DomainError
 from ...i18n import gettext, html, ngettext
 from ...models import Customer
 from ...services import customers as customer_service
-from ...services import projects as project_service
 from .common import SEARCH_LIMIT, _candidate, _card_link, _card_url, _ids
 
 
@@ -24,12 +23,12 @@ class ProjectMovePages:
             return self._missing()
         if request.method == "POST":
             return self._move(source)
-        checks = project_service.project_checks(source)
+        checks = customer_service.project_checks(source)
         chosen = set(_ids(request.args.getlist("project")))
         target = customer_service.get_customer(request.args.get("target"))
         query = request.args.get("q", "").strip()
         if request.args.get("action") == "review":
-            problem = project_service.move_refusal(source, target, chosen)
+            problem = customer_service.move_refusal(source, target, chosen)
             if problem is None:
                 return self.render(
                     "custreg_admin/moves/projects_confirm.html",
@@ -42,7 +41,7 @@ class ProjectMovePages:
                 )
             flash(problem, "error")
         candidates = (
-            project_service.find_customers(query, exclude_id=source.id, limit=SEARCH_LIMIT)
+            customer_service.find_customers(query, exclude_id=source.id, limit=SEARCH_LIMIT)
             if query
             else []
         )
@@ -63,7 +62,7 @@ class ProjectMovePages:
         target = customer_service.get_customer(request.form.get("target"))
         ids = _ids(request.form.getlist("project"))
         try:
-            moved = project_service.move_projects(source, target, ids, user=current_custreg_user())
+            moved = customer_service.move_projects(source, target, ids, user=current_custreg_user())
         except DomainError as error:
             flash(str(error), "error")
             back = {"id": source.id, "project": ids, "action": "edit"}

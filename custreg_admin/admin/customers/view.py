@@ -15,7 +15,6 @@ from ...i18n import gettext, lazy_gettext, lazy_pgettext
 from ...models import Customer
 from ...registries import STATUS_LABELS
 from ...services import customers as customer_service
-from ...services import projects as project_service
 from ...services import registry_search
 from ...services.labels import ADDRESS_KIND_LABELS, SALES_STATUS_LABELS, label
 from ..base import ProtectedModelView
@@ -217,8 +216,8 @@ class CustomerView(
         )
         registries = registry_search.providers_for(customer.country)
         return {
-            "merged_into": project_service.merged_into(customer),
-            "merged_from": project_service.merged_from(customer),
+            "merged_into": customer_service.merged_into(customer),
+            "merged_from": customer_service.merged_from(customer),
             "can_refresh": bool(customer.business_id and registries),
             "website_link": customer_service.website_link(customer.website),
             "registry_label": registries[0].display_label() if registries else None,
@@ -247,13 +246,10 @@ class CustomerView(
             return redirect(self.get_url(".index_view"))
         card = self.get_url(".details_view", id=customer.id)
         if request.method == "POST":
-            operation = (
-                project_service.inactivate_customer
-                if what == "inactivate"
-                else project_service.reactivate_customer
-            )
             try:
-                operation(customer, user=current_custreg_user())
+                customer_service.set_active(
+                    customer, what == "reactivate", user=current_custreg_user()
+                )
             except DomainError as error:
                 flash(str(error), "error")
             else:
