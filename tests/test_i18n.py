@@ -132,6 +132,50 @@ def test_default_locale_setting(app_factory, make_user):
     assert _current_language(client.get(SUMMARY, headers=headers).get_data(as_text=True)) == "en"
 
 
+@pytest.mark.parametrize(
+    ("locale", "status", "invoice_status", "vat", "template"),
+    [
+        ("fi", "Aktiivinen", "Maksettu", "Yleinen 25,5 %", "Vakiopohja (suomi)"),
+        ("nb", "Aktiv", "Betalt", "Alminnelig sats 25 %", "Standardmal (norsk)"),
+    ],
+)
+def test_settings_are_seeded_in_the_installations_language(
+    app_factory, locale, status, invoice_status, vat, template
+):
+    """A Finnish or Norwegian installation starts with settings named in its language; seeding
+    again (or in another language later) adds nothing twice; the demo finds the rows."""
+    from custreg_admin import demo
+    from custreg_admin.models import CustomerStatus, InvoiceStatus, InvoiceTemplate, VatRate
+
+    app = app_factory(CUSTREG_DEFAULT_LOCALE=locale)
+    with app.app_context():
+        db.create_all()
+        assert seed_defaults() == 18
+        names = {
+            model: set(db.session.scalars(db.select(model.name)))
+            for model in (CustomerStatus, InvoiceStatus, VatRate, InvoiceTemplate)
+        }
+        assert status in names[CustomerStatus] and "Active" not in names[CustomerStatus]
+        assert invoice_status in names[InvoiceStatus] and "Paid" not in names[InvoiceStatus]
+        assert vat in names[VatRate] and template in names[InvoiceTemplate]
+        assert seed_defaults() == 0
+        assert seed_defaults("en") == 0  # an English name is not added beside the local one
+        demo.generate(30, seed=3)
+        sent = db.session.scalar(
+            db.select(InvoiceStatus).where(InvoiceStatus.name == invoice_status)
+        )
+        assert sent.counts_as_sent
+        assert db.session.scalar(db.select(db.func.count()).select_from(InvoiceStatus)) == 5
+
+
+def test_an_english_seed_is_not_seeded_again_in_another_language(app_factory):
+    app = app_factory(CUSTREG_DEFAULT_LOCALE="fi")
+    with app.app_context():
+        db.create_all()
+        assert seed_defaults("en") == 18
+        assert seed_defaults() == 0
+
+
 # --- the switcher -------------------------------------------------------------------------------
 
 

@@ -19,7 +19,15 @@ from ..models import (
     User,
     VatRate,
 )
-from ..services.setup import seed_defaults
+from ..services.setup import (
+    DEFAULT_CUSTOMER_STATUSES,
+    DEFAULT_INVOICE_STATUSES,
+    DEFAULT_INVOICE_TEMPLATES,
+    DEFAULT_VAT_RATES,
+    seed_defaults,
+    seeded_ids,
+    seeded_name,
+)
 from .words import INDUSTRIES, MANAGERS, SEGMENT_WEIGHTS, SEGMENTS, TRANSLITERATION, USERS
 
 DEMO_PASSWORD = "demo-password"
@@ -189,8 +197,9 @@ def settings_refs(customers: int, summary: DemoSummary) -> Refs:
     industries = _ensure_industries(summary)
     segments, segment_weights = _ensure_segments(summary)
     db.session.commit()
-    statuses = {s.name: s.id for s in db.session.scalars(select(CustomerStatus))}
-    invoice_statuses = {s.name: s.id for s in db.session.scalars(select(InvoiceStatus))}
+    # the seeded rows by their English names (seeded in the installation's language)
+    statuses = seeded_ids(CustomerStatus, DEFAULT_CUSTOMER_STATUSES)
+    invoice_statuses = seeded_ids(InvoiceStatus, [name for name, _ in DEFAULT_INVOICE_STATUSES])
     missing = {"Draft", "Approved", "Sent", "Paid", "Credited"} - set(invoice_statuses)
     if missing:
         raise RuntimeError(f"Invoice statuses missing: {', '.join(sorted(missing))}.")
@@ -203,6 +212,17 @@ def settings_refs(customers: int, summary: DemoSummary) -> Refs:
         active=statuses.get("Active"),
         passive=statuses.get("Passive"),
         invoice_status=invoice_statuses,
-        vat={(v.country, v.name): v.id for v in db.session.scalars(select(VatRate))},
-        templates={t.name: t.id for t in db.session.scalars(select(InvoiceTemplate))},
+        vat=_seeded_vat_rates(),
+        templates=seeded_ids(InvoiceTemplate, [name for name, _ in DEFAULT_INVOICE_TEMPLATES]),
     )
+
+
+def _seeded_vat_rates() -> dict[tuple[str, str], int]:
+    """The seeded VAT rates' ids by (country, English name)."""
+    rows = {(v.country, v.name): v.id for v in db.session.scalars(select(VatRate))}
+    found = {}
+    for name, _, country in DEFAULT_VAT_RATES:
+        row = rows.get((country, seeded_name(name))) or rows.get((country, name))
+        if row is not None:
+            found[(country, name)] = row
+    return found
