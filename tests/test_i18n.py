@@ -679,8 +679,8 @@ def _english_patterns(locale: str) -> dict[str, str]:
         translated = {_key(m): _string(m) for m in read_mo(fp) if m.id}
     patterns: dict[str, str] = {}
     for message in _read_po(POT):
-        if not message.id:
-            continue
+        if not message.id or message.context == "seeded setting":
+            continue  # seeded settings are data, in the installation's language (tested apart)
         ids = message.id if message.pluralizable else (message.id,)
         kept = translated.get(_key(message))
         kept = set(kept) if isinstance(kept, tuple) else {kept}
