@@ -27,7 +27,7 @@ from custreg_admin.extensions import db
 from custreg_admin.models import User
 from custreg_admin.services.setup import seed_defaults
 
-from .conftest import PG_URL
+from .conftest import PG_URL, _empty_pg_tables
 from .helpers import csrf_token, log_in
 
 SUMMARY = "/admin/customers/"
@@ -132,6 +132,19 @@ def test_default_locale_setting(app_factory, make_user):
     assert _current_language(client.get(SUMMARY, headers=headers).get_data(as_text=True)) == "en"
 
 
+def _no_settings() -> None:
+    """An installation before its first seed (the session's schema may hold an earlier one)."""
+    from custreg_admin.models import CustomerStatus, InvoiceStatus, InvoiceTemplate, VatRate
+
+    if PG_URL:
+        _empty_pg_tables()
+        return
+    db.create_all()
+    for model in (CustomerStatus, InvoiceStatus, VatRate, InvoiceTemplate):
+        db.session.execute(db.delete(model))
+    db.session.commit()
+
+
 @pytest.mark.parametrize(
     ("locale", "status", "invoice_status", "vat", "template"),
     [
@@ -149,7 +162,7 @@ def test_settings_are_seeded_in_the_installations_language(
 
     app = app_factory(CUSTREG_DEFAULT_LOCALE=locale)
     with app.app_context():
-        db.create_all()
+        _no_settings()
         assert seed_defaults() == 18
         names = {
             model: set(db.session.scalars(db.select(model.name)))
@@ -171,7 +184,7 @@ def test_settings_are_seeded_in_the_installations_language(
 def test_an_english_seed_is_not_seeded_again_in_another_language(app_factory):
     app = app_factory(CUSTREG_DEFAULT_LOCALE="fi")
     with app.app_context():
-        db.create_all()
+        _no_settings()
         assert seed_defaults("en") == 18
         assert seed_defaults() == 0
 
