@@ -16,6 +16,7 @@ from custreg_admin.errors import DomainError, PermissionDenied
 from custreg_admin.extensions import db
 from custreg_admin.models import (
     Customer,
+    CustomerEvent,
     CustomerStatus,
     InvoiceTemplate,
     MassUpdateBatch,
@@ -221,13 +222,35 @@ def test_each_action_on_all_matching_a_search_and_filters(ctx, world, make_user,
 def test_industry_can_be_cleared_and_counts_those_already_empty(ctx, world, make_user):
     admin = make_user("admin")
     first, second = world["ids"][:2]
-    mu.apply(admin, [first], "industry", None)
-    plan = mu.plan(admin, mu.Selection.of_ids([first, second]), "industry", "")
+    mu.apply(admin, [first], "industry", mu.CLEAR)
+    plan = mu.plan(admin, mu.Selection.of_ids([first, second]), "industry", mu.CLEAR)
     assert (plan.changing, plan.unchanged) == (1, 1)
     assert plan.value.label == "(none)"
     batch = mu.apply(admin, plan)
     assert batch.changed_count == 1 and batch.value == {"id": None}
     assert _customer(second).industry_id is None
+
+
+@pytest.mark.parametrize("action", [*FIELD_ACTIONS, "remove_segments"])
+def test_nothing_to_apply_is_refused_and_records_nothing(ctx, world, make_user, action):
+    admin = make_user("admin")
+    ids = world["ids"][:3]
+    if action == "remove_segments":
+        value = [world["export"]]  # none of them is in Export
+    else:
+        value = FIELD_ACTIONS[action][1](world)
+        mu.apply(admin, ids, action, value)
+    batches, changes = _count(MassUpdateBatch), _count(MassUpdateChange)
+    events = _count(CustomerEvent)
+    before = _snapshot()
+    plan = mu.plan(admin, mu.Selection.of_ids(ids), action, value)
+    assert (plan.changing, plan.unchanged, plan.may_apply) == (0, 3, False)
+    for given in (plan, ids):
+        with pytest.raises(mu.NothingToApply, match="Nothing to apply: all 3 selected customers"):
+            mu.apply(admin, given, action if given is ids else None, value)
+    assert _snapshot() == before
+    assert (_count(MassUpdateBatch), _count(MassUpdateChange)) == (batches, changes)
+    assert _count(CustomerEvent) == events
 
 
 def test_add_segments_keeps_the_others_and_is_idempotent(ctx, world, make_user):
@@ -246,8 +269,9 @@ def test_add_segments_keeps_the_others_and_is_idempotent(ctx, world, make_user):
     # again: nothing to add, no duplicate link, no error
     again = mu.plan(admin, mu.Selection.of_ids(ids), "add_segments", [world["retail"]])
     assert (again.changing, again.unchanged, again.may_apply) == (0, 4, False)
-    batch = mu.apply(admin, again)
-    assert batch.changed_count == 0 and _count(customer_segment) == links_before + 2
+    with pytest.raises(mu.NothingToApply, match="Nothing to apply: all 4 selected customers"):
+        mu.apply(admin, again)
+    assert _count(customer_segment) == links_before + 2 and _count(MassUpdateBatch) == 1
 
 
 def test_remove_segments_keeps_the_others(ctx, world, make_user):
@@ -268,6 +292,16 @@ def test_remove_segments_keeps_the_others(ctx, world, make_user):
         ("owner", 99999, "There is no account owner #99999"),
         ("owner", "x'; DROP TABLE", "is not one of the choices"),
         ("owner", None, "Choose the account owner"),
+        ("owner", "", "Choose the account owner"),
+        ("owner", mu.CLEAR, "is not one of the choices"),  # only a clearable field clears
+        ("industry", None, "Choose the industry, or “(none)” to clear it"),
+        ("industry", "", "Choose the industry, or “(none)” to clear it"),
+        ("industry", "  ", "Choose the industry, or “(none)” to clear it"),
+        ("invoice_template", "", "Choose the invoice template"),
+        ("vat_rate", None, "Choose the default invoicing VAT"),
+        ("status", "", "Choose the status"),
+        ("add_segments", [""], "Choose at least one market segment"),
+        ("remove_segments", None, "Choose at least one market segment"),
         ("industry", 424242, "There is no industry #424242"),
         ("invoice_template", -3, "is not one of the choices"),
         ("vat_rate", True, "is not one of the choices"),
@@ -520,8 +554,8 @@ def test_role_user_undoes_only_own_batches_and_own_customers(ctx, world, make_us
     by_manager = mu.apply(manager, world["ids"][:2], "status", world["status"])
     with pytest.raises(PermissionDenied, match="only your own mass updates"):
         mu.undo(olli, by_manager.id)
-    own = mu.apply(olli, world["ids"][:2], "status", world["status"])
-    assert own.changed_count == 0  # the manager's did it already
+    own = mu.apply(olli, world["ids"][:2], "status", world["active"])  # back from the manager's
+    assert own.changed_count == 2
     mine = mu.apply(olli, world["ids"][:3], "industry", world["retail_industry"])
     _customer(world["ids"][0]).owner_id = pia.id
     db.session.commit()
@@ -1206,6 +1240,59 @@ def test_clearing_the_industry_from_the_form(app, client, login, world):
     )
     with app.app_context():
         assert [_customer(i).industry_id for i in world["ids"][:3]] == [None, None, world["it"]]
+
+
+def test_the_empty_choose_placeholder_does_not_clear_the_industry(app, client, login, world):
+    user = login("admin")
+    ids = ",".join(map(str, world["ids"][:2]))
+    page = client.get(f"{BASE}?ids={ids}&action=industry").get_data(as_text=True)
+    assert '<option value="" disabled selected>' in page
+    for value in ("", None):  # the placeholder posted, or no value at all
+        response = _preview(client, {"ids": ids}, "industry", value)
+        assert response.status_code == 302 and "action=industry" in response.headers["Location"]
+        assert "Choose the industry, or “(none)” to clear it." in _flashes(client)[-1][1]
+    # a confirmation forged to carry an empty value is refused the same way
+    with app.app_context():
+        forged = URLSafeTimedSerializer(app.secret_key, salt="custreg-mass-update").dumps(
+            {
+                "u": user.id,
+                "a": "industry",
+                "v": "",
+                "s": {"ids": world["ids"][:2]},
+                "i": mu.pack_ids(world["ids"][:2]),
+                "k": "forged-empty",
+            }
+        )
+    client.post(
+        BASE + "apply/", data={"csrf_token": csrf_token(client, BASE + "history/"), "token": forged}
+    )
+    assert "Choose the industry" in _flashes(client)[-1][1]
+    with app.app_context():
+        assert [_customer(i).industry_id for i in world["ids"][:2]] == [world["it"]] * 2
+        assert _count(MassUpdateBatch) == 0
+
+
+def test_a_nothing_to_change_confirmation_is_refused(app, client, login, world):
+    login("admin")
+    ids = ",".join(map(str, world["ids"][:2]))
+    html = _preview(client, {"ids": ids}, "industry", str(world["it"])).get_data(as_text=True)
+    assert "Nothing to change: every selected customer already has that value." in html
+    assert 'data-testid="confirm"' not in html
+    response = client.post(
+        BASE + "apply/",
+        data={"csrf_token": csrf_token(client, BASE + "history/"), "token": _token(html)},
+    )
+    assert response.status_code == 302 and "action=industry" in response.headers["Location"]
+    category, message = _flashes(client)[-1]
+    assert category == "error"
+    assert message == (
+        "Nothing to apply: all 2 selected customers already have that value. "
+        "Nothing was changed or recorded."
+    )
+    with app.app_context():
+        assert _count(MassUpdateBatch) == 0 and _count(MassUpdateChange) == 0
+    history = client.get(BASE + "history/").get_data(as_text=True)
+    assert "Change industry" not in history
 
 
 def test_a_segment_batch_lists_each_customer_once(app, client, login, world):

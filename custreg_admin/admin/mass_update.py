@@ -48,7 +48,7 @@ from .formatting import local_datetime, number
 
 TOKEN_SALT = "custreg-mass-update"
 TOKEN_MAX_AGE = 2 * 60 * 60  # seconds a confirmation page stays valid
-CLEAR = "none"  # the value form's "(none) - clear the industry"
+CLEAR = service.CLEAR  # the value form's "(none) - clear the industry"
 HISTORY_PAGE_SIZE = 50
 MAX_PAGE = 100_000
 CHANGES_PAGE_SIZE = 50
@@ -147,10 +147,7 @@ def _value_from(action: str | None, form) -> Any:
     found = service.ACTIONS.get(action or "")
     if found is not None and found.is_segments:
         return form.getlist("value")
-    value = form.get("value")
-    if found is not None and found.clearable and value == CLEAR:
-        return None
-    return value
+    return form.get("value", "")  # the service refuses an empty one; CLEAR clears
 
 
 class MassUpdateView(ProtectedView):
@@ -158,6 +155,7 @@ class MassUpdateView(ProtectedView):
 
     def render(self, template, **kwargs):
         kwargs.setdefault("actions", service.ACTIONS)
+        kwargs.setdefault("clear_value", CLEAR)
         kwargs.setdefault("local_time", local_datetime)
         kwargs.setdefault("skip_reason", service.skip_reason_label)
         kwargs.setdefault("summary_url", _summary_url())

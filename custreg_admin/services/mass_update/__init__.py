@@ -48,10 +48,12 @@ from __future__ import annotations
 from ...rules.request_ids import MAX_SELECTED_IDS, InvalidSelection, in_ids, pack_ids, unpack_ids
 from .actions import (
     ACTIONS,
+    CLEAR,
     Action,
     AlreadyApplied,
     InvalidValue,
     MassUpdateFailed,
+    NothingToApply,
     SelectionRefused,
     Value,
     check_value,
@@ -79,6 +81,7 @@ __all__ = [
     "ALREADY_BACK",
     "ALREADY_REMOVED",
     "CHANGED_SINCE",
+    "CLEAR",
     "MAX_SELECTED_IDS",
     "OWNED_BY_OTHERS",
     "OWNER_INACTIVE",
@@ -90,6 +93,7 @@ __all__ = [
     "InvalidSelection",
     "InvalidValue",
     "MassUpdateFailed",
+    "NothingToApply",
     "Plan",
     "PreviewRow",
     "Selection",

@@ -52,6 +52,22 @@ class MassUpdateFailed(DomainError):
     """The database refused a step; everything was rolled back."""
 
 
+class NothingToApply(DomainError):
+    """Every selected customer already has the value: nothing to change, nothing recorded."""
+
+    def __init__(self, selected: int) -> None:
+        super().__init__(
+            ngettext(
+                "Nothing to apply: the selected customer already has that value. Nothing was "
+                "changed or recorded.",
+                "Nothing to apply: all %(num)s selected customers already have that value. "
+                "Nothing was changed or recorded.",
+                selected,
+            )
+        )
+        self.selected = selected
+
+
 class AlreadyApplied(DomainError):
     """This confirmation was applied before (a second click, the browser's back button)."""
 
@@ -120,7 +136,7 @@ ACTIONS: Mapping[str, Action] = {
             Industry,
             column="industry_id",
             clearable=True,
-            choose=lazy_gettext("Choose the industry."),
+            choose=lazy_gettext("Choose the industry, or “(none)” to clear it."),
             missing=lazy_gettext("There is no industry #%(id)s; choose one from the list."),
             previous_gone=N_("The previous industry no longer exists"),
             clear_label=lazy_gettext("(none) — clear the industry"),
@@ -185,6 +201,10 @@ def get_action(action: str | Action) -> Action:
     return found
 
 
+#: The explicit "(none)" choice of a clearable field (industry): the only value that clears it.
+CLEAR = "none"
+
+
 @dataclass(frozen=True)
 class Value:
     """An action's checked value: one id (none: cleared) or, for segments, several."""
@@ -197,8 +217,10 @@ class Value:
         return self.ids[0] if self.ids else None
 
     def raw(self, action: Action) -> Any:
-        """The value as :func:`check_value` takes it."""
-        return list(self.ids) if action.is_segments else self.id
+        """The value as :func:`check_value` takes it (:data:`CLEAR` when cleared)."""
+        if action.is_segments:
+            return list(self.ids)
+        return self.id if self.id is not None else CLEAR
 
     def as_json(self, action: Action) -> dict[str, Any]:
         return {"ids": list(self.ids)} if action.is_segments else {"id": self.id}
@@ -220,7 +242,9 @@ def _as_id(value: Any, what: str) -> int:
 def check_value(action: str | Action, value: Any) -> tuple[Action, Value]:
     """Check an action's value; raises :class:`InvalidValue` with a message for the user.
 
-    Field actions take an id (or ``None``/``""`` to clear, industry only); the owner must be an
+    Field actions take an id; a clearable field (industry) also takes :data:`CLEAR`, its explicit
+    "(none)" choice. No value (``None``, ``""``: a form's placeholder) is an error for every
+    action, so that a form posted without a choice never clears anything. The owner must be an
     active user. Segment actions take one or more segment ids. Ids may be given as digit strings.
     """
     act = get_action(action)
@@ -244,9 +268,9 @@ def check_value(action: str | Action, value: Any) -> tuple[Action, Value]:
             )
         return act, Value(tuple(ids), ", ".join(sorted(str(row) for row in rows)))
     if value is None or (isinstance(value, str) and not value.strip()):
-        if act.clearable:
-            return act, Value((), gettext("(none)"))
         raise InvalidValue(str(act.choose))
+    if act.clearable and value == CLEAR:
+        return act, Value((), gettext("(none)"))
     row_id = _as_id(value, str(act.field_label))
     row = db.session.get(act.model, row_id)
     if row is None:

@@ -26,6 +26,7 @@ from .actions import (
     AlreadyApplied,
     InvalidValue,
     MassUpdateFailed,
+    NothingToApply,
     _as_id,
     check_value,
     get_action,
@@ -69,8 +70,9 @@ def apply(
     from; default: the ids themselves). Customers deleted since the plan are left out.
     ``plan_key`` makes a confirmation apply once (:class:`AlreadyApplied` the second time).
     Raises :class:`SelectionRefused` when the user may not change all of the customers,
-    :class:`InvalidValue`, and :class:`MassUpdateFailed` when the database fails; in every case
-    nothing was changed.
+    :class:`NothingToApply` when every customer already has the value (no empty batch is
+    recorded), :class:`InvalidValue`, and :class:`MassUpdateFailed` when the database fails;
+    in every case nothing was changed.
     """
     if isinstance(plan_or_ids, Plan):
         given = plan_or_ids
@@ -112,9 +114,15 @@ def apply(
         batch_id = batch.id
         locked = _lock_customers(session, in_ids(Customer.id, ids), links=act.is_segments)
         _check_owned(user, locked)
+        if not locked:  # every one of them deleted since the plan
+            raise InvalidSelection(
+                gettext("No customers match the selection any more; nothing to update.")
+            )
         if act.is_segments:
             _record_segment_changes(session, batch_id, act, val, ids)
             rows, changed, _, _ = _change_counts(session, batch_id)
+            if not rows:
+                raise NothingToApply(len(locked))
             done = _add_links(session, batch_id) if act.segments == "add" else None
             if done is None:
                 done = _remove_links(session, batch_id)
@@ -124,6 +132,8 @@ def apply(
         else:
             _record_field_changes(session, batch_id, act, val, ids)
             _, changed, _, _ = _change_counts(session, batch_id)
+            if not changed:
+                raise NothingToApply(len(locked))
             if _update_field(session, batch_id, act, val) != changed:
                 raise _inconsistent()
         _record_history(session, batch_id, act, user)
