@@ -15,8 +15,8 @@ The steps, as the admin pages run them:
   :data:`PREVIEW_ROWS` rows as before -> after.
 * :func:`apply` changes the frozen customers in one transaction, set-based: one
   ``INSERT ... SELECT`` records the before/after of every customer that changes
-  (:class:`~custreg_admin.models.MassUpdateChange`), then one ``UPDATE ... WHERE id IN (...)``
-  (or ``INSERT ... SELECT`` / ``DELETE`` of segment links) changes them; the same number of
+  (:class:`~custreg_admin.models.MassUpdateChange`), then one ``UPDATE ... FROM`` those change
+  rows (or ``INSERT ... SELECT`` / ``DELETE`` of segment links) changes them; the same number of
   statements for 10 customers as for 100,000. Anything failing rolls all of it back and raises a
   :class:`~custreg_admin.errors.DomainError` with a message for the user. Permissions
   are checked again: nothing is applied while the selection holds customers the user may not

@@ -134,7 +134,7 @@ def apply(
             _, changed, _, _ = _change_counts(session, batch_id)
             if not changed:
                 raise NothingToApply(len(locked))
-            if _update_field(session, batch_id, act, val) != changed:
+            if _update_field(session, batch_id, act) != changed:
                 raise _inconsistent()
         _record_history(session, batch_id, act, user)
         _finish_batch(

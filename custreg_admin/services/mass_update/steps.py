@@ -101,12 +101,14 @@ def _record_field_changes(session: Session, batch_id: int, act: Action, value: V
     )
 
 
-def _update_field(session: Session, batch_id: int, act: Action, value: Value) -> int:
-    changed = select(_change.c.customer_id).where(_change.c.batch_id == batch_id)
+def _update_field(session: Session, batch_id: int, act: Action) -> int:
+    """One ``UPDATE custreg_customer ... FROM`` the batch's change rows: each customer gets its
+    row's after-value, so the update changes exactly what the audit recorded."""
+    change = _change.alias("change")
     result = session.execute(
         update(Customer)
-        .where(Customer.id.in_(changed))
-        .values({act.column: value.id, **next_version(Customer)})
+        .where(Customer.id == change.c.customer_id, change.c.batch_id == batch_id)
+        .values({act.column: change.c.after_value, **next_version(Customer)})
         .execution_options(synchronize_session=False)
     )
     return result.rowcount
