@@ -114,7 +114,8 @@ def apply(
         batch_id = batch.id
         locked = _lock_customers(session, in_ids(Customer.id, ids), links=act.is_segments)
         _check_owned(user, locked)
-        if not locked:  # every one of them deleted since the plan
+        selected = sum(locked.values())
+        if not selected:  # every one of them deleted since the plan
             raise InvalidSelection(
                 gettext("No customers match the selection any more; nothing to update.")
             )
@@ -122,7 +123,7 @@ def apply(
             _record_segment_changes(session, batch_id, act, val, ids)
             rows, changed, _, _ = _change_counts(session, batch_id)
             if not rows:
-                raise NothingToApply(len(locked))
+                raise NothingToApply(selected)
             done = _add_links(session, batch_id) if act.segments == "add" else None
             if done is None:
                 done = _remove_links(session, batch_id)
@@ -133,16 +134,16 @@ def apply(
             _record_field_changes(session, batch_id, act, val, ids)
             _, changed, _, _ = _change_counts(session, batch_id)
             if not changed:
-                raise NothingToApply(len(locked))
+                raise NothingToApply(selected)
             if _update_field(session, batch_id, act) != changed:
                 raise _inconsistent()
         _record_history(session, batch_id, act, user)
         _finish_batch(
             session,
             batch,
-            selected_count=len(locked),
+            selected_count=selected,
             changed_count=changed,
-            unchanged_count=len(locked) - changed,
+            unchanged_count=selected - changed,
         )
         session.commit()
     except DomainError:

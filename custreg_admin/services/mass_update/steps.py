@@ -3,7 +3,7 @@ the customer and segment-link statements, history."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import (
@@ -43,29 +43,33 @@ _change = MassUpdateChange.__table__
 _link = customer_segment
 
 
-def _lock_customers(session: Session, condition, *, links: bool) -> list[tuple[int, int | None]]:
-    """(id, owner_id) of the customers, locked in id order (PostgreSQL; SQLite: no-op).
+def _lock_customers(session: Session, condition, *, links: bool) -> dict[int | None, int]:
+    """Lock the customers in id order (PostgreSQL; SQLite: no-op) and count them by owner:
+    ``{owner_id: customers}``. The rows stay in the database: one aggregate row per owner
+    comes back, not one row per customer.
 
     ``FOR NO KEY UPDATE`` does not hold back inserts that merely reference the customers
     (invoices, projects); ``links=True`` takes ``FOR UPDATE``, which also holds back concurrent
     inserts of segment links, whose foreign key check takes a ``KEY SHARE`` lock.
     """
-    rows = session.execute(
+    locked = (
         select(Customer.id, Customer.owner_id)
         .where(condition)
         .order_by(Customer.id)
         .with_for_update(key_share=not links)
+        .subquery("locked")
     )
-    return [(row.id, row.owner_id) for row in rows]
+    rows = session.execute(select(locked.c.owner_id, func.count()).group_by(locked.c.owner_id))
+    return {owner_id: int(count) for owner_id, count in rows}
 
 
-def _check_owned(user: Any, locked: Sequence[tuple[int, int | None]]) -> None:
+def _check_owned(user: Any, locked: Mapping[int | None, int]) -> None:
     restricted = _restricted_to(user)
     if restricted is None:
         return
-    refused = sum(1 for _, owner_id in locked if owner_id != restricted)
+    refused = sum(count for owner_id, count in locked.items() if owner_id != restricted)
     if refused:
-        raise SelectionRefused(refused, len(locked) - refused)
+        raise SelectionRefused(refused, sum(locked.values()) - refused)
 
 
 def _start_batch(
