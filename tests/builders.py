@@ -31,6 +31,7 @@ from custreg_admin.models import (
     InvoiceStatus,
     MarketSegment,
     Project,
+    Proposal,
 )
 
 _numbers = itertools.count(1)
@@ -156,6 +157,10 @@ def invoice(
             total=_money(total),
         )
     )
+
+
+def proposal(project: Project, number: str, total: Decimal | str | int = "500.00") -> Proposal:
+    return _add(Proposal(project_id=project.id, number=number, total=_money(total)))
 
 
 def cost(project: Project, amount: Decimal | str | int, day: date) -> Cost:

@@ -27,7 +27,6 @@ from custreg_admin.models import (
     InvoiceStatus,
     MarketSegment,
     Project,
-    Proposal,
 )
 from custreg_admin.rules import moves as move_rule
 from custreg_admin.rules.moves import ProjectMoveBlocked
@@ -35,45 +34,10 @@ from custreg_admin.services import customers as service
 from custreg_admin.services.customers import merge as merge_module
 from custreg_admin.services.customers import unit_of_work
 
+from . import builders as b
 from .helpers import csrf_token, is_postgres, log_in
 
 # --- data -------------------------------------------------------------------------------------
-
-
-def _customer(number: int, name: str, **columns) -> Customer:
-    row = Customer(number=number, name=name, country=columns.pop("country", "FI"), **columns)
-    db.session.add(row)
-    db.session.flush()
-    return row
-
-
-def _project(customer: Customer, name: str, *, kind: str = "project") -> Project:
-    row = Project(customer_id=customer.id, name=name, kind=kind, sales_status="in_progress")
-    db.session.add(row)
-    db.session.flush()
-    return row
-
-
-def _invoice(customer: Customer, number: str | None, project: Project | None = None) -> Invoice:
-    sent = db.session.scalar(select(InvoiceStatus).where(InvoiceStatus.name == "Sent"))
-    row = Invoice(
-        customer_id=customer.id,
-        project_id=project.id if project is not None else None,
-        number=number,
-        date=date(2026, 3, 1),
-        status_id=sent.id,
-        total=Decimal("1000.00"),
-    )
-    db.session.add(row)
-    db.session.flush()
-    return row
-
-
-def _proposal(project: Project, number: str) -> Proposal:
-    row = Proposal(project_id=project.id, number=number, total=Decimal("500.00"))
-    db.session.add(row)
-    db.session.flush()
-    return row
 
 
 def _customer_of(project_id: int) -> int:
@@ -98,9 +62,9 @@ def _events(customer_id: int, kind: str | None = None) -> list[CustomerEvent]:
 @pytest.fixture
 def two(ctx):
     """Two customers, a project on the first; committed."""
-    source = _customer(1001, "Acme Oy")
-    target = _customer(1002, "Nokia Oyj")
-    work = _project(source, "Network audit")
+    source = b.customer("Acme Oy", number=1001)
+    target = b.customer("Nokia Oyj", number=1002)
+    work = b.project(source, name="Network audit")
     db.session.commit()
     return source, target, work
 
@@ -108,9 +72,9 @@ def two(ctx):
 def _block(work: Project, blockers: str) -> None:
     source = db.session.get(Customer, work.customer_id)
     if "invoice" in blockers:
-        _invoice(source, "10023", work)
+        b.invoice(source, "1000.00", date(2026, 3, 1), number="10023", project=work)
     if "proposal" in blockers:
-        _proposal(work, "P-17")
+        b.proposal(work, "P-17")
     db.session.commit()
 
 
@@ -161,8 +125,8 @@ def test_project_without_invoices_or_proposals_moves_and_both_histories_say_so(c
 def test_many_invoices_are_counted_not_all_listed(ctx, two):
     source, target, work = two
     for n in range(8):
-        _invoice(source, f"2000{n}", work)
-    _invoice(source, None, work)
+        b.invoice(source, "1000.00", date(2026, 3, 1), number=f"2000{n}", project=work)
+    b.invoice(source, "1000.00", date(2026, 3, 1), number=None, project=work)
     db.session.commit()
     with pytest.raises(ProjectMoveBlocked) as refused:
         service.change_project_customer(work, target)
@@ -174,7 +138,7 @@ def test_many_invoices_are_counted_not_all_listed(ctx, two):
 
 def test_draft_invoice_without_number_blocks_too(ctx, two):
     source, target, work = two
-    draft = _invoice(source, None, work)
+    draft = b.invoice(source, "1000.00", date(2026, 3, 1), number=None, project=work)
     db.session.commit()
     with pytest.raises(ProjectMoveBlocked, match=f"draft invoice #{draft.id}"):
         service.change_project_customer(work, target)
@@ -182,10 +146,10 @@ def test_draft_invoice_without_number_blocks_too(ctx, two):
 
 def test_move_projects_is_all_or_nothing_and_names_every_blocked_project(ctx, two, make_user):
     source, target, work = two
-    free = _project(source, "Training")
-    quoted = _project(source, "5G bid", kind="sales_case")
-    _proposal(quoted, "P-17")
-    _invoice(source, "10023", work)
+    free = b.project(source, name="Training")
+    quoted = b.project(source, name="5G bid", kind="sales_case")
+    b.proposal(quoted, "P-17")
+    b.invoice(source, "1000.00", date(2026, 3, 1), number="10023", project=work)
     db.session.commit()
     with pytest.raises(ProjectMoveBlocked) as refused:
         service.move_projects(source, target, [work.id, free.id, quoted.id], user=None)
@@ -199,7 +163,7 @@ def test_move_projects_is_all_or_nothing_and_names_every_blocked_project(ctx, tw
 
 def test_move_projects_moves_several_with_one_history_entry_per_customer(ctx, two):
     source, target, work = two
-    other = _project(source, "Support")
+    other = b.project(source, name="Support")
     db.session.commit()
     moved = service.move_projects(source, target, [other.id, work.id])
     assert moved == ["Network audit", "Support"]
@@ -230,7 +194,7 @@ def test_change_project_customer_refuses_odd_targets(ctx, two, case, message):
 
 def test_move_projects_refuses_projects_of_another_customer_and_empty_choice(ctx, two):
     source, target, work = two
-    stranger = _project(target, "Someone else's")
+    stranger = b.project(target, name="Someone else's")
     db.session.commit()
     with pytest.raises(DomainError, match="no longer belongs to 1001 Acme Oy"):
         service.move_projects(source, target, [work.id, stranger.id])
@@ -260,7 +224,7 @@ def test_role_user_moves_projects_only_between_own_customers(ctx, two, make_user
 def test_invoice_slipping_in_between_check_and_update_rolls_everything_back(ctx, two, monkeypatch):
     """The move is one guarded UPDATE whose row count is checked (SQLite has no row locks)."""
     source, target, work = two
-    _invoice(source, "10023", work)
+    b.invoice(source, "1000.00", date(2026, 3, 1), number="10023", project=work)
     db.session.commit()
     monkeypatch.setattr(move_rule, "move_blockers", lambda session, ids: {})  # as if checked
     with pytest.raises(DomainError, match="was just added"):
@@ -269,6 +233,7 @@ def test_invoice_slipping_in_between_check_and_update_rolls_everything_back(ctx,
     assert _events(source.id) == []
 
 
+@pytest.mark.commits
 @pytest.mark.skipif(not is_postgres(), reason="row locks: PostgreSQL")
 def test_concurrent_invoice_insert_waits_for_the_lock_and_the_move_sees_it(app, ctx, two):
     """A move locks the project row FOR UPDATE before checking; an uncommitted invoice insert
@@ -337,8 +302,8 @@ def test_orm_refuses_customer_change_of_an_invoiced_project(ctx, two, how):
 
 def test_orm_allows_customer_change_without_invoices_and_other_edits_with_them(ctx, two):
     source, target, work = two
-    other = _project(source, "Support")
-    _invoice(source, "10023", other)
+    other = b.project(source, name="Support")
+    b.invoice(source, "1000.00", date(2026, 3, 1), number="10023", project=other)
     db.session.commit()
     db.session.get(Project, work.id).customer_id = target.id
     renamed = db.session.get(Project, other.id)
@@ -351,7 +316,7 @@ def test_orm_allows_customer_change_without_invoices_and_other_edits_with_them(c
 
 def test_orm_refuses_set_based_updates_of_invoiced_projects(ctx, two):
     source, target, work = two
-    free = _project(source, "Training")
+    free = b.project(source, name="Training")
     _block(work, "proposal")
     with pytest.raises(ProjectMoveBlocked, match="proposal P-17"):
         db.session.execute(
@@ -397,9 +362,9 @@ def _edit_form(client, project_id: int, customer_id: int) -> dict:
 
 def _seed_http(app, blockers: str = "invoice") -> tuple[int, int, int]:
     with app.app_context():
-        source = _customer(1001, "Acme Oy")
-        target = _customer(1002, "Nokia Oyj")
-        work = _project(source, "Network audit")
+        source = b.customer("Acme Oy", number=1001)
+        target = b.customer("Nokia Oyj", number=1002)
+        work = b.project(source, name="Network audit")
         db.session.commit()
         if blockers:
             _block(work, blockers)
@@ -423,6 +388,7 @@ def test_project_edit_form_cannot_move_an_invoiced_project(app, admin_client):
     assert _project_customer(app, work) == source
 
 
+@pytest.mark.commits
 def test_project_edit_form_shows_the_refusal_as_a_message(app, app_factory, make_user):
     source, target, work = _seed_http(app, "invoice")
     lenient = app_factory(FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION=False)
@@ -442,6 +408,7 @@ def test_project_edit_form_shows_the_refusal_as_a_message(app, app_factory, make
             db.engine.dispose()
 
 
+@pytest.mark.commits
 @pytest.mark.parametrize("blocked", [True, False])
 def test_inline_list_editing_of_the_customer_obeys_the_rule(app, app_factory, make_user, blocked):
     """ProjectView has no inline editing; a subclass that edits the customer in the list goes
@@ -508,6 +475,7 @@ class ServiceProjectView:
         return super().handle_view_exception(exc)
 
 
+@pytest.mark.commits
 @pytest.mark.parametrize("blocked", [True, False])
 def test_project_views_calling_the_service_explain_refusals_and_record_moves(
     app, app_factory, make_user, blocked
@@ -644,16 +612,16 @@ def duplicates(app, make_user) -> Duplicates:
         )
         db.session.add_all([keep, dup])
         db.session.flush()
-        audit = _project(dup, "Network audit")
-        bid = _project(dup, "5G bid", kind="sales_case")
-        datacenter = _project(dup, "Datacenter")
-        training = _project(dup, "Training")
-        workshop = _project(dup, "Workshop", kind="sales_case")
-        _invoice(dup, "10023", audit)
-        _proposal(bid, "P-17")
-        _invoice(dup, "10031", datacenter)
-        _proposal(datacenter, "P-18")
-        _invoice(dup, "10040")
+        audit = b.project(dup, name="Network audit")
+        bid = b.project(dup, name="5G bid", kind="sales_case")
+        datacenter = b.project(dup, name="Datacenter")
+        training = b.project(dup, name="Training")
+        workshop = b.project(dup, name="Workshop", kind="sales_case")
+        b.invoice(dup, "1000.00", date(2026, 3, 1), number="10023", project=audit)
+        b.proposal(bid, "P-17")
+        b.invoice(dup, "1000.00", date(2026, 3, 1), number="10031", project=datacenter)
+        b.proposal(datacenter, "P-18")
+        b.invoice(dup, "1000.00", date(2026, 3, 1), number="10040")
         db.session.commit()
         return Duplicates(
             keep.id,
@@ -812,7 +780,13 @@ def test_merge_refuses_a_plan_that_changed_since_the_preview(ctx, duplicates):
     keep = db.session.get(Customer, duplicates.keep)
     dup = db.session.get(Customer, duplicates.duplicate)
     token = service.plan_merge(dup, keep).token
-    _invoice(dup, "10050", db.session.get(Project, duplicates.training))  # Training now stays
+    b.invoice(
+        dup,
+        "1000.00",
+        date(2026, 3, 1),
+        number="10050",
+        project=db.session.get(Project, duplicates.training),
+    )  # Training now stays
     db.session.commit()
     with pytest.raises(DomainError, match="changed after the preview"):
         service.merge_customers(dup, keep, {}, plan_token=token)
@@ -869,7 +843,7 @@ def test_role_user_inactivates_only_own_customers(ctx, two, make_user):
 def test_move_page_lists_projects_with_reasons_and_moves_after_confirmation(app, admin_client):
     source, target, work = _seed_http(app, "invoice")
     with app.app_context():
-        free = _project(db.session.get(Customer, source), "Training").id
+        free = b.project(db.session.get(Customer, source), name="Training").id
         db.session.commit()
     url = f"/admin/customers/moves/projects/?id={source}"
     page = admin_client.get(url).get_data(as_text=True)
@@ -913,7 +887,7 @@ def test_search_endpoint_finds_active_customers_by_name_number_and_business_id(a
     source, target, _ = _seed_http(app, "")
     with app.app_context():
         db.session.get(Customer, target).business_id = "0112038-9"
-        _customer(1003, "Nokia Old", is_active=False)
+        b.customer("Nokia Old", number=1003, is_active=False)
         db.session.commit()
     for query in ("nokia", "1002", "FI01120389"):
         results = admin_client.get(
@@ -1073,8 +1047,8 @@ def test_an_invoice_cannot_point_at_another_customers_project(app, admin_client,
 
 def test_the_project_forms_customer_lookup_offers_only_active_customers(app, admin_client):
     with app.app_context():
-        _customer(2001, "Lookup Active Oy")
-        _customer(2002, "Lookup Gone Oy", is_active=False)
+        b.customer("Lookup Active Oy", number=2001)
+        b.customer("Lookup Gone Oy", number=2002, is_active=False)
         db.session.commit()
     answer = admin_client.get("/admin/projects/ajax/lookup/?name=customer&query=Lookup")
     assert answer.status_code == 200
