@@ -1,7 +1,15 @@
 """SQLAlchemy models of the customer registry; every table is prefixed ``custreg_``."""
 
 from . import constraints  # noqa: E402, F401  (the triggers: created with the tables)
-from .customer import ADDRESS_KINDS, Address, Contact, Customer, EInvoiceAddress, customer_segment
+from .customer import (
+    ADDRESS_KINDS,
+    Address,
+    Contact,
+    Customer,
+    CustomerKey,
+    EInvoiceAddress,
+    customer_segment,
+)
 from .customer_import import ImportBatch, ImportChange, ImportMapping
 from .history import EVENT_KINDS, CustomerEvent
 from .mass_update import MassUpdateBatch, MassUpdateChange
@@ -28,6 +36,7 @@ __all__ = [
     "Cost",
     "Customer",
     "CustomerEvent",
+    "CustomerKey",
     "CustomerStatus",
     "EInvoiceAddress",
     "ImportBatch",

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
+    DDL,
     Boolean,
     Column,
     DateTime,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    event,
     func,
     select,
 )
@@ -198,6 +200,59 @@ class Customer(db.Model):
     def __str__(self) -> str:
         return f"{self.number} {self.name}"
 
+
+#: Key columns compared byte by byte: a prefix ``p`` is the range ``[p, p + "~")`` on both
+#: databases (PostgreSQL's default collation would order them by language rules).
+_KEY = String(40).with_variant(String(40, collation="C"), "postgresql")
+
+
+class CustomerKey(db.Model):
+    """Stored, indexed search and sort keys of a customer (one row each), so that the Summary
+    searches and sorts by index on a million customers.
+
+    Derived data only: :mod:`custreg_admin.services.customer_keys` is the one home of how each
+    key is made, and the history choke point keeps the rows in step with every write (ORM
+    flushes, mass updates); ``custreg keys-rebuild`` and the migration build them from scratch.
+    """
+
+    __tablename__ = "custreg_customer_key"
+    __table_args__ = (
+        Index("ix_custreg_customer_key_city", "city", "customer_id"),
+        Index("ix_custreg_customer_key_owner", "owner", "customer_id"),
+        Index("ix_custreg_customer_key_industry", "industry", "customer_id"),
+        Index("ix_custreg_customer_key_status", "status", "customer_id"),
+    )
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("custreg_customer.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: The customer number, business ID and VAT number as upper-case letters and digits only
+    #: (``0112038-9`` -> ``01120389``): matched by equality or prefix.
+    number: Mapped[str | None] = mapped_column(_KEY, index=True)
+    business_id: Mapped[str | None] = mapped_column(_KEY, index=True)
+    vat_number: Mapped[str | None] = mapped_column(_KEY, index=True)
+    #: What the Summary sorts by: the visiting address' city, the account owner's, the
+    #: industry's and the status' names (as shown).
+    city: Mapped[str | None] = mapped_column(String(100))
+    owner: Mapped[str | None] = mapped_column(String(200))
+    industry: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str | None] = mapped_column(String(100))
+
+
+Customer.key = relationship(CustomerKey, uselist=False, viewonly=True)
+
+#: PostgreSQL: the name search (``ILIKE '%word%'``) by trigram index (extension ``pg_trgm``,
+#: created before the tables). SQLite has no such index and scans the names.
+Index(
+    "ix_custreg_customer_name_trgm",
+    Customer.name,
+    postgresql_using="gin",
+    postgresql_ops={"name": "gin_trgm_ops"},
+).ddl_if(dialect="postgresql")
+event.listen(
+    db.Model.metadata,
+    "before_create",
+    DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"),
+)
 
 # City of the visiting address, for the Summary list; deferred so that only the list loads it,
 # in the same statement as the rows (no query per row).

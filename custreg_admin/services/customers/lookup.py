@@ -12,7 +12,7 @@ from ...models import (
     CustomerEvent,
 )
 from ...rules.request_ids import parse_id
-from ..business_ids import search_variants
+from ..customer_keys import search_condition  # the Summary search: its home
 
 FIRST_CUSTOMER_NUMBER = 1001
 
@@ -87,35 +87,6 @@ def duplicates_for_save(
         else find_duplicates(business_id, vat_number, exclude_id=exclude_id, active=False)
     )
     return Duplicates(active=active, inactivated=inactivated)
-
-
-def search_condition(text: str):
-    """SQL condition for the Summary search box: name, number, business ID or VAT number.
-
-    A business ID or VAT number matches in any usual spelling (``0112038-9``, ``FI01120389``,
-    ``NO 923 609 016 MVA``); every other word must appear in the name, number, business ID or
-    VAT number.
-    """
-    from sqlalchemy import String, and_, cast
-
-    text = (text or "").strip()
-    variants = [v for v in search_variants(text) if v != text]
-    word_conditions = []
-    for word in text.split():
-        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        word_conditions.append(
-            or_(
-                Customer.name.ilike(pattern, escape="\\"),
-                cast(Customer.number, String).ilike(pattern, escape="\\"),
-                Customer.business_id.ilike(pattern, escape="\\"),
-                Customer.vat_number.ilike(pattern, escape="\\"),
-            )
-        )
-    condition = and_(*word_conditions) if word_conditions else None
-    if variants:
-        by_id = or_(Customer.business_id.in_(variants), Customer.vat_number.in_(variants))
-        condition = by_id if condition is None else or_(condition, by_id)
-    return condition
 
 
 def get_customer(raw_id) -> Customer | None:

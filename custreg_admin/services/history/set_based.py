@@ -25,6 +25,7 @@ from ...models import (
     MassUpdateChange,
 )
 from ...models.history import utcnow
+from .. import customer_keys
 from .entries import _Entry, _write
 from .tracked import DETAILS_VERSION
 
@@ -170,6 +171,9 @@ def record_mass_update(
             ),
         )
     )
+    if segments is None:  # the account owner, industry or status: Summary sort keys
+        changed = select(change.c.customer_id).where(change.c.batch_id == batch_id, restored)
+        customer_keys.refresh_sort_names(session, changed)
 
 
 def record_import(session: Session, entries: Iterable[tuple[int, str, dict[str, Any]]]) -> None:
@@ -177,4 +181,6 @@ def record_import(session: Session, entries: Iterable[tuple[int, str, dict[str, 
     entry per customer, ``(customer_id, kind, details)`` with ``kind`` one of
     :data:`~custreg_admin.models.history.IMPORT_KINDS` and ``details`` holding ``file``,
     ``batch``, ``user`` and the ``changes`` ({field: [before, after]}, names)."""
+    entries = list(entries)
     _write(session, [_Entry(c, kind, "customer", c, None, d) for c, kind, d in entries])
+    customer_keys.refresh(session, {c for c, _kind, _details in entries})  # search and sort keys

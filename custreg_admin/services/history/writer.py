@@ -20,6 +20,7 @@ from ...models import (
     Project,
     Proposal,
 )
+from .. import customer_keys
 from .entries import (
     _all_values,
     _apply_notes,
@@ -54,6 +55,7 @@ def register(factory: sessionmaker | None = None) -> None:
     for name, listener in (
         ("before_flush", _before_flush),
         ("after_flush", _after_flush),
+        ("after_flush", customer_keys.after_flush),  # the stored search and sort keys
         ("before_commit", _before_commit),
         ("after_transaction_end", _forget),
     ):
