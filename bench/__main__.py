@@ -68,6 +68,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--runs", type=int, help="timed runs per measurement (default 5)")
     parser.add_argument("--rebuild", action="store_true", help="drop and rebuild the data")
+    parser.add_argument(
+        "--search-set",
+        action="store_true",
+        help="PostgreSQL: load customers and addresses only, by set-based SQL (bench/data.py), "
+        "for the search and paging cases (--only summary)",
+    )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument(
@@ -113,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     results: list[CaseResult] = []
     with app.app_context():
-        prepare_data(customers, seed=args.seed, rebuild=args.rebuild)
+        prepare_data(customers, seed=args.seed, rebuild=args.rebuild, search_set=args.search_set)
         env = BenchEnv(
             app=app,
             today=local_today(app.config["CUSTREG_TIMEZONE"]),

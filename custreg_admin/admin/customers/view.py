@@ -15,7 +15,7 @@ from ...i18n import gettext, lazy_gettext, lazy_pgettext
 from ...models import Customer
 from ...registries import STATUS_LABELS
 from ...services import customers as customer_service
-from ...services import registry_search
+from ...services import paging, registry_search
 from ...services.labels import ADDRESS_KIND_LABELS, SALES_STATUS_LABELS, label
 from ..base import ProtectedModelView
 from ..fields import country_choices, country_name
@@ -105,10 +105,11 @@ class CustomerView(
         "name",
         "business_id",
         "country",
-        ("owner", "owner.name"),
-        ("industry", "industry.name"),
-        ("status", "status.name"),
-        "city",
+        # the stored sort keys (services/customer_keys.py): each indexed with the id
+        ("owner", "key.owner"),
+        ("industry", "key.industry"),
+        ("status", "key.status"),
+        ("city", "key.city"),
     )
     column_select_related_list = (Customer.owner, Customer.industry, Customer.status)
     column_default_sort = ("name", False)
@@ -161,9 +162,19 @@ class CustomerView(
         if not any(isinstance(self._filters[idx], ActiveStateFilter) for idx, _, _ in filters):
             index = next(i for i, f in enumerate(self._filters) if isinstance(f, ActiveStateFilter))
             filters.append((index, self._filters[index].name, "active"))
-        return super().get_list(
-            page, sort_column, sort_desc, search, filters, execute=execute, page_size=page_size
+        count, query = super().get_list(
+            page, sort_column, sort_desc, search, filters, execute=False, page_size=page_size
         )
+        size = self.page_size if page_size is None else page_size
+        if count is not None and page and size:  # the back half is read from the end
+            rows = paging.page_from_the_end(query.limit(None).offset(None), page, size, count)
+            if rows is not None:
+                return count, rows
+        return count, (query.all() if execute else query)
+
+    def get_count_query(self):
+        """The count, from the versioned cache while nothing changed (services/paging.py)."""
+        return paging.CachedCount(super().get_count_query())
 
     # --- card -------------------------------------------------------------------------------
 
