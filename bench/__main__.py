@@ -34,7 +34,7 @@ from custreg_admin.extensions import db
 from custreg_admin.models import Cost, Customer, Invoice, Project
 from custreg_admin.services.kpi import local_today
 
-from . import exports, kpi, mass_update, registry, summary
+from . import exports, kpi, mass_update, registry, summary, summary_scale
 from .common import BenchEnv, CaseResult, vacuum_analyze
 from .data import count_rows, prepare_data
 
@@ -42,6 +42,7 @@ from .data import count_rows, prepare_data
 CASES: list[Callable[[BenchEnv], CaseResult | list[CaseResult]]] = [
     *kpi.CASES,
     *summary.CASES,
+    *summary_scale.CASES,
     *mass_update.CASES,
     *exports.CASES,
     *registry.CASES,
