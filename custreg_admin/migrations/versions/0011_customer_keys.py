@@ -5,8 +5,8 @@ existing customers by :func:`custreg_admin.services.customer_keys.rebuild_all` (
 how a key is made). PostgreSQL: the extension pg_trgm and a trigram index on the customer name
 (the name search ``ILIKE '%word%'``).
 
-Revision ID: 0010_customer_keys
-Revises: 0009_customer_import
+Revision ID: 0011_customer_keys
+Revises: 0010_customer_index_review
 Create Date: 2026-12-03 13:00:00
 
 """
@@ -18,8 +18,8 @@ from custreg_admin.services.customer_keys import rebuild_all
 
 
 # revision identifiers, used by Alembic.
-revision = '0010_customer_keys'
-down_revision = '0009_customer_import'
+revision = '0011_customer_keys'
+down_revision = '0010_customer_index_review'
 branch_labels = None
 depends_on = None
 
