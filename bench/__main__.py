@@ -34,7 +34,7 @@ from custreg_admin.extensions import db
 from custreg_admin.models import Cost, Customer, Invoice, Project
 from custreg_admin.services.kpi import local_today
 
-from . import exports, kpi, mass_update, registry, summary, summary_scale
+from . import exports, imports, kpi, mass_update, registry, summary, summary_scale
 from .common import BenchEnv, CaseResult, vacuum_analyze
 from .data import count_rows, prepare_data
 
@@ -46,6 +46,7 @@ CASES: list[Callable[[BenchEnv], CaseResult | list[CaseResult]]] = [
     *mass_update.CASES,
     *exports.CASES,
     *registry.CASES,
+    *imports.CASES,
 ]
 
 RESULTS = Path(__file__).with_name("results.json")

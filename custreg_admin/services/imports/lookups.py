@@ -151,19 +151,22 @@ class Lookups:
             )
         return found, None
 
+    def _label_maps(self) -> dict[str, dict]:
+        return {
+            "owner_id": self.user_names,
+            "industry_id": self.industry_names,
+            "vat_rate_id": self.vat_labels,
+            "status_id": self.status_names,
+            "invoice_template_id": self.template_names,
+        }
+
     def label(self, column: str, value) -> str:
         """A stored value as the review shows it."""
         if value is None or value == "":
             return ""
         if isinstance(value, tuple):
             return f"{value[1]} (" + gettext("new") + ")"
-        names = {
-            "owner_id": self.user_names,
-            "industry_id": self.industry_names,
-            "vat_rate_id": self.vat_labels,
-            "status_id": self.status_names,
-            "invoice_template_id": self.template_names,
-        }.get(column)
+        names = self._label_maps().get(column)
         if names is not None:
             return names.get(value, f"#{value}")
         return str(value)
