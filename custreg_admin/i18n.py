@@ -277,21 +277,21 @@ class FlaskAdminTranslations(NullTranslations):
     """Flask-Admin's catalogue of a language with the module's corrections on top: the strings of
     :func:`_flask_admin_strings` and the page-size menu come from the module's catalogue."""
 
-    def __init__(self, base: NullTranslations, corrections: Mapping[str, str], rows) -> None:
+    def __init__(self, base: NullTranslations) -> None:
         super().__init__()
         self.base = base
-        self.corrections = dict(corrections)
-        self.rows = rows  # n -> "n rows" in the module's catalogue
+        #: translated when asked (the module's catalogue as it is then), never kept
+        self.corrections = _flask_admin_strings()
 
     def ugettext(self, message: str) -> str:
         found = self.corrections.get(message)
-        return found if found is not None else self.base.ugettext(message)
+        return str(found) if found is not None else self.base.ugettext(message)
 
     gettext = ugettext
 
     def ungettext(self, singular: str, plural: str, n: int) -> str:
         if _PAGE_SIZE_ITEM.fullmatch(singular) and plural == f"{n} items":
-            return self.rows(n)
+            return ngettext("%(num)s item", "%(num)s items", n)
         return self.base.ungettext(singular, plural, n)
 
     ngettext = ungettext
@@ -332,13 +332,7 @@ def _flask_admin_language() -> None:
     else:
         admin_domain.cache.pop(key, None)
         base = admin_domain.get_translations()
-    corrections = {msgid: str(text) for msgid, text in _flask_admin_strings().items()}
-    catalogue = domain.get_translations()
-
-    def rows(n: int) -> str:
-        return catalogue.ungettext("%(num)s item", "%(num)s items", n) % {"num": n}
-
-    admin_domain.cache[key] = FlaskAdminTranslations(base, corrections, rows)
+    admin_domain.cache[key] = FlaskAdminTranslations(base)
 
 
 def _declare_language(response: Response) -> Response:
