@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, text
 
+from custreg_admin.demo import generate
 from custreg_admin.extensions import db
 from custreg_admin.models import Address, Customer, CustomerKey, CustomerStatus, Industry, User
 from custreg_admin.services import customer_keys
@@ -174,3 +175,10 @@ def test_postgres_searches_names_by_trigram_index(registry):
         plan = _plan(select(Customer.id).where(customer_keys.search_condition(search)))
         assert "ix_custreg_customer_name_trgm" in plan, plan
         assert "Seq Scan on custreg_customer " not in plan, plan
+
+
+def test_demo_bulk_load_builds_the_keys(ctx):
+    """The demo generator inserts in bulk (COPY on PostgreSQL), past the ORM's flush hook."""
+    generate(25, seed=3)
+    assert len(_stored()) == 25
+    _assert_in_step()
