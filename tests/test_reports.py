@@ -46,6 +46,7 @@ from custreg_admin.services.reports import (
     make_spec,
     page,
 )
+from custreg_admin.services.reports import engine as report_engine
 from custreg_admin.services.reports import saved as saved_reports
 
 from .builders import (
@@ -848,7 +849,7 @@ def test_build_save_open_and_download_a_report(app, client, login):
 
     xlsx_response = client.get(f"/admin/reports/download/xlsx/?report={report_id}")
     assert xlsx_response.status_code == 200
-    assert int(xlsx_response.headers["Content-Length"]) == len(xlsx_response.data)
+    assert xlsx_response.is_streamed and "Content-Length" not in xlsx_response.headers
     sheet = load_workbook(io.BytesIO(xlsx_response.data)).active
     assert sheet.title == "Öljyt"
     values = [[cell.value for cell in row] for row in sheet.iter_rows()]
@@ -1217,3 +1218,93 @@ def test_a_csv_download_streams_every_chunk(app, client, login, monkeypatch):
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"), newline="")))
     assert rows[0] == ["Name", "Customer number"]
     assert [row[0] for row in rows[1:]] == [f"Streamed {n:02d} Oy" for n in range(10)]
+
+
+def test_csv_for_spreadsheets_and_csv_for_import_are_both_offered(app, client, login):
+    """The download menu names both CSV choices; the spreadsheet one keeps the formula guard,
+    the import one writes every value as stored; otherwise the files are the same."""
+    login("admin")
+    with app.app_context():
+        customer("Dash Oy", phone="+358 40 1234567", email="=HYPERLINK(1)")
+        customer("Plain Oy", phone="09 123 4567", email="plain@x.example")
+        db.session.commit()
+    query = "type=customers&columns=name&columns=phone&columns=email&sort=name&delimiter=;"
+    html = client.get(f"{BUILD}?{query}").get_data(as_text=True)
+    assert "CSV for spreadsheets" in html and "CSV for import into another system" in html
+    assert "/admin/reports/download/csv-import/?" in html
+
+    def read(fmt: str):
+        response = client.get(f"/admin/reports/download/{fmt}/?{query}")
+        assert response.status_code == 200 and response.mimetype == "text/csv"
+        assert response.headers["Content-Disposition"].startswith('attachment; filename="')
+        text = response.data.decode("utf-8-sig")
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+
+    spreadsheet, raw = read("csv"), read("csv-import")
+    assert spreadsheet == [
+        ["Name", "Phone", "E-mail"],
+        ["Dash Oy", "'+358 40 1234567", "'=HYPERLINK(1)"],
+        ["Plain Oy", "09 123 4567", "plain@x.example"],
+    ]
+    assert raw == [
+        ["Name", "Phone", "E-mail"],
+        ["Dash Oy", "+358 40 1234567", "=HYPERLINK(1)"],
+        ["Plain Oy", "09 123 4567", "plain@x.example"],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("locale", "spreadsheet", "import_label"),
+    [
+        ("fi", "CSV taulukkolaskentaan", "CSV tuontiin toiseen järjestelmään"),
+        ("nb", "CSV for regneark", "CSV for import i et annet system"),
+    ],
+)
+def test_the_csv_choices_are_named_in_the_users_language(
+    app, client, make_user, locale, spreadsheet, import_label
+):
+    user = make_user("user")
+    with app.app_context():
+        db.session.get(type(user), user.id).locale = locale
+        db.session.commit()
+    log_in(client, user)
+    html = client.get(f"{BUILD}?type=customers").get_data(as_text=True)
+    assert spreadsheet in html and import_label in html
+    assert "CSV for spreadsheets" not in html
+
+
+def test_an_xlsx_download_streams_in_the_viewers_language(app, client, make_user, monkeypatch):
+    """The workbook leaves while it is written (no Content-Length, the zip's start first), with
+    the viewer's labels and words, real numbers and dates, and the money rules."""
+    monkeypatch.setattr(report_engine, "STREAM_CHUNK_ROWS", 50)
+    user = make_user("user")
+    with app.app_context():
+        db.session.get(type(user), user.id).locale = "fi"
+        for n in range(300):
+            row = customer(f"Virta {n:03d} Oy", owner=user.id if n % 2 else None)
+            invoice(row, f"{n}.50", this_year_start(app))
+        db.session.commit()
+    log_in(client, user)
+    columns = ["name", "is_active", "billing_this_year", "created_at"]
+    query = urlencode({"type": "customers", "columns": columns, "sort": "name"}, doseq=True)
+    response = client.get(f"/admin/reports/download/xlsx/?{query}", buffered=False)
+    assert response.status_code == 200 and "Content-Length" not in response.headers
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="Asiakkaat-')
+    chunks = list(response.response)
+    response.close()
+    # the zip's fixed parts left first, before the sheet's rows were written
+    assert len(chunks) >= 2 and chunks[0].startswith(b"PK\x03\x04")
+    assert b"xl/styles.xml" in chunks[0] and b"xl/worksheets/sheet1.xml" not in chunks[0]
+    sheet = load_workbook(io.BytesIO(b"".join(chunks))).active
+    rows = list(sheet.iter_rows(values_only=True))
+    with app.test_request_context("/admin/"), force_locale("fi"):
+        labels = [str(REPORT_TYPES["customers"].column(c).label) for c in columns]
+        yes = i18n.gettext("Yes")
+    assert list(rows[0]) == labels and labels[0] == "Nimi"
+    assert len(rows) == 301
+    assert [row[0] for row in rows[1:]] == [f"Virta {n:03d} Oy" for n in range(300)]
+    assert {row[1] for row in rows[1:]} == {yes} and yes == "Kyllä"
+    # money is a number, and only where this user may see it (the customers it owns)
+    assert [row[2] for row in rows[1:4]] == [None, pytest.approx(1.5), None]
+    assert all(isinstance(row[3], datetime) for row in rows[1:])
+    assert sheet["C3"].number_format == "#,##0.00"

@@ -19,7 +19,10 @@ and optionally ``width`` (a hint in characters): the report columns of
   :func:`file_chunks` streams that file.
 
 Formula injection: a text value that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
-return would run as a formula in some spreadsheet. In CSV it gets a leading ``'``; in XLSX it is
+return would run as a formula in some spreadsheet. In CSV for spreadsheets (the default,
+``guard=True``) it gets a leading ``'``; CSV for import into another system (``guard=False``)
+writes every value as it is stored (``+358 40 1234567``, not ``'+358 40 1234567``): a program that
+imports the file needs the value, and does not run formulas. In XLSX it is
 written as a string cell (never a formula) with Excel's "quote prefix" style, which keeps it text
 when the cell is edited, while showing the value unchanged. Values of the number types are never
 touched: a negative amount stays a number.
@@ -117,16 +120,17 @@ def _csv_converter(kind: str, decimal_comma: bool, yes: str, no: str) -> Callabl
 
 
 def _csv_batch_formatter(
-    columns: Sequence[ExportColumn], decimal_comma: bool
+    columns: Sequence[ExportColumn], decimal_comma: bool, guard: bool = True
 ) -> Callable[[Batch], Iterable[Sequence[Any]]]:
     """One function, built once per export, that turns a batch of rows into what csv writes.
 
     The work is column-wise on the transposed batch: a text column is searched for a dangerous
     value with C-level ``map``; a column without one is left as it is, one with one gets the
     ``'`` on those values, one holding values that are not strings is written as their
-    ``str()`` (neutralised too); money, dates and bools go through
-    their column's converter; ints and empty values (``None``: an empty field) are written by
-    csv itself. The words for booleans are translated here, once, not per cell.
+    ``str()`` (neutralised too); money, dates and bools go through their column's converter;
+    ints and empty values (``None``: an empty field) are written by csv itself. Without
+    ``guard`` text columns are written as they are (csv writes ``str()``). The words for
+    booleans are translated here, once, not per cell.
     """
     yes, no = gettext("Yes"), gettext("No")
     texts: list[int] = []
@@ -134,7 +138,7 @@ def _csv_batch_formatter(
     for index, column in enumerate(columns):
         if column.type in ("money", "date", "bool"):
             converted.append((index, _csv_converter(column.type, decimal_comma, yes, no)))
-        elif column.type != "int":  # csv.writer writes ints itself
+        elif column.type != "int" and guard:  # csv.writer writes ints (and raw text) itself
             texts.append(index)
     if not texts and not converted:
         return lambda batch: batch
@@ -186,10 +190,13 @@ def csv_chunks(
     delimiter: str = ",",
     decimal_comma: bool | None = None,
     chunk_size: int = CHUNK_SIZE,
+    guard: bool = True,
 ) -> Iterator[bytes]:
     """The CSV file as UTF-8 byte chunks of about ``chunk_size``: BOM and header first.
 
-    ``decimal_comma`` defaults to ``delimiter == ";"``. :func:`csv_batch_chunks` takes the rows
+    ``decimal_comma`` defaults to ``delimiter == ";"``. ``guard``: the formula guard (a ``'``
+    before a dangerous text; the default, for spreadsheets); ``False`` writes text raw (for
+    import into another system). :func:`csv_batch_chunks` takes the rows
     in batches (as :func:`custreg_admin.services.reports.iter_batches` reads them).
     """
     return csv_batch_chunks(
@@ -198,6 +205,7 @@ def csv_chunks(
         delimiter=delimiter,
         decimal_comma=decimal_comma,
         chunk_size=chunk_size,
+        guard=guard,
     )
 
 
@@ -208,6 +216,7 @@ def csv_batch_chunks(
     delimiter: str = ",",
     decimal_comma: bool | None = None,
     chunk_size: int = CHUNK_SIZE,
+    guard: bool = True,
 ) -> Iterator[bytes]:
     """:func:`csv_chunks` of rows given a batch (a sequence of rows) at a time.
 
@@ -218,7 +227,7 @@ def csv_batch_chunks(
         raise ValueError("the CSV delimiter is ';' or ','")
     if decimal_comma is None:
         decimal_comma = delimiter == ";"
-    return _csv_batch_chunks(batches, columns, delimiter, decimal_comma, chunk_size)
+    return _csv_batch_chunks(batches, columns, delimiter, decimal_comma, chunk_size, guard)
 
 
 def _csv_batch_chunks(
@@ -227,13 +236,15 @@ def _csv_batch_chunks(
     delimiter: str,
     decimal_comma: bool,
     chunk_size: int,
+    guard: bool,
 ) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
-    writer.writerow([_neutralised_text(column.label) for column in columns])
+    label = _neutralised_text if guard else str
+    writer.writerow([label(column.label) for column in columns])
     pending = bytearray(BOM)
     pending += buffer.getvalue().encode("utf-8")
-    format_batch = _csv_batch_formatter(columns, decimal_comma)
+    format_batch = _csv_batch_formatter(columns, decimal_comma, guard)
     writerows, getvalue = writer.writerows, buffer.getvalue
     for batch in batches:
         buffer.seek(0)
