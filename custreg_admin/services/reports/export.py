@@ -220,8 +220,9 @@ def csv_batch_chunks(
 ) -> Iterator[bytes]:
     """:func:`csv_chunks` of rows given a batch (a sequence of rows) at a time.
 
-    Each batch is written with one ``writerows`` and encoded once; the bytes leave in chunks of
-    at most ``chunk_size`` (never cutting a character), the rest waits for the next batch.
+    The BOM and the header row leave at once, as the first chunk. Each batch is written with one
+    ``writerows`` and encoded once; the bytes leave in chunks of at most ``chunk_size`` (never
+    cutting a character), the rest waits for the next batch.
     """
     if delimiter not in (";", ","):
         raise ValueError("the CSV delimiter is ';' or ','")
@@ -242,8 +243,8 @@ def _csv_batch_chunks(
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
     label = _neutralised_text if guard else str
     writer.writerow([label(column.label) for column in columns])
-    pending = bytearray(BOM)
-    pending += buffer.getvalue().encode("utf-8")
+    yield BOM + buffer.getvalue().encode("utf-8")  # the first bytes leave before any row
+    pending = bytearray()
     format_batch = _csv_batch_formatter(columns, decimal_comma, guard)
     writerows, getvalue = writer.writerows, buffer.getvalue
     for batch in batches:
