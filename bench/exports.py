@@ -1,46 +1,59 @@
-"""Export cases: a Customers report of every customer as CSV and as XLSX.
+"""Export cases: a Customers report of every customer as CSV and as XLSX, through the download.
 
-Each streams the report through :mod:`custreg_admin.services.reports.export` and is timed beside, in
-the same run on the same rows:
+The module's side is always the real download request: ``GET`` of the report's download URL
+through a test client logged in as the demo administrator (:func:`bench.summary._logged_in_client`:
+login check, the report read from the query string, rows streamed in a session of their own),
+the body read chunk by chunk as a client would. Against it, in the same run on the same rows,
+alternating run by run (:func:`bench.common.paired`; the ratio is the median of the per-pair
+ratios, with their spread):
 
-* ``csv``: what the download view streams (:func:`custreg_admin.services.reports.stream_batches`
-  into :func:`~custreg_admin.services.reports.export.csv_batch_chunks`) against a raw DB-API cursor
-  (sqlite3 / psycopg) on one hand-written SELECT, each ``fetchmany`` batch written with
-  ``csv.writer.writerows``; and the download itself (``GET`` of the report's CSV URL, logged in
-  as the demo administrator) against Flask-Admin's stock CSV export (a plain ``ModelView`` with
-  ``can_export``) of the same columns, both requested through a test client;
-* ``xlsx``: the report's rows (:func:`custreg_admin.services.reports.iter_rows`) against the
-  same cursor into a raw openpyxl write-only workbook; Flask-Admin's stock
-  ``xlsx`` export (tablib; every row in memory), when tablib is installed; and, for comparison,
-  the same cursor into XlsxWriter in ``constant_memory`` mode (another library's streaming
-  writer; in the ``dev`` extra), when it is installed.
+* ``csv`` vs raw: a raw DB-API cursor (sqlite3 / psycopg) on one hand-written SELECT, each
+  ``fetchmany`` batch written with ``csv.writer.writerows`` (goal <= 2);
+* ``xlsx`` vs raw openpyxl: the same cursor into a raw openpyxl write-only workbook saved to a
+  temporary file (goal <= 1.2). The module writes the sheet XML itself and streams the zip while
+  it is written (:mod:`custreg_admin.services.reports.xlsx`), so this compares with what a
+  competent engineer would write with the library the issue names;
+* ``first byte``: the time from the request to the first byte of each download, against the
+  time a whole-file writer (the raw side: openpyxl must save before anything is sent; the raw
+  CSV complete) needs before it could send anything;
+* stock Flask-Admin's CSV and XLSX export (tablib; every row in memory) of the same columns,
+  and XlsxWriter's ``constant_memory`` mode, for comparison.
+
+Memory (``memory`` rows): the peak resident memory one download adds, each measured in a fresh
+process (``python -m bench.memory``) at 10,000 and at 100,000 customers, for the module's two
+downloads and the two raw baselines; shown as growth (flat: about x1 for x10 rows). Each size
+needs a database of that many customers: the bench's own at its size, and for SQLite a sibling
+file ``custreg-bench-<N>.db`` beside it, built once (``python -m bench --size N``) and reused.
 
 The columns are what both sides can show alike: number, name, business ID, country, account
-owner, industry, status, e-mail, phone; every customer, by name. ``result`` holds the row count
-and the peak memory of one extra, untimed run of each side (peak RSS growth of a forked child,
-Linux only), so that the figures of the issue ("peak memory of each") come out of the same run.
+owner, industry, status, e-mail, phone; every customer, by name.
 """
 
 from __future__ import annotations
 
 import csv
-import json
+import io
 import os
+import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import Callable
+from datetime import date
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from openpyxl import Workbook
+from flask import current_app
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from custreg_admin.extensions import db
-from custreg_admin.models import User
-from custreg_admin.services.reports import iter_rows, make_spec, stream_batches
-from custreg_admin.services.reports.export import csv_batch_chunks
-from custreg_admin.services.reports.xlsx import xlsx_file
+from custreg_admin.models import Customer
 
-from .common import BenchEnv, CaseResult, kib, median, timed_pair
-from .stock import EXPORT_URL, stock_app, stock_apps
+from .common import BenchEnv, CaseResult, MemoryGrowth, paired, peak_memory_kib
+from .stock import EXPORT_URL, stock_app
 
 COLUMNS = [
     "number",
@@ -63,17 +76,21 @@ SELECT c.number, c.name, c.business_id, c.country, u.name, i.name, s.name, c.ema
  ORDER BY lower(c.name), c.id
 """
 
+MEMORY_SIZES = (10_000, 100_000)
 
-#: The report of :func:`_spec` as the download view reads it from the query string.
-DOWNLOAD_URL = "/admin/reports/download/csv/?" + urlencode(
-    [
-        ("type", "customers"),
-        *(("columns", column) for column in COLUMNS),
-        ("f_active_state", "all"),
-        ("sort", "name"),
-        ("delimiter", ","),
-    ]
-)
+
+def download_url(fmt: str) -> str:
+    """The report of this bench as the download view reads it from the query string."""
+    query = urlencode(
+        [
+            ("type", "customers"),
+            *(("columns", column) for column in COLUMNS),
+            ("f_active_state", "all"),
+            ("sort", "name"),
+            ("delimiter", ","),
+        ]
+    )
+    return f"/admin/reports/download/{fmt}/?{query}"
 
 
 class _Sink:
@@ -85,26 +102,6 @@ class _Sink:
     def write(self, data: Any) -> Any:
         self.size += len(data)
         return data
-
-
-def _viewer() -> User:
-    admin = db.session.query(User).filter(User.role == "admin").order_by(User.id).first()
-    if admin is None:
-        admin = User(email="bench-admin@example.com", name="Bench admin", role="admin")
-    else:
-        db.session.expunge(admin)
-    return admin
-
-
-def _spec(env: BenchEnv):
-    return make_spec(
-        "customers",
-        COLUMNS,
-        {"active_state": "all"},
-        "name",
-        viewer=_viewer(),
-        today=env.today,
-    )
 
 
 def _raw_batches(chunk: int = 2000):
@@ -128,103 +125,117 @@ def _raw_rows(chunk: int = 2000):
 # --------------------------------------------------------------------------- the sides
 
 
-Outcome = dict[str, int | None]
+Outcome = dict[str, Any]
 
 
-class _Counted:
-    """Counts the rows that pass through."""
+def _client(env: BenchEnv):
+    from .summary import _logged_in_client
 
-    def __init__(self, rows) -> None:
-        self.rows, self.count = rows, 0
-
-    def __iter__(self):
-        for row in self.rows:
-            self.count += 1
-            yield row
+    return _logged_in_client(env)[1]
 
 
-class _CountedBatches:
-    """Counts the rows of the batches that pass through."""
+def _get(client, fmt: str, *, first_only: bool = False) -> tuple[int, int, float]:
+    """GET the download, reading the body chunk by chunk as a client would.
 
-    def __init__(self, batches) -> None:
-        self.batches, self.count = batches, 0
+    Returns (bytes, CSV line ends, ms to the first non-empty chunk); ``first_only`` stops there
+    (the rest of the file is not written).
+    """
+    started = time.perf_counter()
+    response = client.get(download_url(fmt), buffered=False)
+    if response.status_code != 200:
+        raise RuntimeError(f"{fmt} download answered {response.status_code}")
+    size = lines = 0
+    first_ms = None
+    previous = b""
+    try:
+        for chunk in response.response:
+            if not chunk:
+                continue
+            if first_ms is None:
+                first_ms = (time.perf_counter() - started) * 1000
+                if first_only:
+                    return len(chunk), 0, first_ms
+            size += len(chunk)
+            lines += chunk.count(b"\r\n") + (previous.endswith(b"\r") and chunk[:1] == b"\n")
+            previous = chunk[-1:]
+    finally:
+        response.close()
+    return size, lines, first_ms or 0.0
 
-    def __iter__(self):
-        for batch in self.batches:
-            self.count += len(batch)
-            yield batch
 
-
-def module_csv(env: BenchEnv) -> Callable[[], Outcome]:
-    """What the download view streams: the report's batches in a session of their own."""
-    spec = _spec(env)
+def module_csv_download(env: BenchEnv) -> Callable[[], Outcome]:
+    """The module's CSV as a browser downloads it (see the module docs)."""
+    client = _client(env)
 
     def run() -> Outcome:
-        batches = _CountedBatches(stream_batches(spec))
-        chunks = csv_batch_chunks(batches, spec.column_defs, delimiter=",")
-        return {"bytes": sum(len(chunk) for chunk in chunks), "rows": batches.count}
+        size, lines, _ = _get(client, "csv")
+        return {"bytes": size, "rows": lines - 1}
+
+    return run
+
+
+def module_xlsx_download(env: BenchEnv, last: dict[str, bytes] | None = None):
+    """The module's XLSX as a browser downloads it; ``last`` keeps the latest file's bytes."""
+    client = _client(env)
+
+    def run() -> Outcome:
+        response = client.get(download_url("xlsx"), buffered=False)
+        if response.status_code != 200:
+            raise RuntimeError(f"xlsx download answered {response.status_code}")
+        try:
+            if last is None:
+                size = sum(len(chunk) for chunk in response.response)
+            else:
+                last["data"] = b"".join(response.response)
+                size = len(last["data"])
+        finally:
+            response.close()
+        return {"bytes": size, "rows": None}
 
     return run
 
 
 def raw_csv(env: BenchEnv) -> Callable[[], Outcome]:
-    """Each ``fetchmany`` batch in one ``writerows``: the module's download writes its batches
-    so, and the baseline gets the same (a row at a time through the counting wrapper, it paid
-    for a loop the module no longer runs)."""
+    """Each ``fetchmany`` batch in one ``writerows``, into a counting sink."""
 
     def run() -> Outcome:
         sink = _Sink()
         writer = csv.writer(sink)
         writer.writerow(COLUMNS)
-        batches = _CountedBatches(_raw_batches())
-        for batch in batches:
+        count = 0
+        for batch in _raw_batches():
             writer.writerows(batch)
-        return {"bytes": sink.size, "rows": batches.count}
-
-    return run
-
-
-def module_xlsx(env: BenchEnv) -> Callable[[], Outcome]:
-    spec = _spec(env)
-
-    def run() -> Outcome:
-        rows = _Counted(iter_rows(spec))
-        with xlsx_file(rows, spec.column_defs, sheet_name="Customers") as workbook:
-            return {"bytes": workbook.seek(0, os.SEEK_END), "rows": rows.count}
-
-    return run
-
-
-def module_csv_download(env: BenchEnv) -> Callable[[], Outcome]:
-    """The module's CSV as a browser downloads it: ``GET`` of the report's download URL through
-    a test client logged in as the demo administrator (:func:`bench.summary._logged_in_client`),
-    like the stock side's request: login check, the report read from the query string, the
-    streamed body."""
-    from .summary import _logged_in_client
-
-    _app, client = _logged_in_client(env)
-
-    def run() -> Outcome:
-        response = client.get(DOWNLOAD_URL)
-        if response.status_code != 200:
-            raise RuntimeError(f"module csv download answered {response.status_code}")
-        data = response.data
-        return {"bytes": len(data), "rows": data.count(b"\r\n") - 1}
+            count += len(batch)
+        return {"bytes": sink.size, "rows": count}
 
     return run
 
 
 def raw_xlsx(env: BenchEnv) -> Callable[[], Outcome]:
+    """The cursor's rows into an openpyxl write-only workbook, saved to a temporary file."""
+
     def run() -> Outcome:
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet("Customers")
         sheet.append(COLUMNS)
-        rows = _Counted(_raw_rows())
-        for row in rows:
+        count = 0
+        for row in _raw_rows():
             sheet.append(row)
+            count += 1
         with tempfile.TemporaryFile() as target:
             workbook.save(target)
-            return {"bytes": target.tell(), "rows": rows.count}
+            return {"bytes": target.tell(), "rows": count}
+
+    return run
+
+
+def module_first_byte(env: BenchEnv, fmt: str) -> Callable[[], Outcome]:
+    """The time to the first byte of the download; the rest is not written."""
+    client = _client(env)
+
+    def run() -> Outcome:
+        size, _, first_ms = _get(client, fmt, first_only=True)
+        return {"bytes": size, "first_byte_ms": round(first_ms, 1)}
 
     return run
 
@@ -253,11 +264,12 @@ def xlsxwriter_constant_memory(env: BenchEnv) -> Callable[[], Outcome]:
             workbook = xlsxwriter.Workbook(path, {"constant_memory": True, "tmpdir": folder})
             sheet = workbook.add_worksheet("Customers")
             sheet.write_row(0, 0, COLUMNS)
-            rows = _Counted(_raw_rows())
-            for index, row in enumerate(rows, start=1):
+            count = 0
+            for index, row in enumerate(_raw_rows(), start=1):
                 sheet.write_row(index, 0, row)
+                count += 1
             workbook.close()
-            return {"bytes": os.path.getsize(path), "rows": rows.count}
+            return {"bytes": os.path.getsize(path), "rows": count}
 
     return run
 
@@ -286,52 +298,79 @@ def _skipped(case: str, why: str) -> CaseResult:
 # --------------------------------------------------------------------------- memory
 
 
-def peak_rss_growth_kib(function: Callable[[], Any]) -> int | None:
-    """Peak resident memory that one run of ``function`` adds, in KiB (a forked child).
+def _customers() -> int:
+    return db.session.scalar(select(func.count()).select_from(Customer)) or 0
 
-    Linux only (``/proc/self/clear_refs`` resets the peak); None elsewhere.
-    """
-    if not hasattr(os, "fork") or not os.path.exists("/proc/self/clear_refs"):
+
+def _memory_env(size: int) -> BenchEnv:
+    """In a ``bench.memory`` process: the app it made, checked to hold ``size`` customers."""
+    found = _customers()
+    if found != size:
+        raise RuntimeError(f"the memory database holds {found:,} customers, not {size:,}")
+    return BenchEnv(app=current_app._get_current_object(), today=date.today())
+
+
+def memory_csv_download(size: int) -> Callable[[], Any]:
+    """``bench.memory`` target: one CSV download of every customer (login done before)."""
+    return module_csv_download(_memory_env(size))
+
+
+def memory_xlsx_download(size: int) -> Callable[[], Any]:
+    """``bench.memory`` target: one XLSX download, the body read and dropped chunk by chunk."""
+    return module_xlsx_download(_memory_env(size))
+
+
+def memory_raw_csv(size: int) -> Callable[[], Any]:
+    return raw_csv(_memory_env(size))
+
+
+def memory_raw_xlsx(size: int) -> Callable[[], Any]:
+    return raw_xlsx(_memory_env(size))
+
+
+def _database_for(size: int, env: BenchEnv) -> str | None:
+    """A database of ``size`` customers: the bench's own at its size; for SQLite a sibling
+    file, built once with ``python -m bench --size N`` (no cases) and reused."""
+    if size == env.customers:
+        return env.database_url
+    url = make_url(env.database_url)
+    if url.get_backend_name() != "sqlite" or not url.database:
         return None
-    db.session.rollback()
-    db.session.close()
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: fresh connections, peak reset, one run
-        code = 0
-        try:
-            os.close(read)
-            db.engine.dispose(close=False)
-            from .summary import _SERVED  # the download case's logged-in app
+    sibling = Path(url.database).with_name(f"custreg-bench-{size}.db")
+    sibling_url = f"sqlite:///{sibling}"
+    if not sibling.exists():
+        print(f"    building {sibling} for the memory rows...", flush=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "bench", "--size", str(size), "--database-url", sibling_url]
+            + ["--only", "no-case-has-this-name", "--results", os.devnull],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            sys.stderr.write(done.stderr[-2000:])
+            return None
+    return sibling_url
 
-            for other in (*stock_apps(), *_SERVED.values()):
-                with other.app_context():
-                    db.engine.dispose(close=False)
 
-            def status(key: str) -> int:
-                with open("/proc/self/status") as handle:
-                    for line in handle:
-                        if line.startswith(key + ":"):
-                            return int(line.split()[1])
-                return 0
-
-            with open("/proc/self/clear_refs", "w") as handle:
-                handle.write("5")
-            before = status("VmRSS")
-            function()
-            os.write(write, json.dumps(status("VmHWM") - before).encode())
-        except BaseException:  # noqa: BLE001 - report nothing, exit
-            code = 1
-        finally:
-            os._exit(code)
-    os.close(write)
-    with os.fdopen(read) as pipe:
-        answer = pipe.read()
-    os.waitpid(pid, 0)
-    return json.loads(answer) if answer else None
+def memory_growth_of(target: str, env: BenchEnv) -> MemoryGrowth:
+    """Peak RSS one run of ``target`` adds, in a fresh process per size (its own database)."""
+    peaks: dict[int, int | None] = {}
+    for size in MEMORY_SIZES:
+        url = _database_for(size, env)
+        peaks[size] = peak_memory_kib(target, size, url) if url else None
+    return MemoryGrowth(target, peaks)
 
 
 # --------------------------------------------------------------------------- the cases
+
+
+def _runs(env: BenchEnv) -> int:
+    return max(3, env.runs)
+
+
+def _first_byte_runs(env: BenchEnv) -> int:
+    return 3  # the baseline is the whole raw file again: three pairs show the order of it
 
 
 def _case(
@@ -339,44 +378,30 @@ def _case(
     env: BenchEnv,
     module: Callable[[], Outcome],
     baseline: Callable[[], Outcome],
-    runs: int,
     *,
     goal_ratio: float | None = None,
+    same: Callable[[Outcome, Outcome], bool] | None = None,
+    note: str = "",
+    runs: int | None = None,
 ) -> CaseResult:
-    # alternating run by run: both sides see the same background load (a shared machine)
-    times, result, baseline_times, baseline_result = timed_pair(module, baseline, runs)
-    result = {**result, "peak_rss_growth_kib": peak_rss_growth_kib(module)}
-    baseline_result = {**baseline_result, "peak_rss_growth_kib": peak_rss_growth_kib(baseline)}
-    counts = (result["rows"], baseline_result["rows"])
-    return CaseResult(
-        case=name,
-        median_ms=round(median(times), 1),
-        baseline_median_ms=round(median(baseline_times), 1),
-        runs_ms=[round(t, 1) for t in times],
-        baseline_runs_ms=[round(t, 1) for t in baseline_times],
-        same_result=bool(result["bytes"] and baseline_result["bytes"])
-        and (None in counts or counts[0] == counts[1]),
-        result=result,
-        baseline_result=baseline_result,
-        goal_ratio=goal_ratio,
-        note=(
-            f"peak RSS +{kib(result['peak_rss_growth_kib'])} vs "
-            f"+{kib(baseline_result['peak_rss_growth_kib'])}"
-        ),
+    measured = paired(module, baseline, runs or _runs(env))
+    result, baseline_result = measured.result, measured.baseline_result
+    counts = (result.get("rows"), baseline_result.get("rows"))
+    same_result = (
+        same(result, baseline_result)
+        if same is not None
+        else bool(result["bytes"] and baseline_result["bytes"])
+        and (None in counts or counts[0] == counts[1])
     )
-
-
-def _runs(env: BenchEnv) -> int:
-    return max(1, min(env.runs, 3))  # a 100,000-row workbook takes a while
+    return CaseResult.of(name, measured, same_result=same_result, goal_ratio=goal_ratio, note=note)
 
 
 def csv_vs_raw(env: BenchEnv) -> CaseResult:
     return _case(
-        f"export csv: {env.customers:,} rows vs raw csv",
+        f"export csv: {env.customers:,} rows (download) vs raw csv",
         env,
-        module_csv(env),
+        module_csv_download(env),
         raw_csv(env),
-        _runs(env),
         goal_ratio=2.0,
     )
 
@@ -388,20 +413,66 @@ def csv_vs_stock(env: BenchEnv) -> CaseResult:
         env,
         module_csv_download(env),
         stock_export(env, "csv"),
-        _runs(env),
         goal_ratio=0.2,  # at least 5x faster
     )
 
 
+def _xlsx_rows(data: bytes) -> int:
+    workbook = load_workbook(io.BytesIO(data), read_only=True)
+    try:
+        return sum(1 for _ in workbook.active.iter_rows(values_only=True)) - 1
+    finally:
+        workbook.close()
+
+
 def xlsx_vs_raw(env: BenchEnv) -> CaseResult:
+    last: dict[str, bytes] = {}
+
+    def same(result: Outcome, baseline: Outcome) -> bool:
+        # the last downloaded file, read back by openpyxl: every row is there
+        result["rows"] = _xlsx_rows(last["data"]) if last else None
+        return bool(result["bytes"]) and result["rows"] == baseline["rows"]
+
     return _case(
-        f"export xlsx: {env.customers:,} rows vs raw openpyxl",
+        f"export xlsx: {env.customers:,} rows (download) vs raw openpyxl",
         env,
-        module_xlsx(env),
+        module_xlsx_download(env, last),
         raw_xlsx(env),
-        _runs(env),
         goal_ratio=1.2,
+        same=same,
     )
+
+
+def first_byte(env: BenchEnv) -> list[CaseResult]:
+    """The first byte of each download against the time a whole-file writer needs first."""
+    rows = []
+    for fmt, baseline, label in (("csv", raw_csv, "raw csv"), ("xlsx", raw_xlsx, "raw openpyxl")):
+        rows.append(
+            _case(
+                f"export {fmt}: first byte vs whole {label} ({env.customers:,} rows)",
+                env,
+                module_first_byte(env, fmt),
+                baseline(env),
+                same=lambda result, baseline: bool(result["bytes"] and baseline["bytes"]),
+                note="module: time to first byte; baseline: the whole file",
+                runs=_first_byte_runs(env),
+            )
+        )
+    return rows
+
+
+def memory(env: BenchEnv) -> list[CaseResult]:
+    """Peak memory of each download and each raw baseline at 10,000 and 100,000 customers."""
+    rows = []
+    for fmt in ("csv", "xlsx"):
+        module = memory_growth_of(f"bench.exports:memory_{fmt}_download", env)
+        baseline = memory_growth_of(f"bench.exports:memory_raw_{fmt}", env)
+        row = _skipped(f"export {fmt}: memory at 10k and 100k rows", "")
+        row.result, row.baseline_result = module.as_dict(), baseline.as_dict()
+        row.note = f"download {module.describe()}; raw {baseline.describe()}"
+        row.paired = False
+        rows.append(row)
+    return rows
 
 
 def xlsx_vs_stock(env: BenchEnv) -> CaseResult:
@@ -411,9 +482,8 @@ def xlsx_vs_stock(env: BenchEnv) -> CaseResult:
     return _case(
         name,
         env,
-        module_xlsx(env),
+        module_xlsx_download(env),
         stock_export(env, "xlsx"),
-        _runs(env),
         goal_ratio=round(1 / 1.8, 3),  # at least 1.8x faster
     )
 
@@ -423,7 +493,15 @@ def xlsx_vs_xlsxwriter(env: BenchEnv) -> CaseResult:
     name = "export xlsx: vs XlsxWriter constant_memory"
     if not _installed("xlsxwriter"):
         return _skipped(name, "XlsxWriter is not installed (pip install -e '.[dev]')")
-    return _case(name, env, module_xlsx(env), xlsxwriter_constant_memory(env), _runs(env))
+    return _case(name, env, module_xlsx_download(env), xlsxwriter_constant_memory(env))
 
 
-CASES = [csv_vs_raw, csv_vs_stock, xlsx_vs_raw, xlsx_vs_stock, xlsx_vs_xlsxwriter]
+CASES = [
+    csv_vs_raw,
+    csv_vs_stock,
+    xlsx_vs_raw,
+    xlsx_vs_stock,
+    xlsx_vs_xlsxwriter,
+    first_byte,
+    memory,
+]

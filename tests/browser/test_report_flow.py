@@ -133,3 +133,16 @@ def test_build_save_and_download_a_customers_report(page, live_server, demo_data
     assert [
         [_from_csv(v, t, ";") for v, t in zip(line, types, strict=True)] for line in lines[1:]
     ] == expected
+
+    # the second CSV choice, for import into another system: every value as stored, no '
+    with page.expect_download() as import_download:
+        page.get_by_role("link", name="CSV for import into another system").click()
+    data = Path(import_download.value.path()).read_bytes()
+    raw = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=";"))
+    assert raw[0] == header
+    phones = [line[header.index("Phone")] for line in raw[1:]] if "Phone" in header else []
+    assert not any(phone.startswith("'") for phone in phones)
+    assert [
+        [v.replace(",", ".") if t == "money" else v for v, t in zip(line, types, strict=True)]
+        for line in raw[1:]
+    ] == expected
