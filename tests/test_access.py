@@ -23,6 +23,7 @@ from sqlalchemy import select
 from custreg_admin.extensions import db
 from custreg_admin.models import Customer, Invoice, MassUpdateBatch, SavedReport, User
 from custreg_admin.services import mass_update as mu
+from custreg_admin.services.imports import uploads
 from custreg_admin.services.kpi import local_today
 from custreg_admin.services.reports import make_spec
 from custreg_admin.services.reports import saved as saved_reports
@@ -84,6 +85,7 @@ def world(app, make_user):
         report = saved_reports.create_report(other, "Other's private report", spec)
         plan = mu.plan(other, mu.Selection.of_ids([theirs.id]), "status", b.customer_status().id)
         batch = mu.apply(other, plan)
+        upload = uploads.store(manager, "theirs.csv", b"Name;Business ID\nTheir New Oy;\n")
         ids = {
             "mine": mine.id,
             "theirs": theirs.id,
@@ -93,6 +95,7 @@ def world(app, make_user):
             "their_cost": their_cost.id,
             "report": report.id,
             "batch": batch.id,
+            "upload": upload,
             "other": other.id,
         }
         db.session.remove()
@@ -145,6 +148,7 @@ def _sample_query(endpoint: str, world) -> dict:
 def _urls(app, world, methods: set[str]) -> list[tuple[str, str]]:
     args = {
         "batch_id": world["batch"],
+        "key": world["upload"],
         "report_id": world["report"],
         "export_type": "csv",
         "action": "rename",

@@ -10,11 +10,8 @@ and managers, plain users never).
 from __future__ import annotations
 
 import io
-import json
-import secrets
-from pathlib import Path
 
-from flask import abort, current_app, flash, redirect, request, send_file, url_for
+from flask import abort, flash, redirect, request, send_file, url_for
 from flask_admin import expose
 from sqlalchemy import select
 
@@ -24,17 +21,12 @@ from ..extensions import db
 from ..i18n import gettext
 from ..models import ImportBatch, ImportChange
 from ..rules import access
+from ..rules.request_ids import page_count
 from ..services import imports
 from .base import ProtectedView, custreg_unauthorized
 
 PAGE_SIZE = 50
 MAX_UPLOADS_KEPT = 100
-
-
-def _folder() -> Path:
-    folder = Path(current_app.instance_path) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def _options(values) -> imports.Options:
@@ -60,16 +52,10 @@ class ImportView(ProtectedView):
     # --- the uploaded file ---------------------------------------------------------------
 
     def _load(self, key: str) -> tuple[bytes, dict]:
-        if not key or not key.isalnum():
+        try:
+            return imports.uploads.load(current_custreg_user(), key)
+        except imports.uploads.UploadMissing:
             abort(404)
-        folder = _folder()
-        meta_path, data_path = folder / f"{key}.json", folder / f"{key}.bin"
-        if not meta_path.exists():
-            abort(404)
-        meta = json.loads(meta_path.read_text())
-        if meta.get("user_id") != getattr(current_custreg_user(), "id", None):
-            abort(404)
-        return data_path.read_bytes(), meta
 
     def _review(self, key: str, values):
         data, meta = self._load(key)
@@ -99,11 +85,7 @@ class ImportView(ProtectedView):
             except DomainError as error:
                 flash(str(error), "error")
                 return redirect(url_for(".index"))
-            key = secrets.token_hex(16)
-            folder = _folder()
-            (folder / f"{key}.bin").write_bytes(data)
-            user_id = getattr(current_custreg_user(), "id", None)
-            (folder / f"{key}.json").write_text(json.dumps({"name": name, "user_id": user_id}))
+            key = imports.uploads.store(current_custreg_user(), name, data)
             return redirect(url_for(".review", key=key))
         batches = db.session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc()).limit(50))
         return self.render(
@@ -156,7 +138,7 @@ class ImportView(ProtectedView):
             review=review,
             rows=rows[page * PAGE_SIZE : (page + 1) * PAGE_SIZE],
             page=page,
-            pages=max(1, -(-len(rows) // PAGE_SIZE)),
+            pages=page_count(len(rows), PAGE_SIZE),
             fields=list(imports.FIELDS),
             extra_fields=[imports.FIELD_BY_KEY["contact_name"]],
             values=values,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from . import reading
+from . import reading, uploads
 from .applying import ImportRefused, apply
 from .columns import (
     FIELD_BY_KEY,
@@ -46,6 +46,7 @@ __all__ = [
     "errors_csv",
     "errors_xlsx",
     "reading",
+    "uploads",
     "review_lines",
     "apply_saved",
     "auto_mapping",
