@@ -30,7 +30,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, request
+from flask import Blueprint, Flask, current_app, redirect, request, url_for
 from flask_admin import Admin, BaseView
 from flask_admin.theme import Bootstrap4Theme
 from flask_sqlalchemy import SQLAlchemy
@@ -143,6 +143,8 @@ class CustReg:
             static_url_path="/custreg_admin/static",
         )
         app.register_blueprint(assets)
+        if not any(rule.rule == "/favicon.ico" for rule in app.url_map.iter_rules()):
+            app.add_url_rule("/favicon.ico", "custreg_favicon", _favicon)  # the host's wins
         register_filters(app)
 
         if own_admin:
@@ -391,3 +393,8 @@ def _enforce_sqlite_foreign_keys(app: Flask) -> None:
         event.listen(engine, "connect", _sqlite_foreign_keys)
         if engine.url.database not in (None, "", ":memory:"):
             engine.dispose()  # pooled connections made before now get the pragma too
+
+
+def _favicon():
+    """``/favicon.ico`` (browsers ask for it on every page): the module's icon."""
+    return redirect(url_for("custreg_admin.static", filename="favicon.svg"), code=301)

@@ -161,7 +161,8 @@ def test_pick_fills_the_form_save_keeps_it_and_the_card_shows_it(registry_app, u
             ("postal", "NOKIA GROUP"),
         }
     card = user_client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Karakaari 7" in card and "fake" in card and "Refresh from registry" in card
+    assert "Karakaari 7" in card and "Fake Finnish registry" in card
+    assert "Refresh from registry" in card
 
 
 def test_unknown_industry_is_offered_and_created_on_save(registry_app, user_client):
@@ -228,6 +229,9 @@ def test_refresh_from_registry_applies_only_ticked_fields(registry_app, user_cli
         cid = customer.id
     page = user_client.get(f"/admin/customers/registry/refresh/?id={cid}").get_data(True)
     assert "Acme (old name)" in page and "Acme Oyj" in page and "old.example" in page
+    crumbs = re.search(r'<ol class="breadcrumb">(.*?)</ol>', page, re.S).group(1)
+    assert "Customers" in crumbs and "Refresh from registry" in crumbs  # like Move and Merge
+    assert '<h4 class="mb-4">' not in page  # no longer headed "Summary"
     token = csrf_token(user_client, "/admin/")
     response = user_client.post(
         "/admin/customers/registry/refresh/",
@@ -321,7 +325,7 @@ def test_magnifier_end_to_end_with_the_ytj_plugin(app, app_factory, httpserver, 
     response = client.post("/admin/customers/new/", data=form)
     assert response.status_code == 302
     card = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert form["name"] in card and "0112038-9" in card and "ytj" in card
+    assert form["name"] in card and "0112038-9" in card and "YTJ" in card and ">ytj<" not in card
 
 
 SKATTEETATEN = registries.CompanyRecord(

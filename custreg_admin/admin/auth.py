@@ -41,6 +41,7 @@ def _home() -> str:
     return url_for("custreg_admin_home.index")
 
 
+@auth_blueprint.route("/login/", methods=["GET", "POST"])  # also with a trailing slash
 @auth_blueprint.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:

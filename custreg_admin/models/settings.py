@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from sqlalchemy import Boolean, ForeignKey, Numeric, String, UniqueConstraint
@@ -39,7 +40,13 @@ class VatRate(db.Model):
     country: Mapped[str] = mapped_column(String(2), default="FI")
 
     def __str__(self) -> str:
-        return f"{self.name} {self.percent}% ({self.country})"
+        """ "General 25.5 % (FI)": the percent once, also when the name already ends with it."""
+        percent = format(Decimal(self.percent).normalize(), "f") if self.percent is not None else ""
+        name = self.name or ""
+        written = re.search(r"\s*(\d+(?:[.,]\d+)?)\s*%$", name)
+        if written and written.group(1).replace(",", ".") == percent:
+            name = name[: written.start()]
+        return f"{name} {percent} % ({self.country})"
 
 
 class CustomerStatus(db.Model):

@@ -19,3 +19,11 @@ def ensure_no_loop(segment: MarketSegment) -> None:
         loop = parent_loop(session, segment.id, parent_id)
     if loop:
         raise DomainError(loop_message(loop))
+
+
+def segment_paths(segments) -> list[str]:
+    """Market segments as paths ("Non-profit / Foundations"), sorted so that a parent comes
+    before its children instead of among them."""
+    return sorted(
+        (str(s) for s in segments), key=lambda path: [p.casefold() for p in path.split(" / ")]
+    )

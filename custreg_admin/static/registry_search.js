@@ -96,7 +96,7 @@
     fetch(url, {headers: {"Accept": "application/json"}, credentials: "same-origin"})
       .then(function (response) { return response.json(); })
       .then(function (data) {
-        if (data.error) { close(); say(data.error + " " + text("by_hand"), true); }
+        if (data.error) { close(); say(data.error, true); }
         else { render(data); }
       })
       .catch(function () {

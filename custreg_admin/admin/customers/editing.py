@@ -105,7 +105,7 @@ class CustomerEditing:
                 provider_id, business_id[:40], (request.args.get("q") or "")[:200] or None
             )
         except (RegistryError, DomainError) as error:
-            flash(f"{error} {gettext('You can type the details by hand.')}", "error")
+            flash(str(error), "error")  # a registry's message says "type the details by hand"
             return None
         prefill = registry_search.prefill_from(record)
         flash(

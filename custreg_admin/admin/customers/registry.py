@@ -24,7 +24,6 @@ def _registry_messages() -> dict:
         "none": gettext("No company matched “%(query)s” in %(registry)s."),
         "empty": gettext("Type a company name or a business ID."),
         "searching": gettext("Searching…"),
-        "by_hand": gettext("You can type the details by hand."),
         "failed": gettext("The search did not get through. You can type the details by hand."),
     }
 
@@ -141,5 +140,5 @@ class CustomerRegistryViews:
             record=record,
             registry=providers[0].display_label(),
             changes=registry_search.refresh_changes(customer, record),
-            card_url=card,
+            card_url=lambda c: self.get_url(".details_view", id=c.id),
         )

@@ -13,10 +13,11 @@ from ...context import current_custreg_user
 from ...errors import DomainError
 from ...i18n import gettext, lazy_gettext, lazy_pgettext
 from ...models import Customer, CustomerKey
-from ...registries import STATUS_LABELS
+from ...registries import STATUS_LABELS, registry_name
 from ...services import customers as customer_service
 from ...services import paging, registry_search
 from ...services.labels import ADDRESS_KIND_LABELS, SALES_STATUS_LABELS, label
+from ...services.segments import segment_paths
 from ..base import ProtectedModelView
 from ..fields import country_choices, country_name
 from ..versions import VersionedEditMixin
@@ -46,7 +47,7 @@ SORT_KEYS = {
 
 
 def _segments_formatter(view, context, model, name):
-    return ", ".join(segment.name for segment in model.segments)
+    return ", ".join(segment_paths(model.segments))
 
 
 def _name_formatter(view, context, model, name):
@@ -217,6 +218,7 @@ class CustomerView(
             kwargs.update(
                 mass_update_all_url=self._mass_update_all_url(view_args),
                 kpi_cards_url=self._list_args_url(".kpi_cards_view", view_args),
+                inactivated_matches=self._inactivated_matches(view_args, kwargs.get("count")),
             )
         elif template == self.create_template:
             form = kwargs.get("form")
@@ -230,6 +232,25 @@ class CustomerView(
                 registry_box_registries=registry_search.countries_with_registry(),
             )
         return super().render(template, **kwargs)
+
+    def init_actions(self) -> None:
+        """The bulk actions with Delete last (set apart by custreg.css), mass updates first."""
+        super().init_actions()
+        self._actions.sort(key=lambda item: item[0] == "delete")
+
+    def _inactivated_matches(self, view_args, count) -> tuple[int, str] | None:
+        """(how many, link) when a search finds nothing among active customers but matches
+        inactivated ones (the list's default hides them)."""
+        if count or not view_args.search:
+            return None
+        if any(isinstance(self._filters[f[0]], ActiveStateFilter) for f in view_args.filters or ()):
+            return None
+        found = customer_service.count_inactivated_matches(view_args.search)
+        if not found:
+            return None
+        index = next(i for i, f in enumerate(self._filters) if isinstance(f, ActiveStateFilter))
+        filters = [*(view_args.filters or ()), (index, self._filters[index].name, "inactive")]
+        return found, self._get_list_url(view_args.clone(page=0, filters=filters))
 
     # --- links and actions ------------------------------------------------------------------
 
@@ -261,6 +282,8 @@ class CustomerView(
             "can_refresh": bool(customer.business_id and registries),
             "website_link": customer_service.website_link(customer.website),
             "registry_label": registries[0].display_label() if registries else None,
+            "registry_name": registry_name,
+            "segment_paths": segment_paths,
             "status_labels": STATUS_LABELS,
             "sales_status_label": lambda code: label(SALES_STATUS_LABELS, code),
             "address_kind_label": lambda code: label(ADDRESS_KIND_LABELS, code),

@@ -26,6 +26,7 @@ from .card import (
 from .lookup import (
     FIRST_CUSTOMER_NUMBER,
     Duplicates,
+    count_inactivated_matches,
     duplicates_for_save,
     find_customers,
     find_duplicates,
@@ -76,6 +77,7 @@ __all__ = [
     "card_records",
     "change_project_customer",
     "check_invoice_project",
+    "count_inactivated_matches",
     "deletion_blockers",
     "duplicates_for_save",
     "einvoice_key",

@@ -139,3 +139,12 @@ def merged_from(customer: Customer) -> list[Customer]:
             .order_by(Customer.number)
         )
     )
+
+
+def count_inactivated_matches(text: str) -> int:
+    """How many inactivated customers the Summary search ``text`` matches."""
+    condition = search_condition(text)
+    if condition is None:
+        return 0
+    query = select(func.count()).select_from(Customer)
+    return db.session.scalar(query.where(condition, Customer.is_active.is_(False))) or 0
