@@ -1,4 +1,4 @@
-"""``flask custreg ...``: init-db, demo, create-user, plugins, import."""
+"""``flask custreg ...``: init-db, demo, kpi-rebuild, create-user, plugins, import."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from flask.cli import AppGroup
 
 from .demo import DEMO_ADMIN_EMAIL, DEMO_PASSWORD, generate, has_customers
 from .errors import DomainError
+from .extensions import db
 from .registries import load_providers
-from .services import imports
+from .services import imports, kpi_totals
 from .services.setup import seed_defaults, upgrade_schema
 from .services.users import create_user
 
@@ -62,6 +63,14 @@ def demo_command(customers: int, seed: int, if_empty: bool) -> None:
         summary = generate(customers=customers, seed=seed, progress=bar.update)
     click.echo(summary.describe())
     click.echo(f"Log in as {summary.admin_email} with password {DEMO_PASSWORD}")
+
+
+@custreg_cli.command("kpi-rebuild")
+def kpi_rebuild_command() -> None:
+    """Recompute the KPI aggregates from scratch (after writes that bypassed the module)."""
+    rows = kpi_totals.rebuild(db.session)
+    db.session.commit()
+    click.echo(f"KPI aggregates rebuilt: {rows} rows.")
 
 
 @custreg_cli.command("plugins")

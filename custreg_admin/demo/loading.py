@@ -14,7 +14,7 @@ from sqlalchemy import Table, func, insert, select, text
 
 from ..extensions import db
 from ..models import Customer, Invoice, Project, Proposal
-from ..services import customer_keys
+from ..services import customer_keys, kpi_totals
 from ..services.customers import FIRST_CUSTOMER_NUMBER, next_customer_number
 from ..services.kpi import local_today
 from .generator import TABLES, Generator
@@ -79,14 +79,16 @@ def _plain_defaults(table: Table, columns: list[str]) -> dict[str, Any] | None:
     return defaults
 
 
-def _bulk_insert(table: Table, rows: list[dict[str, Any]]) -> None:
+def _bulk_insert(table: Table, rows: list[dict[str, Any]]) -> bool:
     """Insert ``rows`` (dicts with the same keys) into ``table`` in the session's transaction.
 
     PostgreSQL with psycopg 3 gets ``COPY ... FROM STDIN`` (several times faster than a
-    multi-row ``INSERT``); other databases get ``executemany`` through SQLAlchemy.
+    multi-row ``INSERT``); other databases get ``executemany`` through SQLAlchemy, which the
+    session's events see (:mod:`~custreg_admin.services.kpi_totals`). Returns whether ``COPY``,
+    which they do not see, was used.
     """
     if not rows:
-        return
+        return False
     connection = db.session.connection()
     columns = list(rows[0])
     defaults = _plain_defaults(table, columns)
@@ -108,9 +110,10 @@ def _bulk_insert(table: Table, rows: list[dict[str, Any]]) -> None:
         ):
             for row in rows:
                 copy.write_row([*(row[column] for column in columns), *extra])
-        return
+        return True
     for start in range(0, len(rows), _INSERT_BATCH):
         db.session.execute(insert(table), rows[start : start + _INSERT_BATCH])
+    return False
 
 
 def generate(
@@ -181,10 +184,13 @@ def generate(
         numbers = range(first_number + done, first_number + done + size)
         try:
             rows = generator.build(numbers, customer_ids.take(size), project_ids.take, targets)
+            copied = False
             for key, table in TABLES:
-                _bulk_insert(table, rows[key])
+                copied = _bulk_insert(table, rows[key]) or copied
             # bulk inserts pass the history choke point by: the search and sort keys by hand
             customer_keys.refresh(db.session, [row["id"] for row in rows["customer"]])
+            if copied:  # the KPI aggregates of the chunk, in its transaction
+                kpi_totals.refresh(db.session, (row["id"] for row in rows["customer"]))
             db.session.commit()
         except BaseException:
             db.session.rollback()
@@ -206,5 +212,8 @@ def generate(
             progress(size)
     if customers:
         summary.first_number, summary.last_number = first_number, first_number + customers - 1
+    if customers and db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("ANALYZE"))  # fresh statistics for the planner
+        db.session.commit()
     summary.seconds = time.perf_counter() - started
     return summary

@@ -12,6 +12,7 @@ from .customer import (
 )
 from .customer_import import ImportBatch, ImportChange, ImportMapping
 from .history import EVENT_KINDS, CustomerEvent
+from .kpi import KpiTotal
 from .mass_update import MassUpdateBatch, MassUpdateChange
 from .project import PROJECT_KINDS, SALES_STATUSES, Cost, Invoice, Project, Proposal
 from .report import SavedReport
@@ -46,6 +47,7 @@ __all__ = [
     "Invoice",
     "InvoiceStatus",
     "InvoiceTemplate",
+    "KpiTotal",
     "MarketSegment",
     "MassUpdateBatch",
     "MassUpdateChange",

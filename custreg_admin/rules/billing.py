@@ -56,8 +56,12 @@ def invoice_counts_as_billing() -> ColumnElement[bool]:
 
     The period (:func:`in_period` on ``Invoice.date``) is up to the caller.
     """
-    sent = select(InvoiceStatus.id).where(InvoiceStatus.counts_as_sent.is_(True)).correlate(None)
-    return and_(Invoice.status_id.in_(sent), has_number(Invoice.number))
+    return and_(Invoice.status_id.in_(sent_statuses()), has_number(Invoice.number))
+
+
+def sent_statuses():
+    """The ids of the invoice statuses that count as sent (a subquery)."""
+    return select(InvoiceStatus.id).where(InvoiceStatus.counts_as_sent.is_(True)).correlate(None)
 
 
 def cost_counts_for_margin() -> ColumnElement[bool]:

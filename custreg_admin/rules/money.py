@@ -24,6 +24,12 @@ def summable(amount, sqlite: bool) -> ColumnElement[Any]:
     return cast(func.round(amount * 100), BigInteger) if sqlite else amount
 
 
+def cents(amount) -> ColumnElement[Any]:
+    """An amount in whole cents as an integer (exact on every database); a sum of them is read
+    back with ``money_value(raw, True)``."""
+    return cast(func.round(amount * 100), BigInteger)
+
+
 def money_sum(amount, sqlite: bool) -> ColumnElement[Any]:
     """``COALESCE(SUM(amount), 0)``, exact (see :func:`summable`)."""
     return func.coalesce(func.sum(summable(amount, sqlite)), 0)

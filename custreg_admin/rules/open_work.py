@@ -16,8 +16,8 @@ from __future__ import annotations
 from sqlalchemy import Select, and_, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from ..models import Customer, Invoice, Project
-from .billing import invoice_counts_as_billing
+from ..models import Customer, KpiTotal, Project
+from .billing import sent_statuses
 
 
 def is_open_work() -> ColumnElement[bool]:
@@ -50,9 +50,15 @@ def active_customer_condition() -> ColumnElement[bool]:
 
 def prospect_condition() -> ColumnElement[bool]:
     """Condition on ``Customer``: counted in "Prospects in pipeline"."""
+    # Any billing ever, from the maintained aggregates (services/kpi_totals.py): an index probe
+    # per customer however many invoices it has. The same as an invoice that counts as billing.
     billed = (
-        select(Invoice.id)
-        .where(Invoice.customer_id == Customer.id, invoice_counts_as_billing())
+        select(KpiTotal.id)
+        .where(
+            KpiTotal.customer_id == Customer.id,
+            KpiTotal.status_id.in_(sent_statuses()),
+            KpiTotal.billed_count > 0,
+        )
         .correlate(Customer)
     )
     won = (

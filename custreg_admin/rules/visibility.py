@@ -40,17 +40,25 @@ def managed_projects(user_id: int):
     return select(Project.id).where(Project.manager_id == user_id).correlate(None)
 
 
-def visible_invoices(user: Any) -> ColumnElement[bool]:
-    """Condition on ``Invoice``: the invoices ``user`` may see."""
+def visible_through(user: Any, customer_id, project_id) -> ColumnElement[bool]:
+    """Condition on a row of money linked to a customer and (perhaps) a project by the columns
+    ``customer_id`` and ``project_id``: ``user`` may see it (the rule above). Invoices, and the
+    KPI aggregates (:class:`~custreg_admin.models.KpiTotal`, whose cost rows carry the
+    project's customer) ask it."""
     if sees_all_invoices(user):
         return true()
     user_id = _viewer_id(user)
     if user_id is None:
         return false()
     return or_(
-        Invoice.customer_id.in_(owned_customers(user_id)),
-        Invoice.project_id.in_(managed_projects(user_id)),
+        customer_id.in_(owned_customers(user_id)),
+        project_id.in_(managed_projects(user_id)),
     )
+
+
+def visible_invoices(user: Any) -> ColumnElement[bool]:
+    """Condition on ``Invoice``: the invoices ``user`` may see."""
+    return visible_through(user, Invoice.customer_id, Invoice.project_id)
 
 
 def project_costs_visible(user: Any) -> ColumnElement[bool]:

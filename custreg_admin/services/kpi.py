@@ -35,25 +35,22 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import (
-    Select,
-    and_,
-    case,
-    extract,
-    func,
-    select,
-    true,
-)
+from sqlalchemy import Select, and_, case, func, select, true
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 from ..extensions import db
-from ..models import Cost, Customer, Invoice, Project
-from ..rules.billing import cost_counts_for_margin, in_period, invoice_counts_as_billing
-from ..rules.money import ZERO, money_value, summable
+from ..models import Cost, Customer, Invoice, KpiTotal, Project
+from ..rules.billing import (
+    cost_counts_for_margin,
+    in_period,
+    invoice_counts_as_billing,
+    sent_statuses,
+)
+from ..rules.money import ZERO, cents, money_value
 from ..rules.open_work import active_customer_condition, prospect_condition
-from ..rules.visibility import project_costs_visible, sees_all_invoices, visible_invoices
+from ..rules.visibility import visible_invoices, visible_through
 from .customer_filter import CustomerFilter, CustomerSet
 
 __all__ = [
@@ -152,14 +149,6 @@ def _scanned_sqlite(element, compiler, **kw):
     return f"+{compiler.process(element.clauses, **kw)}"
 
 
-def _is_sqlite() -> bool:
-    return db.session.get_bind().dialect.name == "sqlite"
-
-
-def _money(value: Any, sqlite: bool) -> Decimal:
-    return money_value(value, sqlite) or ZERO
-
-
 def _restrict_invoices(query: Select, user: Any, filters: CustomerFilter | None) -> Select:
     """Add visibility and filter conditions to a query on Invoice.
 
@@ -172,31 +161,23 @@ def _restrict_invoices(query: Select, user: Any, filters: CustomerFilter | None)
     return query.where(visible_invoices(user))
 
 
-def _costs_this_year(
-    year_start: date, next_year: date, user: Any, filters: CustomerFilter | None, sqlite: bool
-) -> Select:
-    """Sum of the costs dated in the year, on projects not internal, as the viewer may see them
-    and restricted to the filtered customers."""
-    query = (
-        select(func.sum(summable(Cost.amount, sqlite)).label("costs"))
-        .select_from(Cost)
-        .where(in_period(_scanned(Cost.date), year_start, next_year))
-    )
-    see_all = sees_all_invoices(user)
-    if filters is None and see_all:
-        # Internal projects are few: leaving them out is one small lookup set.
-        internal = select(Project.id).where(~cost_counts_for_margin())
-        return query.where(Cost.project_id.not_in(internal))
-    projects = (
-        select(Project.id)
-        .join(Customer, Customer.id == Project.customer_id)
-        .where(cost_counts_for_margin(), project_costs_visible(user))
-    )
+def _restrict_totals(query: Select, user: Any, filters: CustomerFilter | None) -> Select:
+    """Add visibility and filter conditions to a query on the aggregates (``KpiTotal``): the
+    same rule as for invoices (a cost row carries its project's customer)."""
     if filters is not None:
-        projects = projects.where(filters.condition())
-    if not see_all:
-        return query.where(Cost.project_id.in_(projects))  # the viewer's: a small set
-    return query.where(_scanned(Cost.project_id).in_(projects))
+        filtered = select(Customer.id).where(filters.condition())
+        query = query.where(_scanned(KpiTotal.customer_id).in_(filtered))
+    return query.where(visible_through(user, KpiTotal.customer_id, KpiTotal.project_id))
+
+
+def _month_number(day: date) -> int:
+    """A date's month as ``KpiTotal.month`` holds it."""
+    return day.year * 12 + day.month - 1
+
+
+def _months(start: date, end: date) -> tuple[int, int]:
+    """The first and last month of the whole months ``start <= day < end``."""
+    return _month_number(start), _month_number(end - timedelta(days=1))
 
 
 def _month_start(day: date, months_back: int = 0) -> date:
@@ -283,33 +264,62 @@ def costs_of_customers(filters: CustomerFilter | CustomerSet) -> ColumnElement[b
 
 
 def compute_kpis(user: Any, today: date, filters: CustomerFilter | None = None) -> KpiFigures:
-    """The four KPI figures as ``user`` may see them on ``today``, in one SQL statement.
+    """The KPI figures as ``user`` may see them on ``today``, in one SQL statement.
 
-    ``filters`` restricts the customers the figures are computed over (see the module docs for
-    how ``active_state`` interacts with the counts); ``None``: the company's totals.
+    The money comes from the maintained aggregates (:mod:`.kpi_totals`): one pass over the rows
+    of the months from last month (or January) to December, whatever the number of invoices.
+    Only last month up to the same day, when it is not the whole month, is summed from the
+    invoices of those days. ``filters`` restricts the customers the figures are computed over
+    (see the module docs for how ``active_state`` interacts with the counts); ``None``: the
+    company's totals.
     """
-    sqlite = _is_sqlite()
     periods = kpi_periods(today)
-    year_start, next_year = periods["year"]
-    last_month_start = periods["last_month"][0]
+    year = _months(*periods["year"])
+    month = _months(*periods["month"])
+    last_month = _months(*periods["last_month"])
+    whole_to_date = periods["last_month_to_date"] == periods["last_month"]
 
-    amount = summable(Invoice.total, sqlite)
-    invoices = (
+    sent = KpiTotal.status_id.in_(sent_statuses())
+    internal = select(Project.id).where(~cost_counts_for_margin())
+
+    def billed(months: tuple[int, int]):
+        return func.sum(case((and_(sent, KpiTotal.month.between(*months)), KpiTotal.billed_cents)))
+
+    totals = (
         select(
-            *(
-                func.sum(case((in_period(Invoice.date, *periods[name]), amount))).label(name)
-                for name in PERIODS
+            billed(year).label("year"),
+            billed(month).label("month"),
+            billed(last_month).label("last_month"),
+            func.sum(
+                case(
+                    (
+                        and_(
+                            KpiTotal.month.between(*year),
+                            KpiTotal.cost_count > 0,
+                            KpiTotal.project_id.not_in(internal),
+                        ),
+                        KpiTotal.cost_cents,
+                    )
+                )
+            ).label("costs"),
+        )
+        .select_from(KpiTotal)
+        .where(_scanned(KpiTotal.month).between(min(year[0], last_month[0]), year[1]))
+    )
+    totals = _restrict_totals(totals, user, filters).subquery("kpi_totals")
+
+    if whole_to_date:
+        to_date = totals.c.last_month
+    else:  # a part of last month: from its invoices (one month at most)
+        to_date_query = (
+            select(func.sum(cents(Invoice.total)))
+            .select_from(Invoice)
+            .where(
+                in_period(Invoice.date, *periods["last_month_to_date"]),
+                invoice_counts_as_billing(),
             )
         )
-        .select_from(Invoice)
-        .where(
-            in_period(_scanned(Invoice.date), min(year_start, last_month_start), next_year),
-            invoice_counts_as_billing(),
-        )
-    )
-    invoices = _restrict_invoices(invoices, user, filters).subquery("kpi_invoices")
-
-    costs = _costs_this_year(year_start, next_year, user, filters, sqlite).subquery("kpi_costs")
+        to_date = _restrict_invoices(to_date_query, user, filters).scalar_subquery()
 
     customers = filters.condition() if filters is not None else true()
 
@@ -323,27 +333,31 @@ def compute_kpis(user: Any, today: date, filters: CustomerFilter | None = None) 
         )
 
     statement = select(
-        invoices.c.year,
-        invoices.c.month,
-        invoices.c.last_month,
-        invoices.c.last_month_to_date,
-        costs.c.costs,
+        totals.c.year,
+        totals.c.month,
+        totals.c.last_month,
+        to_date.label("last_month_to_date"),
+        totals.c.costs,
         count(active_customer_condition()).label("active"),
         count(prospect_condition()).label("prospects"),
-    ).select_from(invoices.join(costs, true()))
+    ).select_from(totals)
     row = db.session.execute(statement).one()
 
-    billing_this_year, costs_this_year = _money(row.year, sqlite), _money(row.costs, sqlite)
+    billing_this_year, costs_this_year = _cents_money(row.year), _cents_money(row.costs)
     return KpiFigures(
         margin_this_year=billing_this_year - costs_this_year,
-        billing_this_month=_money(row.month, sqlite),
-        billing_last_month=_money(row.last_month, sqlite),
+        billing_this_month=_cents_money(row.month),
+        billing_last_month=_cents_money(row.last_month),
         active_customers=int(row.active or 0),
         prospects_in_pipeline=int(row.prospects or 0),
-        billing_last_month_to_date=_money(row.last_month_to_date, sqlite),
+        billing_last_month_to_date=_cents_money(row.last_month_to_date),
         billing_this_year=billing_this_year,
         costs_this_year=costs_this_year,
     )
+
+
+def _cents_money(value: Any) -> Decimal:
+    return money_value(value, True) or ZERO
 
 
 def billing_by_month(
@@ -352,24 +366,25 @@ def billing_by_month(
     """Billing per calendar month for the ``months`` months ending with ``today``'s month.
 
     Oldest first, one ``(first day of month, amount)`` per month, months without billing as 0.
-    Same rules, visibility and filters as :func:`compute_kpis`; one GROUP BY statement.
+    Same rules, visibility and filters as :func:`compute_kpis`; one GROUP BY statement over the
+    maintained aggregates.
     """
     if months < 1:
         return []
-    sqlite = _is_sqlite()
-    first = _month_start(today, months - 1)
-    end = _month_start(today, -1)
-    year = extract("year", Invoice.date)
-    month = extract("month", Invoice.date)
+    first = _month_number(_month_start(today, months - 1))
+    last = _month_number(today)
     query = (
-        select(year.label("y"), month.label("m"), func.sum(summable(Invoice.total, sqlite)))
-        .select_from(Invoice)
-        .where(in_period(_scanned(Invoice.date), first, end), invoice_counts_as_billing())
+        select(KpiTotal.month, func.sum(KpiTotal.billed_cents))
+        .where(
+            _scanned(KpiTotal.month).between(first, last),
+            KpiTotal.status_id.in_(sent_statuses()),
+        )
+        .group_by(KpiTotal.month)
     )
-    query = _restrict_invoices(query, user, filters).group_by(year, month)
-    totals = {(int(y), int(m)): _money(total, sqlite) for y, m, total in db.session.execute(query)}
+    query = _restrict_totals(query, user, filters)
+    totals = {int(m): _cents_money(total) for m, total in db.session.execute(query)}
     result = []
     for back in range(months - 1, -1, -1):
         start = _month_start(today, back)
-        result.append((start, totals.get((start.year, start.month), Decimal("0.00"))))
+        result.append((start, totals.get(_month_number(start), Decimal("0.00"))))
     return result

@@ -20,7 +20,7 @@ from ...models import (
     Project,
     Proposal,
 )
-from .. import customer_keys
+from .. import customer_keys, kpi_totals
 from .entries import (
     _all_values,
     _apply_notes,
@@ -61,6 +61,7 @@ def register(factory: sessionmaker | None = None) -> None:
     ):
         if not event.contains(target, name, listener):
             event.listen(target, name, listener)
+    kpi_totals.register(target)  # the KPI aggregates: same writes, same transaction
 
 
 def _forget(session: Session, transaction) -> None:

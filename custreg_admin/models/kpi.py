@@ -1,0 +1,38 @@
+"""The KPI figures' maintained aggregates: sums per customer, project, invoice status and month.
+
+One row per (customer, project, invoice status, month) for invoices, and per (customer, project,
+month) for costs (``status_id`` NULL). ``month`` is ``year * 12 + month - 1`` of the row's date.
+Money is kept in whole cents (exact on every database). Invoices count here with their status,
+not with its ``counts_as_sent`` flag, which the KPI query applies: changing the flag changes no
+row. Internal projects are likewise left out when read. The rows are written only by
+:mod:`custreg_admin.services.kpi_totals`, in the transaction of the write that changes them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Index, Integer
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+
+
+class KpiTotal(db.Model):
+    __tablename__ = "custreg_kpi_total"
+    __table_args__ = (
+        Index("ix_custreg_kpi_total_customer_month", "customer_id", "month"),
+        Index("ix_custreg_kpi_total_project", "project_id"),
+        Index("ix_custreg_kpi_total_month_status", "month", "status_id"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(Integer)
+    project_id: Mapped[int | None] = mapped_column(Integer)
+    #: The invoices' status; NULL on a row of costs.
+    status_id: Mapped[int | None] = mapped_column(Integer)
+    month: Mapped[int] = mapped_column(Integer)
+    #: Invoices with a non-empty number: their totals (cents) and how many.
+    billed_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    billed_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: All invoices, numbered or not.
+    invoice_count: Mapped[int] = mapped_column(Integer, default=0)
+    cost_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    cost_count: Mapped[int] = mapped_column(Integer, default=0)

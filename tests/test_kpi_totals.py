@@ -1,0 +1,250 @@
+"""The KPI aggregates (services/kpi_totals.py) stay equal to a full recomputation through every
+write path: ORM edits, set-based statements, project moves, merges, mass updates, status and
+internal flags; the rebuild command repairs them after raw SQL writes."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import insert, select, text, update
+
+from custreg_admin.errors import DomainError
+from custreg_admin.extensions import db
+from custreg_admin.models import Cost, Customer, Invoice, InvoiceStatus, KpiTotal, Project
+from custreg_admin.services import kpi_totals
+from custreg_admin.services import mass_update as mu
+from custreg_admin.services.kpi import compute_kpis
+from custreg_admin.services.projects import merge_customers, move_projects
+from custreg_admin.services.setup import seed_defaults
+
+from .builders import cost, customer, invoice, invoice_status, project
+
+FIRST_DAY = date(2024, 1, 1)
+OPERATIONS = (
+    "add_invoice",
+    "edit_invoice",
+    "move_invoice",
+    "delete_invoice",
+    "add_cost",
+    "edit_cost",
+    "move_cost",
+    "delete_cost",
+    "move_project",
+    "delete_project",
+    "flip_sent_flag",
+    "flip_internal",
+    "merge",
+    "mass_update_owner",
+    "bulk_insert_invoices",
+    "bulk_update_invoices",
+)
+
+
+def _in_step() -> None:
+    assert kpi_totals.stored(db.session) == kpi_totals.recomputed(db.session)
+
+
+def _pick(data, rows):
+    return data.draw(st.sampled_from(sorted(rows, key=lambda row: row.id)))
+
+
+def _all(model):
+    return list(db.session.scalars(select(model)))
+
+
+def _day(data) -> date:
+    return FIRST_DAY + timedelta(days=data.draw(st.integers(0, 500)))
+
+
+def _money(data) -> Decimal:
+    return Decimal(data.draw(st.integers(-5_000, 500_000))) / 100
+
+
+def _number(data) -> str | None:
+    return data.draw(st.sampled_from(["AUTO", "AUTO", None, "", " \t"]))
+
+
+def _apply(data, operation: str, admin) -> None:  # noqa: C901 - one branch per write path
+    customers, projects = _all(Customer), _all(Project)
+    invoices, costs = _all(Invoice), _all(Cost)
+    statuses = _all(InvoiceStatus)
+    if operation == "add_invoice":
+        owner = _pick(data, customers)
+        mine = [p for p in projects if p.customer_id == owner.id]
+        chosen = data.draw(st.sampled_from([None, *sorted(mine, key=lambda p: p.id)]))
+        number = _number(data)
+        invoice(
+            owner,
+            _money(data),
+            _day(data),
+            project=chosen,
+            status=_pick(data, statuses),
+            **({} if number == "AUTO" else {"number": number}),
+        )
+    elif operation == "edit_invoice" and invoices:
+        row = _pick(data, invoices)
+        row.total, row.date = _money(data), _day(data)
+        row.status_id = _pick(data, statuses).id
+        row.number = data.draw(st.sampled_from([row.number, None, "", f"E-{row.id}"]))
+    elif operation == "move_invoice" and invoices:
+        row = _pick(data, invoices)
+        row.customer, row.project = _pick(data, customers), None
+    elif operation == "delete_invoice" and invoices:
+        db.session.delete(_pick(data, invoices))
+    elif operation == "add_cost" and projects:
+        cost(_pick(data, projects), _money(data), _day(data))
+    elif operation == "edit_cost" and costs:
+        row = _pick(data, costs)
+        row.amount, row.date = _money(data), _day(data)
+    elif operation == "move_cost" and costs and projects:
+        _pick(data, costs).project = _pick(data, projects)
+    elif operation == "delete_cost" and costs:
+        db.session.delete(_pick(data, costs))
+    elif operation == "move_project" and projects:
+        moved = _pick(data, projects)
+        source = db.session.get(Customer, moved.customer_id)
+        target = _pick(data, customers)
+        try:
+            move_projects(source, target, [moved.id], user=admin)
+        except DomainError:  # invoices or proposals: refused, nothing changed
+            db.session.rollback()
+    elif operation == "delete_project" and projects:
+        row = _pick(data, projects)
+        if not db.session.scalar(select(Invoice.id).where(Invoice.project_id == row.id).limit(1)):
+            db.session.delete(row)  # its costs go with it (ON DELETE CASCADE)
+    elif operation == "flip_sent_flag":
+        row = _pick(data, statuses)
+        row.counts_as_sent = not row.counts_as_sent
+    elif operation == "flip_internal" and projects:
+        row = _pick(data, projects)
+        row.is_internal = not row.is_internal
+    elif operation == "merge" and len(customers) > 1:
+        duplicate, keep = data.draw(
+            st.lists(
+                st.sampled_from([c.id for c in customers]), min_size=2, max_size=2, unique=True
+            )
+        )
+        try:
+            merge_customers(
+                db.session.get(Customer, duplicate), db.session.get(Customer, keep), user=admin
+            )
+        except DomainError:
+            db.session.rollback()
+    elif operation == "mass_update_owner":
+        ids = data.draw(st.lists(st.sampled_from([c.id for c in customers]), min_size=1))
+        mu.apply(admin, sorted(set(ids)), "owner", admin.id)
+    elif operation == "bulk_insert_invoices":
+        owner = _pick(data, customers)
+        rows = [
+            {
+                "customer_id": owner.id,
+                "project_id": None,
+                "number": f"B-{owner.id}-{n}-{data.draw(st.integers(0, 10**9))}",
+                "date": _day(data),
+                "status_id": _pick(data, statuses).id,
+                "total": _money(data),
+            }
+            for n in range(data.draw(st.integers(1, 3)))
+        ]
+        db.session.execute(insert(Invoice), rows)
+    elif operation == "bulk_update_invoices" and invoices:
+        owner = _pick(data, customers)
+        db.session.execute(
+            update(Invoice)
+            .where(Invoice.customer_id == owner.id)
+            .values(status_id=_pick(data, statuses).id, date=_day(data))
+            .execution_options(synchronize_session=False)
+        )
+    db.session.commit()
+
+
+def _fresh(make_user):
+    """An empty database with the default settings, two users and four customers: every
+    example starts from the same state (hypothesis replays and shrinks examples)."""
+    db.session.remove()
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(t.name for t in db.metadata.sorted_tables)
+        with db.engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        db.drop_all()
+        db.create_all()
+    seed_defaults()
+    admin = make_user("admin")
+    make_user("user")
+    for n in range(4):
+        owner = customer(f"Base {n}")
+        work = project(owner)
+        invoice(owner, "100.00", date(2024, 3, 1), project=work)
+        cost(work, "40.00", date(2024, 3, 2))
+    db.session.commit()
+    return admin
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_aggregates_equal_a_full_recomputation_after_any_writes(ctx, make_user, data):
+    admin = _fresh(make_user)
+    _in_step()
+    for operation in data.draw(st.lists(st.sampled_from(OPERATIONS), min_size=1, max_size=8)):
+        _apply(data, operation, admin)
+        _in_step()
+
+
+def test_each_write_path_changes_the_aggregates(ctx, make_user):
+    """Not vacuous: the paths above do reach the table (a sum moves with the invoice)."""
+    admin = make_user("admin")
+    first, second = customer("First"), customer("Second")
+    row = invoice(first, "10.00", date(2024, 5, 2))
+    db.session.commit()
+    assert {k[0] for k in kpi_totals.stored(db.session)} == {first.id}
+    row.customer = second
+    db.session.commit()
+    assert {k[0] for k in kpi_totals.stored(db.session)} == {second.id}
+    work = project(first)
+    cost(work, "5.00", date(2024, 5, 3))
+    db.session.commit()
+    move_projects(first, second, [work.id], user=admin)
+    assert {k[0] for k in kpi_totals.stored(db.session)} == {second.id}
+    _in_step()
+
+
+def test_rebuild_repairs_raw_writes(app, ctx):
+    first = customer("Raw")
+    db.session.commit()
+    status = invoice_status("Sent").id
+    db.session.execute(
+        text(
+            "INSERT INTO custreg_invoice (customer_id, number, date, status_id, total, version) "
+            "VALUES (:c, 'R-1', :d, :s, 12.34, 1)"
+        ),
+        {"c": first.id, "d": date(2024, 2, 3), "s": status},
+    )
+    db.session.commit()
+    assert kpi_totals.stored(db.session) != kpi_totals.recomputed(db.session)  # raw SQL: unseen
+    result = app.test_cli_runner().invoke(args=["custreg", "kpi-rebuild"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    _in_step()
+    assert db.session.scalar(select(KpiTotal.billed_cents)) == 1234
+
+
+def test_figures_follow_the_sent_flag_without_rewriting_rows(ctx, make_user):
+    admin = make_user("admin")
+    owner = customer("Flag")
+    invoice(owner, "50.00", date(2024, 6, 1), status="Paid")
+    db.session.commit()
+    before = kpi_totals.stored(db.session)
+    paid = invoice_status("Paid")
+    assert compute_kpis(admin, date(2024, 6, 15)).billing_this_month == Decimal("50.00")
+    paid.counts_as_sent = False
+    db.session.commit()
+    assert kpi_totals.stored(db.session) == before
+    assert compute_kpis(admin, date(2024, 6, 15)).billing_this_month == Decimal("0.00")
