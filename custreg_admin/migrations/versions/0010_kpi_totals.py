@@ -1,7 +1,7 @@
 """KPI aggregates: sums per customer, project, invoice status and month, backfilled
 
-Revision ID: 0009_kpi_totals
-Revises: 0008_complete_history
+Revision ID: 0010_kpi_totals
+Revises: 0009_customer_import
 Create Date: 2026-12-03 13:20:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0009_kpi_totals'
-down_revision = '0008_complete_history'
+revision = '0010_kpi_totals'
+down_revision = '0009_customer_import'
 branch_labels = None
 depends_on = None
 
