@@ -16,8 +16,8 @@ from custreg_admin.extensions import db
 from custreg_admin.models import Cost, Customer, Invoice, InvoiceStatus, KpiTotal, Project
 from custreg_admin.services import kpi_totals
 from custreg_admin.services import mass_update as mu
+from custreg_admin.services.customers import merge_customers, move_projects
 from custreg_admin.services.kpi import compute_kpis
-from custreg_admin.services.projects import merge_customers, move_projects
 from custreg_admin.services.setup import seed_defaults
 
 from .builders import cost, customer, invoice, invoice_status, project
