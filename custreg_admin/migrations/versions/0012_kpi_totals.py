@@ -1,7 +1,7 @@
 """KPI aggregates: sums per customer, project, invoice status and month, backfilled
 
-Revision ID: 0010_kpi_totals
-Revises: 0009_customer_import
+Revision ID: 0012_kpi_totals
+Revises: 0011_customer_keys
 Create Date: 2026-12-03 13:20:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0010_kpi_totals'
-down_revision = '0009_customer_import'
+revision = '0012_kpi_totals'
+down_revision = '0011_customer_keys'
 branch_labels = None
 depends_on = None
 
