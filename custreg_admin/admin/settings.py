@@ -9,6 +9,7 @@ from ..context import current_user
 from ..errors import DomainError
 from ..i18n import LANGUAGES, gettext, lazy_gettext, lazy_pgettext
 from ..models import ROLES
+from ..services import customers as customer_service
 from ..services import segments as segment_service
 from ..services.labels import ROLE_LABELS, label
 from .base import ProtectedModelView, SettingsModelView
@@ -63,10 +64,25 @@ class VatRateView(SettingsModelView):
 
 
 class CustomerStatusView(SettingsModelView):
-    column_list = ("name",)
-    column_labels = {"name": NAME}
+    column_list = ("name", "is_default_for_new")
+    column_labels = {
+        "name": NAME,
+        "is_default_for_new": lazy_gettext("Default for new customers"),
+    }
     column_default_sort = "name"
-    form_columns = ("name",)
+    form_columns = ("name", "is_default_for_new")
+    form_args = {
+        "is_default_for_new": {
+            "description": lazy_gettext(
+                "New customers start with this status; choosing it here replaces the "
+                "previous default."
+            )
+        }
+    }
+
+    def on_model_change(self, form, model, is_created):
+        super().on_model_change(form, model, is_created)
+        customer_service.keep_one_default_status(model)
 
 
 class MarketSegmentView(SettingsModelView):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from sqlalchemy import Boolean, ForeignKey, Numeric, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Numeric, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -53,6 +53,8 @@ class CustomerStatus(db.Model):
     __tablename__ = "custreg_customer_status"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
+    #: the status a new customer starts with (one at most; seeded: Active)
+    is_default_for_new: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     def __str__(self) -> str:
         return self.name

@@ -106,6 +106,16 @@ def seed_defaults(language: str | None = None) -> int:
         if not present(name, existing):
             db.session.add(CustomerStatus(name=seeded_name(name, language)))
             added += 1
+    if not db.session.scalar(select(CustomerStatus.id).where(CustomerStatus.is_default_for_new)):
+        db.session.flush()
+        active = db.session.scalar(
+            select(CustomerStatus)
+            .where(CustomerStatus.name.in_({seeded_name("Active", code) for code in LANGUAGES}))
+            .order_by(CustomerStatus.id)
+            .limit(1)
+        )
+        if active is not None:
+            active.is_default_for_new = True  # new customers start Active (Settings may change it)
     existing = set(db.session.scalars(select(InvoiceStatus.name)))
     for name, counts in DEFAULT_INVOICE_STATUSES:
         if not present(name, existing):

@@ -89,8 +89,14 @@ class CustomerEditing:
                 form.industry_suggestion.data = (
                     f"{prefill.industry_code or ''}|{prefill.industry_name or ''}"
                 )
-        if request.method == "GET" and not form.country.data:
-            form.country.data = current_app.config["CUSTREG_DEFAULT_COUNTRY"]
+        if request.method == "GET":
+            if not form.country.data:
+                form.country.data = current_app.config["CUSTREG_DEFAULT_COUNTRY"]
+            defaults = customer_service.new_customer_defaults(current_custreg_user())
+            for name, value in defaults.items():
+                field = getattr(form, name, None)
+                if field is not None and field.data is None and value is not None:
+                    field.data = value
         _not_required(form.number)  # empty means "the next free number"
         return form
 

@@ -5,6 +5,7 @@
 - ``moves``: moving projects between customers (the Severa rule);
 - ``merge_plan`` and ``merge``: merging a duplicate (the preview, then one transaction);
 - ``activation``: inactivating and reactivating;
+- ``defaults``: what a new customer starts with (owner, status);
 - ``unit_of_work``: what the write operations share.
 
 The public names are importable from here (``from custreg_admin.services import customers``).
@@ -23,6 +24,7 @@ from .card import (
     website_link,
     website_value,
 )
+from .defaults import default_status, keep_one_default_status, new_customer_defaults
 from .lookup import (
     FIRST_CUSTOMER_NUMBER,
     Duplicates,
@@ -61,6 +63,9 @@ from .moves import (
 )
 
 __all__ = [
+    "default_status",
+    "keep_one_default_status",
+    "new_customer_defaults",
     "FIRST_CUSTOMER_NUMBER",
     "KEEP",
     "MERGE_FIELDS",
