@@ -15,6 +15,7 @@ from custreg_admin import create_app
 from custreg_admin.config import sqlalchemy_url
 from custreg_admin.extensions import db
 from custreg_admin.models import CustomerStatus, User
+from custreg_admin.services.setup import upgrade_schema
 
 
 @pytest.fixture
@@ -166,3 +167,34 @@ def test_the_migrated_database_enforces_the_rules_itself(fresh_app):
     with fresh_app.app_context(), db.engine.connect() as connection:
         versions = connection.execute(text("SELECT version FROM custreg_project")).scalars().all()
         assert versions == [1]  # the server default of the new column
+
+
+def test_upgrading_a_database_with_customers_keeps_what_they_refer_to(fresh_app):
+    """A database with data at an older revision, upgraded to the newest: every customer keeps
+    its status, owner, industry, invoice template and VAT rate (on SQLite a migration that copies
+    a referenced table in batch mode would set them all to NULL)."""
+    references = ("status_id", "owner_id", "industry_id", "invoice_template_id", "vat_rate_id")
+    with fresh_app.app_context():
+        upgrade_schema("0008_complete_history")
+        with db.engine.begin() as connection:
+            for statement in (
+                "INSERT INTO custreg_user (id, email, name, password_hash, role, is_active,"
+                " can_view_all_invoices, session_token)"
+                " VALUES (1, 'a@example.com', 'A', 'x', 'admin', true, false, 't')",
+                "INSERT INTO custreg_customer_status (id, name) VALUES (1, 'Active')",
+                "INSERT INTO custreg_industry (id, code, name) VALUES (1, '62010', 'IT')",
+                "INSERT INTO custreg_invoice_template (id, name, language) VALUES (1, 'T', 'fi')",
+                "INSERT INTO custreg_vat_rate (id, name, percent, country)"
+                " VALUES (1, 'General', 25.5, 'FI')",
+                "INSERT INTO custreg_customer (id, number, name, country, is_active,"
+                f" {', '.join(references)}) VALUES (1, 1001, 'Oy', 'FI', true, 1, 1, 1, 1, 1)",
+            ):
+                connection.execute(text(statement))
+        upgrade_schema("head")
+        with db.engine.connect() as connection:
+            row = connection.execute(
+                text(f"SELECT {', '.join(references)} FROM custreg_customer")
+            ).one()
+        assert tuple(row) == (1, 1, 1, 1, 1)
+        status = db.session.get(CustomerStatus, 1)
+        assert status.is_default_for_new  # the seeded "Active" became the default

@@ -19,10 +19,12 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('custreg_customer_status') as batch_op:
-        batch_op.add_column(
-            sa.Column('is_default_for_new', sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
+    # a plain ADD COLUMN, never batch mode: on SQLite batch mode copies the table and drops the
+    # old one, and with foreign keys on that sets every customer's status to NULL
+    op.add_column(
+        'custreg_customer_status',
+        sa.Column('is_default_for_new', sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
     op.execute(
         "UPDATE custreg_customer_status SET is_default_for_new = true WHERE id = ("
         "SELECT min(id) FROM custreg_customer_status "
@@ -31,5 +33,7 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('custreg_customer_status') as batch_op:
-        batch_op.drop_column('is_default_for_new')
+    if op.get_bind().dialect.name == 'sqlite':  # SQLite 3.35+: no table copy (see upgrade)
+        op.execute('ALTER TABLE custreg_customer_status DROP COLUMN is_default_for_new')
+    else:
+        op.drop_column('custreg_customer_status', 'is_default_for_new')
