@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import tempfile
@@ -113,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
     customers = args.customers or (QUICK_CUSTOMERS if args.quick else DEFAULT_CUSTOMERS)
     runs = args.runs or (3 if args.quick else 5)
+    if args.quick:  # the smoke test: a small import file too (bench/imports.py)
+        os.environ.setdefault("BENCH_IMPORT_ROWS", "1000")
     url = args.database_url or (
         f"sqlite:///{Path(tempfile.gettempdir()) / f'custreg-bench-{customers}.db'}"
     )
@@ -150,6 +153,9 @@ def main(argv: list[str] | None = None) -> int:
         if dialect == "postgresql":
             print(f"VACUUM ANALYZE before the cases: {vacuum_analyze():.1f} s\n", flush=True)
         for case in cases:
+            if getattr(case, "postgresql_only", False) and dialect != "postgresql":
+                print(f"{case.__name__}: PostgreSQL only (skipped on {dialect})", flush=True)
+                continue
             outcome = case(env)
             for result in outcome if isinstance(outcome, list) else [outcome]:
                 results.append(result)
