@@ -13,13 +13,12 @@ import io
 
 from flask import abort, flash, redirect, request, send_file, url_for
 from flask_admin import expose
-from sqlalchemy import select
 
 from ..context import current_custreg_user
 from ..errors import DomainError
 from ..extensions import db
 from ..i18n import gettext
-from ..models import ImportBatch, ImportChange
+from ..models import ImportBatch
 from ..rules import access
 from ..rules.request_ids import page_count
 from ..services import imports
@@ -87,10 +86,10 @@ class ImportView(ProtectedView):
                 return redirect(url_for(".index"))
             key = imports.uploads.store(current_custreg_user(), name, data)
             return redirect(url_for(".review", key=key))
-        batches = db.session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc()).limit(50))
+        batches = imports.recent_batches()
         return self.render(
             "custreg_admin/imports/index.html",
-            batches=list(batches),
+            batches=batches,
             mappings=imports.saved_mappings(),
         )
 
@@ -173,16 +172,11 @@ class ImportView(ProtectedView):
             except DomainError as error:
                 flash(str(error), "error")
             return redirect(url_for(".batch", batch_id=batch_id))
-        changes = db.session.scalars(
-            select(ImportChange)
-            .where(ImportChange.batch_id == batch_id)
-            .order_by(ImportChange.id)
-            .limit(500)
-        )
+        changes = imports.batch_changes(batch_id)
         return self.render(
             "custreg_admin/imports/batch.html",
             batch=batch,
-            changes=list(changes),
+            changes=changes,
             may_undo=batch.undone_at is None
             and bool(access.may(current_custreg_user(), "edit", ImportBatch)),
         )

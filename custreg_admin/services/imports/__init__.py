@@ -28,10 +28,12 @@ from .columns import (
 from .enrichment import Enricher
 from .reading import BadFile, Table, read_table
 from .report import cli_user, errors_csv, errors_xlsx, review_lines
-from .undo import undo
+from .undo import batch_changes, recent_batches, undo
 from .validation import Options, Review, RowResult, validate
 
 __all__ = [
+    "batch_changes",
+    "recent_batches",
     "FIELDS",
     "FIELD_BY_KEY",
     "BadFile",

@@ -10,11 +10,8 @@ from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
-from sqlalchemy.exc import SQLAlchemyError
 
-from ...context import acting_as
 from ...errors import DomainError
-from ...extensions import db
 from ...i18n import gettext
 from ...models import (
     Address,
@@ -30,6 +27,7 @@ from ...models import (
 )
 from ...rules import access
 from .. import history
+from ..transactions import all_or_nothing
 from .validation import Plan, Review, has_work
 
 log = logging.getLogger(__name__)
@@ -195,50 +193,44 @@ def apply(user: Any, review: Review, *, file_name: str, default_country: str = "
                 num=review.error_rows,
             )
         )
-    session = db.session
     plans = [p for p in review.plans if not p.error]
     creates = [p for p in plans if p.existing_id is None]
     updates = [p for p in plans if p.existing_id is not None and has_work(p)]
     user_name = getattr(user, "name", None) if user is not None else None
-    try:
-        with acting_as(user):
-            _check_access(user, session, updates, bool(creates))
-            batch = ImportBatch(
-                user_id=getattr(user, "id", None), user_name=user_name, file_name=file_name[:255]
-            )
-            session.add(batch)
-            session.flush()
-            created = _create_settings(session, review)
-            if updates:
-                session.execute(
-                    select(_customer.c.id)
-                    .where(_customer.c.id.in_([p.existing_id for p in updates]))
-                    .with_for_update()
-                ).all()
-            _update_customers(session, updates, created)
-            if creates:
-                _insert_customers(session, creates, created, default_country)
-            added = _insert_parts(session, creates + updates, created)
-            _record(session, batch, creates, updates, added, created, user_name)
-            batch.created_count, batch.updated_count = len(creates), len(updates)
-            batch.skipped_count = sum(1 for r in review.rows if r.action in ("skip", "error"))
-            settings: dict[str, list[str]] = defaultdict(list)
-            for kind, name in created:
-                settings[kind].append(name)
-            batch.settings_created = dict(settings)
-            session.commit()
-    except DomainError:
-        session.rollback()
-        raise
-    except SQLAlchemyError as error:
-        session.rollback()
-        log.exception("customer import failed")
-        raise ImportRefused(
+    with all_or_nothing(
+        user,
+        "customer import",
+        lambda error: ImportRefused(
             gettext(
                 "The import failed in the database; nothing was saved. (%(error)s)",
                 error=type(error).__name__,
             )
-        ) from error
+        ),
+    ) as session:
+        _check_access(user, session, updates, bool(creates))
+        batch = ImportBatch(
+            user_id=getattr(user, "id", None), user_name=user_name, file_name=file_name[:255]
+        )
+        session.add(batch)
+        session.flush()
+        created = _create_settings(session, review)
+        if updates:
+            session.execute(
+                select(_customer.c.id)
+                .where(_customer.c.id.in_([p.existing_id for p in updates]))
+                .with_for_update()
+            ).all()
+        _update_customers(session, updates, created)
+        if creates:
+            _insert_customers(session, creates, created, default_country)
+        added = _insert_parts(session, creates + updates, created)
+        _record(session, batch, creates, updates, added, created, user_name)
+        batch.created_count, batch.updated_count = len(creates), len(updates)
+        batch.skipped_count = sum(1 for r in review.rows if r.action in ("skip", "error"))
+        settings: dict[str, list[str]] = defaultdict(list)
+        for kind, name in created:
+            settings[kind].append(name)
+        batch.settings_created = dict(settings)
     return batch
 
 

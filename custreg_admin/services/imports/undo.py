@@ -12,9 +12,7 @@ from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, select, update
-from sqlalchemy.exc import SQLAlchemyError
 
-from ...context import acting_as
 from ...errors import DomainError
 from ...extensions import db
 from ...i18n import gettext
@@ -31,6 +29,7 @@ from ...models import (
 from ...models.history import IMPORT_KINDS, utcnow
 from ...rules import access
 from .. import history
+from ..transactions import all_or_nothing
 
 log = logging.getLogger(__name__)
 _customer = Customer.__table__
@@ -57,30 +56,24 @@ def _later_events(batch: ImportBatch, customer_ids: list[int]) -> dict[int, set[
 
 
 def undo(user: Any, batch_id: int) -> ImportBatch:
-    session = db.session
-    try:
-        with acting_as(user):
-            access.ensure(user, "edit", ImportBatch)
-            batch = session.get(ImportBatch, batch_id, with_for_update=True)
-            if batch is None:
-                raise DomainError(gettext("There is no import #%(id)s.", id=batch_id))
-            if batch.undone_at is not None:
-                raise DomainError(gettext("Import #%(id)s has already been undone.", id=batch_id))
-            report = _undo(session, batch, user)
-            batch.undone_at = utcnow()
-            batch.undone_by_id = getattr(user, "id", None)
-            batch.undone_by_name = getattr(user, "name", None)
-            batch.undo_report = report
-            session.commit()
-    except DomainError:
-        session.rollback()
-        raise
-    except SQLAlchemyError as error:
-        session.rollback()
-        log.exception("undo of a customer import failed")
-        raise DomainError(
+    with all_or_nothing(
+        user,
+        "undo of a customer import",
+        lambda _error: DomainError(
             gettext("The undo failed in the database; nothing was changed. Try again.")
-        ) from error
+        ),
+    ) as session:
+        access.ensure(user, "edit", ImportBatch)
+        batch = session.get(ImportBatch, batch_id, with_for_update=True)
+        if batch is None:
+            raise DomainError(gettext("There is no import #%(id)s.", id=batch_id))
+        if batch.undone_at is not None:
+            raise DomainError(gettext("Import #%(id)s has already been undone.", id=batch_id))
+        report = _undo(session, batch, user)
+        batch.undone_at = utcnow()
+        batch.undone_by_id = getattr(user, "id", None)
+        batch.undone_by_name = getattr(user, "name", None)
+        batch.undo_report = report
     return batch
 
 
@@ -182,3 +175,22 @@ def _apply_undo(session, restores, remove_parts, remove_links, remove_customers)
     for start in range(0, len(remove_customers), 1000):
         chunk = remove_customers[start : start + 1000]
         session.execute(delete(_customer).where(_customer.c.id.in_(chunk)))
+
+
+def recent_batches(limit: int = 50) -> list[ImportBatch]:
+    """The newest imports, for the import page."""
+    return list(
+        db.session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc()).limit(limit))
+    )
+
+
+def batch_changes(batch_id: int, limit: int = 500) -> list[ImportChange]:
+    """What an import changed, in order (the batch page shows the first ``limit``)."""
+    return list(
+        db.session.scalars(
+            select(ImportChange)
+            .where(ImportChange.batch_id == batch_id)
+            .order_by(ImportChange.id)
+            .limit(limit)
+        )
+    )

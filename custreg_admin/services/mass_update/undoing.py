@@ -19,7 +19,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ...context import acts_as_user
@@ -40,6 +39,7 @@ from ...rules import access
 from ...rules.request_ids import (
     parse_id,
 )
+from ..transactions import all_or_nothing
 from .actions import ACTIONS, Action, MassUpdateFailed, Value
 from .selection import _restricted_to
 from .steps import (
@@ -175,6 +175,12 @@ def plan_undo(user: Any, batch_id: Any) -> UndoPlan:
     return UndoPlan(batch=batch, restorable=restorable, skipped=skipped)
 
 
+def _undo_failed(_error) -> MassUpdateFailed:
+    return MassUpdateFailed(
+        gettext("The undo failed in the database; nothing was changed. Try again.")
+    )
+
+
 @acts_as_user
 def undo(user: Any, batch_id: Any) -> MassUpdateBatch:
     """Undo a batch in one transaction; returns the undo's own batch.
@@ -184,8 +190,7 @@ def undo(user: Any, batch_id: Any) -> MassUpdateBatch:
     adding back exactly the links it removed. Customers that cannot be restored are recorded
     as skipped with the reason (:func:`batch_changes` lists them).
     """
-    session = db.session
-    try:
+    with all_or_nothing(user, "undo of a mass update", _undo_failed) as session:
         original = _undo_target(user, batch_id)
         act = ACTIONS[original.action]
         restricted = _restricted_to(user)
@@ -238,19 +243,6 @@ def undo(user: Any, batch_id: Any) -> MassUpdateBatch:
         original.undone_at = utcnow()
         original.undone_by_id = getattr(user, "id", None) if user is not None else None
         original.undone_by_name = getattr(user, "name", None) if user is not None else None
-        session.commit()
-    except DomainError:
-        session.rollback()
-        raise
-    except SQLAlchemyError as error:
-        session.rollback()
-        log.exception("undo of a mass update failed")
-        raise MassUpdateFailed(
-            gettext("The undo failed in the database; nothing was changed. Try again.")
-        ) from error
-    except BaseException:
-        session.rollback()
-        raise
     return undo_batch
 
 
