@@ -1,5 +1,8 @@
-/* The registry magnifier on Add new > Customer: live results with keyboard use.
-   Without this script the box is a plain GET form that opens a results page. */
+/* The registry magnifier on Add new > Customer: live results with keyboard use, and a pick that
+   fills the customer form in place (only the fields the registry gives; what was typed stays),
+   then moves focus to the first required field still empty, else to Save.
+   Without this script the box's Search and each result post the customer form
+   (custreg_admin/admin/customers/registry.py), so that what was typed stays there too. */
 (function () {
   "use strict";
   var box = document.querySelector(".custreg-registry-box");
@@ -12,6 +15,11 @@
   var items = [];
   // texts in the page's language, with %(name)s placeholders (see _registry_box.html)
   var messages = JSON.parse(box.getAttribute("data-messages") || "{}");
+  var form = box.dataset.formId ? document.getElementById(box.dataset.formId) : null;
+  if (form) {
+    // the search field and button belong to the customer form only for use without this script
+    box.querySelectorAll("[form]").forEach(function (el) { el.removeAttribute("form"); });
+  }
 
   function text(key, values, count) {
     var template = messages[key] || key;
@@ -45,8 +53,76 @@
     }
   }
 
+  function setValue(el, value) {
+    if (!el || el.value === value) { return; }
+    el.value = value;
+    el.dispatchEvent(new Event("change", {bubbles: true})); // select2 shows the new choice
+  }
+
+  function addressRow(kind) {
+    var rows = form.querySelectorAll("#addresses > .inline-field-list > .inline-field");
+    for (var i = 0; i < rows.length; i++) {
+      var select = rows[i].querySelector("select[name$='-kind']");
+      if (select && select.value === kind && !rows[i].querySelector("input[name^='del-']:checked")) {
+        return rows[i];
+      }
+    }
+    var add = document.getElementById("addresses-button");
+    if (!add || !window.faForm) { return null; }
+    window.faForm.addInlineField(add, "addresses");
+    rows = form.querySelectorAll("#addresses > .inline-field-list > .inline-field");
+    var row = rows[rows.length - 1];
+    setValue(row.querySelector("select[name$='-kind']"), kind);
+    return row;
+  }
+
+  function showOffer(industry) {
+    var offer = form.querySelector(".custreg-industry-offer");
+    if (!offer) { return; }
+    offer.hidden = !industry;
+    offer.querySelector("[data-custreg-industry]").textContent = industry || "";
+    var tick = offer.querySelector("input[type=checkbox]");
+    if (tick) { tick.checked = Boolean(industry); }
+  }
+
+  function firstToFill() {
+    var empty = Array.prototype.filter.call(form.querySelectorAll("[required]"), function (el) {
+      return !el.disabled && el.type !== "hidden" && !String(el.value || "").trim();
+    });
+    return empty[0] || form.querySelector("[data-testid=save]");
+  }
+
+  function fill(data) {
+    Object.keys(data.fields).forEach(function (name) {
+      var el = form.elements.namedItem(name);
+      if (el && el.nodeType === 1) { setValue(el, data.fields[name]); }
+    });
+    (data.addresses || []).forEach(function (address) {
+      var row = addressRow(address.kind);
+      if (!row) { return; }
+      ["street", "postal_code", "city", "country"].forEach(function (name) {
+        setValue(row.querySelector("[name$='-" + name + "']"), address[name] || "");
+      });
+    });
+    showOffer(data.industry_offer);
+    var warned = (data.messages || []).some(function (m) { return m.category !== "info"; });
+    say((data.messages || []).map(function (m) { return m.text; }).join(" "), warned);
+    var target = firstToFill();
+    if (target) { target.focus(); }
+  }
+
   function pick(index) {
-    if (index >= 0 && items[index]) { window.location.href = items[index].dataset.url; }
+    var item = items[index];
+    if (index < 0 || !item) { return; }
+    if (!form || !item.dataset.fill) { window.location.href = item.dataset.url; return; }
+    close();
+    say(text("searching"), false);
+    fetch(item.dataset.fill, {headers: {"Accept": "application/json"}, credentials: "same-origin"})
+      .then(function (response) { return response.json(); })
+      .then(function (data) {
+        if (data.error) { say(data.error, true); } else { fill(data); }
+      })
+      .catch(function () { say(text("failed"), true); });
   }
 
   function render(data) {
@@ -58,6 +134,7 @@
       li.className = "list-group-item list-group-item-action";
       li.setAttribute("role", "option");
       li.dataset.url = r.use_url;
+      li.dataset.fill = r.fill_url;
       var title = document.createElement("div");
       title.className = "d-flex justify-content-between";
       var name = document.createElement("strong");

@@ -12,35 +12,40 @@ from ...context import current_custreg_user
 from ...errors import DomainError, InvalidIdentifier
 from ...extensions import db
 from ...i18n import gettext, html
-from ...models import Address, Customer, Industry
+from ...models import Address, Industry
 from ...registries import RegistryError
 from ...rules import access
 from ...services import customers as customer_service
-from ...services import registry_search
+from ...services import registry_form, registry_search
 from ...services.business_ids import normalise_identifiers
 
 
-def _customer_from(prefill: registry_search.Prefill) -> Customer:
-    """A transient customer carrying a registry record's values, to fill the create form."""
-    customer = Customer(
-        name=prefill.name,
-        business_id=prefill.business_id,
-        vat_number=prefill.vat_number,
-        country=prefill.country,
-        website=prefill.website,
-        email=prefill.email,
-        phone=prefill.phone,
-        industry_id=prefill.industry_id,
-    )
-    if prefill.industry_id is not None:
-        customer.industry = db.session.get(Industry, prefill.industry_id)
-    customer.addresses = [
-        Address(
-            kind=a.kind, street=a.street, postal_code=a.postal_code, city=a.city, country=a.country
+def fill_form(form, fill: registry_form.FormFill) -> None:
+    """Put a registry pick's values into the customer form (as the form's script does in the
+    browser): only the fields the registry gives; an address row of the same kind is filled,
+    else one is added."""
+    for name, value in fill.fields.items():
+        field = getattr(form, name, None)
+        if field is None:
+            continue
+        field.data = db.session.get(Industry, int(value)) if name == "industry" else value
+    rows = getattr(form, "addresses", None)
+    if rows is None:
+        return
+    for address in fill.addresses:
+        row = next(
+            (
+                entry.form
+                for entry in rows
+                if not rows.should_delete(entry) and entry.form.kind.data == address["kind"]
+            ),
+            None,
         )
-        for a in prefill.addresses
-    ]
-    return customer
+        if row is None:
+            rows.append_entry(Address(**address))
+            continue
+        for name in registry_form.ADDRESS_FIELDS:
+            getattr(row, name).data = address[name]
 
 
 def _customer_links(customers) -> Markup:
@@ -79,16 +84,7 @@ class CustomerEditing:
     """The create and edit form's behaviour (a mixin of :class:`CustomerView`)."""
 
     def create_form(self, obj=None):
-        prefill = self._registry_prefill() if request.method == "GET" else None
-        if prefill is not None:
-            obj = _customer_from(prefill)
         form = super().create_form(obj)
-        if prefill is not None:
-            form.registry_source.data, form.registry_status.data = prefill.source, prefill.status
-            if prefill.industry_missing:
-                form.industry_suggestion.data = (
-                    f"{prefill.industry_code or ''}|{prefill.industry_name or ''}"
-                )
         if request.method == "GET":
             if not form.country.data:
                 form.country.data = current_app.config["CUSTREG_DEFAULT_COUNTRY"]
@@ -97,42 +93,25 @@ class CustomerEditing:
                 field = getattr(form, name, None)
                 if field is not None and field.data is None and value is not None:
                     field.data = value
+            provider_id = request.args.get("registry", "").strip()
+            business_id = request.args.get("business_id", "").strip()
+            if provider_id and business_id:  # a pick's link (the results page)
+                self._fill_from_registry(form, provider_id, business_id, request.args.get("q"))
         _not_required(form.number)  # empty means "the next free number"
         return form
 
-    def _registry_prefill(self) -> registry_search.Prefill | None:
-        """The registry record picked with the magnifier (``?registry=ytj&business_id=...``)."""
-        provider_id = request.args.get("registry", "").strip()
-        business_id = request.args.get("business_id", "").strip()
-        if not provider_id or not business_id:
-            return None
+    def _fill_from_registry(self, form, provider_id: str, business_id: str, query) -> bool:
+        """Fill ``form`` from the registry record picked with the magnifier; False (and the
+        registry's message) when it cannot be had."""
         try:
-            record = registry_search.find_record(
-                provider_id, business_id[:40], (request.args.get("q") or "")[:200] or None
-            )
+            fill = registry_form.pick(provider_id, business_id, query)
         except (RegistryError, DomainError) as error:
             flash(str(error), "error")  # a registry's message says "type the details by hand"
-            return None
-        prefill = registry_search.prefill_from(record)
-        flash(
-            gettext(
-                "Filled from %(registry)s: %(name)s (%(business_id)s). Check the details and "
-                "save; nothing is saved until you do.",
-                registry=record.source.upper(),
-                name=record.name,
-                business_id=record.business_id,
-            ),
-            "info",
-        )
-        if prefill.status != "active":
-            flash(
-                gettext(
-                    "The registry says this company is %(status)s.",
-                    status=str(record.status_label).lower(),
-                ),
-                "warning",
-            )
-        return prefill
+            return False
+        fill_form(form, fill)
+        for category, text in fill.messages:
+            flash(text, category)
+        return True
 
     def edit_form(self, obj=None):
         form = super().edit_form(obj)

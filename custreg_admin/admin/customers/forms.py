@@ -44,11 +44,12 @@ class _IndustryOffer(rules.BaseRule):
 
     def __call__(self, form, form_opts=None, field_args=None):
         suggestion = (form.industry_suggestion.data or "").strip()
-        if not suggestion:
-            return ""
         code, _, name = suggestion.partition("|")
-        checkbox = form.create_industry(checked=True)
-        industry = Markup("<strong>%s</strong>") % " ".join(p for p in (code, name) if p)
+        # without a suggestion the offer is there hidden: the form's script shows it after a pick
+        checkbox = form.create_industry(checked=bool(suggestion))
+        industry = Markup('<strong data-custreg-industry="">%s</strong>') % " ".join(
+            p for p in (code, name) if p
+        )
         offer = html(
             gettext(
                 "The registry gives the industry %(industry)s, which is not in the settings yet."
@@ -56,8 +57,9 @@ class _IndustryOffer(rules.BaseRule):
             industry=industry,
         )
         create = html(gettext("Create it and use it"))
+        shown = ' data-testid="industry-offer"' if suggestion else " hidden"
         return Markup(
-            '<div class="alert alert-info custreg-industry-offer" data-testid="industry-offer">'
+            f'<div class="alert alert-info custreg-industry-offer"{shown}>'
             f'{offer} <label class="mb-0 ml-2">{checkbox} {create}</label>'
             "</div>"
         )
