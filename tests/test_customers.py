@@ -175,6 +175,8 @@ def test_duplicate_business_id_warns_with_a_link_then_saves_on_confirmation(app,
     assert f"/admin/customers/details/?id={first}" in page
     assert len(_customers(app)) == 1
     assert "Failed to create record" not in page  # one message: the warning
+    assert len(re.findall(r'class="alert alert-\w+ alert-dismissable"', page)) == 1
+    assert "invalid-feedback" not in page and "is-invalid" not in page
     token = re.search(r'name="confirm_duplicate"[^>]*value="([^"]+)"', page)
     assert token, "the form carries the confirmation"
     data["confirm_duplicate"] = token.group(1).replace("&#124;", "|")

@@ -13,6 +13,8 @@ from sqlalchemy import select
 from custreg_admin.extensions import db
 from custreg_admin.models import Customer
 
+from .. import builders as b
+
 NOTES = "Met at the Tampere fair; wants a quote in May."
 
 
@@ -33,12 +35,13 @@ class Keys:
         self.page.keyboard.type(text)
         self.typed += len(text)
 
-    def tab_to(self, selector: str, limit: int = 30) -> int:
-        """Tab until the element matching ``selector`` has focus; the Tabs it took."""
+    def tab_to(self, selector: str, limit: int = 30, back: bool = False) -> int:
+        """Tab (Shift+Tab ``back``) until the element matching ``selector`` has focus; the
+        presses it took."""
         for count in range(limit + 1):
             if focused(self.page, selector):
                 return count
-            self.press("Tab")
+            self.press("Shift+Tab" if back else "Tab")
         raise AssertionError(f"{selector} not reached in {limit} Tabs; at {active(self.page)}")
 
 
@@ -143,3 +146,62 @@ def test_add_a_customer_from_the_registry_with_the_keyboard_only(
     expect(card).to_contain_text("Business ID 1927400-1")
     print(f"\nadd from registry: {keys.presses} key presses + {keys.typed} characters typed")
     assert (keys.presses, keys.typed) == (4, 4)
+
+
+def test_a_mass_update_from_the_summary_with_the_keyboard_only(
+    page, live_server, make_user, log_in
+):
+    admin = make_user("admin", name="Zoe Admin")
+    anna = make_user("user", name="Anna Account")  # first among the owners to choose
+    with live_server.app.app_context():
+        ids = [
+            b.customer(name, owner=admin).id
+            for name in ("Aalto Oy", "Borealis Oy", "Celsius Oy", "Delta Oy")
+        ]
+        db.session.commit()
+        db.session.remove()
+    log_in(page, admin.email)
+    page.goto("/admin/customers/")
+    keys = Keys(page)
+    assert_focus(page, "input[name=search]")  # where the Summary starts
+    rows = page.locator("table.model-list tbody tr")
+    expect(rows).to_have_count(4)
+    tabs = []
+    for n in range(3):  # Aalto, Borealis, Celsius: Tab to the row's box, Space ticks it
+        box = f"input.action-checkbox[value='{ids[n]}']"
+        tabs.append(keys.tab_to(box))
+        keys.press("Space")
+        expect(page.locator(box)).to_be_checked()
+    tabs.append(keys.tab_to("a[data-toggle=dropdown]", back=True))  # "With selected", above
+    keys.press("Enter")  # opens the menu
+    expect(page.locator(".dropdown-menu.show")).to_be_visible()
+    keys.press("ArrowDown")  # the first item: Mass update…
+    assert_focus(page, ".dropdown-menu.show a.dropdown-item")
+    expect(page.locator(".dropdown-menu.show a.dropdown-item:focus")).to_have_text("Mass update…")
+    keys.press("Enter")
+
+    expect(page.get_by_role("heading", level=2)).to_have_text("Mass update of 3 customers")
+    assert_focus(page, "[data-testid=actions] a[data-action=owner]")  # what to change first
+    keys.press("Enter")  # Change account owner
+    expect(page.get_by_test_id("value-form")).to_be_visible()
+    assert_focus(page, "#value")  # then the value
+    keys.press("ArrowDown")  # from "Choose…" to the first owner
+    expect(page.locator("#value")).to_have_value(str(anna.id))
+    keys.press("Tab")
+    assert_focus(page, "[data-testid=preview]")
+    keys.press("Enter")
+
+    expect(page.get_by_test_id("changing")).to_have_text("3")
+    assert_focus(page, "[data-testid=confirm]")  # the confirmation's button
+    keys.press("Enter")
+    expect(page.locator(".alert-success")).to_contain_text("3 customers updated.")
+    with live_server.app.app_context():
+        owners = dict(db.session.execute(select(Customer.name, Customer.owner_id)).all())
+        db.session.remove()
+    assert owners == {
+        "Aalto Oy": anna.id,
+        "Borealis Oy": anna.id,
+        "Celsius Oy": anna.id,
+        "Delta Oy": admin.id,
+    }
+    print(f"\nmass update of 3 owners: {keys.presses} key presses (Tabs to the rows: {tabs})")

@@ -170,13 +170,9 @@ class CustomerEditing:
             )
         if duplicates and form.confirm_duplicate.data != token:
             links = _customer_links(duplicates)
-            form._custreg_confirmation_asked = True  # the one message: no "Failed to create"
-            form.business_id.errors.append(
-                gettext(
-                    "Another customer already has this business ID or VAT number. "
-                    "Save again to create this customer anyway."
-                )
-            )
+            # the one message says what happened: no "Failed to create record." beside it and
+            # no second text under the field
+            form._custreg_confirmation_asked = True
             flash(
                 html(
                     gettext(
