@@ -7,7 +7,15 @@ import os
 import click
 from flask.cli import AppGroup
 
-from .demo import DEMO_ADMIN_EMAIL, DEMO_PASSWORD, generate, has_customers
+from .demo import (
+    BULK_FROM,
+    DEMO_ADMIN_EMAIL,
+    DEMO_PASSWORD,
+    generate,
+    has_customers,
+    progress_length,
+    uses_bulk,
+)
 from .errors import DomainError
 from .extensions import db
 from .registries import load_providers
@@ -53,14 +61,31 @@ def create_user_command(email, name, role, can_view_all_invoices, password) -> N
 )
 @click.option("--seed", default=42, show_default=True, help="Random seed (same seed, same data).")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database has customers.")
-def demo_command(customers: int, seed: int, if_empty: bool) -> None:
+@click.option(
+    "--bulk/--no-bulk",
+    default=None,
+    help=f"PostgreSQL: load in one set-based transaction (default from {BULK_FROM:,} customers).",
+)
+def demo_command(customers: int, seed: int, if_empty: bool, bulk: bool | None) -> None:
     """Load deterministic, realistic demo data."""
     if if_empty and has_customers():
         click.echo("The database already has customers; no demo data loaded.")
         click.echo(f"Demo login (if the demo data is yours): {DEMO_ADMIN_EMAIL} / {DEMO_PASSWORD}")
         return
-    with click.progressbar(length=customers, label="Creating customers") as bar:
-        summary = generate(customers=customers, seed=seed, progress=bar.update)
+    try:
+        bulk = uses_bulk(customers, bulk)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    label = "Creating customers"
+    with click.progressbar(length=progress_length(customers, bulk), label=label) as bar:
+
+        def phase(name: str) -> None:
+            bar.label = f"Bulk load: {name:<15}"
+            bar.update(0)
+
+        summary = generate(
+            customers=customers, seed=seed, progress=bar.update, bulk=bulk, phase=phase
+        )
     click.echo(summary.describe())
     click.echo(f"Log in as {summary.admin_email} with password {DEMO_PASSWORD}")
 

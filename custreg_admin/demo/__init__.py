@@ -13,6 +13,7 @@ Per customer, by default: 3 projects and sales cases, 10 invoices and 10 costs (
 about 2.2 addresses, 2.25 contacts, 0.65 e-invoicing addresses and 0.95 market segments.
 """
 
+from .bulk import BULK_FROM, progress_length, uses_bulk
 from .identifiers import business_ids, fi_business_id, no_business_id, vat_number
 from .loading import (
     CHUNK_SIZE,
@@ -25,6 +26,7 @@ from .loading import (
 from .settings import DEMO_ADMIN_EMAIL, DEMO_PASSWORD, DemoSummary, has_customers
 
 __all__ = [
+    "BULK_FROM",
     "CHUNK_SIZE",
     "COSTS_PER_CUSTOMER",
     "DEMO_ADMIN_EMAIL",
@@ -38,5 +40,7 @@ __all__ = [
     "generate",
     "has_customers",
     "no_business_id",
+    "progress_length",
+    "uses_bulk",
     "vat_number",
 ]

@@ -122,7 +122,22 @@ class Generator(CustomerRows):
         ``targets``: how many projects, invoices and costs the chunk gets in all.
         """
         rows: dict[str, list[dict[str, Any]]] = {key: [] for key in TABLE_KEYS}
-        customers = []  # (customer row, profile)
+        customers = self.customers(numbers, customer_ids, rows)
+        sizes = self.sizes(len(customers))
+        projects, billable = self._projects(customers, sizes, targets[0], take_project_ids, rows)
+        self._invoices(customers, sizes, billable, targets[1], rows["invoice"])
+        self._costs(projects, targets[2], rows["cost"])
+        return rows
+
+    def customers(
+        self,
+        numbers: Sequence[int],
+        customer_ids: Sequence[int],
+        rows: dict[str, list[dict[str, Any]]],
+    ) -> list[tuple[dict[str, Any], str]]:
+        """The customers with these numbers and ids and their own rows (addresses, e-invoicing
+        addresses, contacts, segment links), appended to ``rows``; returns (row, profile) each."""
+        customers = []
         for number, customer_id in zip(numbers, customer_ids, strict=True):
             row, profile, city, domain = self._customer(number, customer_id)
             rows["customer"].append(row)
@@ -131,12 +146,11 @@ class Generator(CustomerRows):
             self._einvoice_addresses(row, rows["einvoice"])
             self._contacts(row, domain, rows["contact"])
             self._segments(row, rows["segment"])
-        # Big customers have more of everything.
-        sizes = [self.rng.lognormvariate(0, 0.6) for _ in customers]
-        projects, billable = self._projects(customers, sizes, targets[0], take_project_ids, rows)
-        self._invoices(customers, sizes, billable, targets[1], rows["invoice"])
-        self._costs(projects, targets[2], rows["cost"])
-        return rows
+        return customers
+
+    def sizes(self, count: int) -> list[float]:
+        """How big each of ``count`` customers is: big customers have more of everything."""
+        return [self.rng.lognormvariate(0, 0.6) for _ in range(count)]
 
     # --- projects, proposals, invoices, costs -------------------------------------------------
 

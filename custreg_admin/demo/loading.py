@@ -1,5 +1,5 @@
-"""Loading the demo data: ids taken in blocks, bulk inserts (``COPY`` on PostgreSQL) and the
-entry point :func:`generate`."""
+"""Loading the demo data: the entry point :func:`generate`, row by row in chunks (``COPY`` on
+PostgreSQL), or by the bulk path for large sets on PostgreSQL (:mod:`.bulk`)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,17 @@ import random
 import time
 from collections.abc import Callable
 from datetime import date
-from typing import Any
 
 from flask import current_app
-from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy import func, select, text
 
 from ..extensions import db
 from ..models import Customer, Invoice, Project, Proposal
 from ..services import customer_keys, kpi_totals
 from ..services.customers import FIRST_CUSTOMER_NUMBER, next_customer_number
 from ..services.kpi import local_today
+from . import bulk as bulk_path
+from .copying import IdSource, bulk_insert, plain_defaults
 from .generator import TABLES, Generator
 from .settings import DemoSummary, settings_refs
 
@@ -24,96 +25,13 @@ PROJECTS_PER_CUSTOMER = 3.0
 INVOICES_PER_CUSTOMER = 10.0
 COSTS_PER_CUSTOMER = 10.0
 CHUNK_SIZE = 2000
+#: Customers per ``COPY`` on the bulk path.
+BULK_CHUNK_SIZE = 20_000
 FIRST_INVOICE_NUMBER = 100001
 
 
-class _IdSource:
-    """Primary keys for rows that others point to (customers, projects), taken in blocks.
-
-    On PostgreSQL they come from the table's own sequence (``nextval``), so ORM inserts made
-    later, or at the same time, never collide. Elsewhere (SQLite) they continue after the
-    highest id, which is what SQLite itself would do.
-    """
-
-    def __init__(self, table: Table) -> None:
-        self.table = table
-        self.postgres = db.session.get_bind().dialect.name == "postgresql"
-        self.next_id: int | None = None
-        self.sequence: str | None = None
-        if self.postgres:
-            self.sequence = db.session.scalar(
-                text("SELECT pg_get_serial_sequence(:table, 'id')"), {"table": table.name}
-            )
-            if self.sequence is None:
-                self.postgres = False
-
-    def take(self, count: int) -> list[int]:
-        if count <= 0:
-            return []
-        if self.postgres:
-            return list(
-                db.session.scalars(
-                    text("SELECT nextval(CAST(:seq AS regclass)) FROM generate_series(1, :n)"),
-                    {"seq": self.sequence, "n": count},
-                )
-            )
-        if self.next_id is None:
-            self.next_id = (db.session.scalar(select(func.max(self.table.c.id))) or 0) + 1
-        start, self.next_id = self.next_id, self.next_id + count
-        return list(range(start, start + count))
-
-
-_INSERT_BATCH = 10_000
-
-
-def _plain_defaults(table: Table, columns: list[str]) -> dict[str, Any] | None:
-    """The Python-side defaults of the columns that ``columns`` leaves out (``COPY`` does not
-    apply them; server defaults apply by themselves); None when one is not a plain value."""
-    defaults: dict[str, Any] = {}
-    for column in table.columns:
-        if column.name in columns or column.default is None:
-            continue
-        if not column.default.is_scalar:
-            return None
-        defaults[column.name] = column.default.arg
-    return defaults
-
-
-def _bulk_insert(table: Table, rows: list[dict[str, Any]]) -> bool:
-    """Insert ``rows`` (dicts with the same keys) into ``table`` in the session's transaction.
-
-    PostgreSQL with psycopg 3 gets ``COPY ... FROM STDIN`` (several times faster than a
-    multi-row ``INSERT``); other databases get ``executemany`` through SQLAlchemy, which the
-    session's events see (:mod:`~custreg_admin.services.kpi_totals`). Returns whether ``COPY``,
-    which they do not see, was used.
-    """
-    if not rows:
-        return False
-    connection = db.session.connection()
-    columns = list(rows[0])
-    defaults = _plain_defaults(table, columns)
-    if (
-        connection.dialect.name == "postgresql"
-        and connection.dialect.driver == "psycopg"
-        and defaults is not None
-    ):
-        from psycopg import sql
-
-        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-            sql.Identifier(table.name),
-            sql.SQL(", ").join(map(sql.Identifier, [*columns, *defaults])),
-        )
-        extra = list(defaults.values())
-        with (
-            connection.connection.driver_connection.cursor() as cursor,
-            cursor.copy(statement) as copy,
-        ):
-            for row in rows:
-                copy.write_row([*(row[column] for column in columns), *extra])
-        return True
-    for start in range(0, len(rows), _INSERT_BATCH):
-        db.session.execute(insert(table), rows[start : start + _INSERT_BATCH])
-    return False
+#: Kept importable here (tests).
+_plain_defaults = plain_defaults
 
 
 def generate(
@@ -126,6 +44,8 @@ def generate(
     invoices_per_customer: float = INVOICES_PER_CUSTOMER,
     costs_per_customer: float = COSTS_PER_CUSTOMER,
     chunk_size: int = CHUNK_SIZE,
+    bulk: bool | None = None,
+    phase: Callable[[str], None] | None = None,
 ) -> DemoSummary:
     """Create ``customers`` demo customers with everything that hangs on them.
 
@@ -135,6 +55,11 @@ def generate(
     customers just committed. Totals of projects, invoices and costs are the per-customer
     ratios times ``customers`` (rounded). Invoices and costs are dated from 1 January of last
     year up to ``today`` (default: today in ``CUSTREG_TIMEZONE``).
+
+    ``bulk``: take the bulk path (:mod:`.bulk`: one transaction, set-based; PostgreSQL with
+    psycopg 3 only) or not; by default from :data:`.bulk.BULK_FROM` customers on where it can.
+    There ``progress`` counts :func:`.bulk.progress_length` units in all, and ``phase(name)`` is
+    called as each phase starts.
     """
     if customers < 0:
         raise ValueError("customers must not be negative")
@@ -171,8 +96,30 @@ def generate(
         invoice_number=FIRST_INVOICE_NUMBER + numbered,
         proposal_number=proposals + 1,
     )
-    customer_ids = _IdSource(Customer.__table__)
-    project_ids = _IdSource(Project.__table__)
+    if bulk_path.uses_bulk(customers, bulk):
+        try:
+            bulk_path.load(
+                generator,
+                summary,
+                customers=customers,
+                first_number=first_number,
+                totals=tuple(
+                    round(ratio * customers)
+                    for ratio in (projects_per_customer, invoices_per_customer, costs_per_customer)
+                ),
+                chunk_size=max(chunk_size, BULK_CHUNK_SIZE),
+                seed=f"{seed}/{first_number}",
+                progress=progress,
+                phase=phase,
+            )
+        except BaseException:
+            db.session.rollback()
+            raise
+        summary.first_number, summary.last_number = first_number, first_number + customers - 1
+        summary.seconds = time.perf_counter() - started
+        return summary
+    customer_ids = IdSource(Customer.__table__)
+    project_ids = IdSource(Project.__table__)
 
     done = 0
     while done < customers:
@@ -186,7 +133,7 @@ def generate(
             rows = generator.build(numbers, customer_ids.take(size), project_ids.take, targets)
             copied = False
             for key, table in TABLES:
-                copied = _bulk_insert(table, rows[key]) or copied
+                copied = bulk_insert(table, rows[key]) or copied
             # bulk inserts pass the history choke point by: the search and sort keys by hand
             customer_keys.refresh(db.session, [row["id"] for row in rows["customer"]])
             if copied:  # the KPI aggregates of the chunk, in its transaction

@@ -62,6 +62,8 @@ class DemoSummary:
     default_settings: int = 0
     seconds: float = 0.0
     by_role: dict[str, int] = field(default_factory=dict)
+    #: Seconds per phase of the bulk path (:mod:`custreg_admin.demo.bulk`); empty otherwise.
+    phases: dict[str, float] = field(default_factory=dict)
 
     def describe(self) -> str:
         numbers = f" (numbers {self.first_number}-{self.last_number})" if self.customers else ""
@@ -78,6 +80,11 @@ class DemoSummary:
             f"industries, {self.market_segments} new market segments, "
             f"{self.default_settings} new default settings",
         ]
+        if self.phases:
+            lines.append(
+                "  bulk load phases: "
+                + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self.phases.items())
+            )
         return "\n".join(lines)
 
 
