@@ -19,7 +19,7 @@ def count_rows(model) -> int:
 def prepare_data(customers: int, *, seed: int, rebuild: bool, search_set: bool = False) -> None:
     """Make sure the database holds exactly ``customers`` demo customers (``search_set``:
     customers and addresses only, by :func:`load_search_set`)."""
-    from custreg_admin.demo import generate
+    from custreg_admin.demo import generate, uses_bulk
     from custreg_admin.services.setup import upgrade_schema
 
     tables = inspect(db.engine)
@@ -56,7 +56,14 @@ def prepare_data(customers: int, *, seed: int, rebuild: bool, search_set: bool =
             elapsed = time.perf_counter() - started
             print(f"  {done:,} customers, {elapsed:.0f} s", flush=True)
 
-    summary = generate(customers, seed=seed, progress=progress)
+    if uses_bulk(customers):  # PostgreSQL, large: the bulk path reports phases
+
+        def phase(name: str) -> None:
+            print(f"  {name}... ({time.perf_counter() - started:.0f} s)", flush=True)
+
+        summary = generate(customers, seed=seed, phase=phase)
+    else:
+        summary = generate(customers, seed=seed, progress=progress)
     print(summary.describe(), flush=True)
     if db.engine.dialect.name in ("sqlite", "postgresql"):
         with db.engine.begin() as connection:
