@@ -1,40 +1,25 @@
-"""The dry run: every row read, mapped, checked by the registry's own rules and matched, with
-its errors per cell; rows of one customer grouped into one plan. Nothing is saved.
+"""The dry run: every row read, mapped, checked (:mod:`.checks`) and matched, with its errors
+per cell; rows of one customer grouped into one plan. Nothing is saved.
 
-The rules are the ones the card uses: business IDs and VAT numbers
-(:func:`~custreg_admin.services.business_ids.normalise_identifiers`), e-invoicing addresses and
-operators (:mod:`custreg_admin.rules.einvoice`), websites (:mod:`custreg_admin.rules.website`),
-owners, industries, statuses and segments from the settings (:mod:`.lookups`).
+:class:`Validator` takes rows one at a time (:meth:`Validator.row`), so a caller may keep or
+store each row's result as it comes (:func:`validate` keeps them in a :class:`Review`;
+:mod:`.jobs` stores them in batches); :meth:`Validator.settle` then says what becomes of each
+customer's plan, and :func:`outcome_rows` what that means for its rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import current_app
-
-from ...errors import InvalidIdentifier
 from ...i18n import gettext
-from ...models.customer import NOTES_MAX_LENGTH
-from ...rules import einvoice
-from ...rules.website import InvalidWebsite, normalise_website
-from ..business_ids import normalise_identifiers
-from .columns import ADDRESS_KINDS, ADDRESS_PARTS
-from .lookups import Lookups
-from .matching import Matcher, compact
+from .checks import Checker, cells_of
+from .matching import compact
 from .stored import address_key, contact_key, stored_parts
 
 #: rows validated per batch (the progress callback is called after each)
 BATCH_ROWS = 1000
-_LIMITS = {
-    "name": 300, "website": 300, "email": 254, "phone": 50, "notes": NOTES_MAX_LENGTH,
-    "street": 300, "postal_code": 20, "city": 100, "einvoice_address": 100,
-    "einvoice_operator": 100, "contact_first_name": 100, "contact_last_name": 100,
-    "contact_title": 200, "contact_email": 254, "contact_phone": 50, "contact_name": 201,
-}  # fmt: skip
-_DEFAULT_LIMIT = 300
 
 
 @dataclass
@@ -54,6 +39,7 @@ class RowResult:
     customer: str | None = None
     changes: list[tuple[str, str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    plan_no: int = 0  # the index of its customer's plan in the file
 
 
 @dataclass
@@ -72,6 +58,7 @@ class Plan:
     #: field -> [before, after] as the review and the history show them (names, not ids)
     shown: dict[str, list[Any]] = field(default_factory=dict)
     error: bool = False
+    no: int = 0  # its index among the file's plans
 
 
 @dataclass
@@ -110,155 +97,6 @@ def has_work(plan: Plan) -> bool:
     return bool(plan.values or plan.segments or plan.contacts or plan.addresses or plan.einvoices)
 
 
-def _cells(row: list[str], headers: list[str], mapping: Mapping[str, str]) -> dict[str, str]:
-    cells = {}
-    for index, header in enumerate(headers):
-        target = mapping.get(header)
-        if target and index < len(row):
-            text = row[index].strip()
-            if text:
-                cells[target] = text
-    return cells
-
-
-def _limit(name: str) -> int:
-    return _LIMITS.get(name) or _LIMITS.get(name.split("_", 1)[-1], _DEFAULT_LIMIT)
-
-
-class _Checker:
-    def __init__(self, options: Options) -> None:
-        self.options = options
-        self.lookups = Lookups()
-        self.matcher = Matcher()
-        self.default_country = current_app.config.get("CUSTREG_DEFAULT_COUNTRY", "FI")
-        self.new_settings: dict[str, set[str]] = {}
-        #: the file has a VAT number column: an empty cell says "none", derive nothing
-        self.vat_column = False
-
-    def _new(self, value: Any) -> Any:
-        if isinstance(value, tuple):
-            self.new_settings.setdefault(value[0], set()).add(value[1])
-        return value
-
-    def row(self, cells: dict[str, str], result: RowResult) -> tuple[dict[str, Any], dict]:
-        """Customer values and the row's contact, addresses, e-invoicing address."""
-        errors = result.errors
-        for name, text in cells.items():
-            if len(text) > _limit(name):
-                errors[name] = gettext(
-                    "Too long: %(num)s characters, at most %(max)s.",
-                    num=len(text),
-                    max=_limit(name),
-                )
-        values: dict[str, Any] = {}
-        for name in ("name", "website", "email", "phone", "notes"):
-            if name in cells and name not in errors:
-                values[name] = cells[name]
-        if "number" in cells:
-            text = cells["number"]
-            if text.isdigit() and 0 < int(text) < 2**31:
-                values["number"] = int(text)
-            else:
-                errors["number"] = gettext("A customer number is a positive whole number.")
-        country = (cells.get("country") or "").upper()
-        if country and (len(country) != 2 or not country.isalpha()):
-            errors["country"] = gettext("Give the country as a two-letter code, such as FI or NO.")
-            country = ""
-        if "business_id" in cells or "vat_number" in cells:
-            try:
-                ids = normalise_identifiers(
-                    country or self.default_country,
-                    cells.get("business_id"),
-                    cells.get("vat_number"),
-                    infer_country=not country,
-                    derive_vat=not self.vat_column,
-                )
-                values["business_id"], values["vat_number"] = ids.business_id, ids.vat_number
-                country = country or ids.country or ""
-            except InvalidIdentifier as error:
-                errors[error.field] = str(error)
-        if country:
-            values["country"] = country
-        if "website" in values:
-            try:
-                values["website"] = normalise_website(values["website"])
-            except InvalidWebsite as error:
-                errors["website"] = str(error)
-                values.pop("website")
-        for name in ("email",):
-            if name in values and "@" not in values[name]:
-                errors[name] = gettext("%(value)s is not an e-mail address.", value=values[name])
-        lookups, create = self.lookups, self.options.create_settings
-        if "owner" in cells:
-            values["owner_id"], problem = lookups.owner(cells["owner"])
-            if problem:
-                errors["owner"] = problem
-        if "industry" in cells or "industry_code" in cells:
-            found, problem = lookups.industry(
-                cells.get("industry", ""), cells.get("industry_code"), create
-            )
-            if problem:
-                errors["industry" if "industry" in cells else "industry_code"] = problem
-            else:
-                values["industry_id"] = self._new(found)
-        if "status" in cells:
-            found, problem = lookups.status(cells["status"], create)
-            if problem:
-                errors["status"] = problem
-            else:
-                values["status_id"] = self._new(found)
-        if "invoice_template" in cells:
-            values["invoice_template_id"], problem = lookups.template(cells["invoice_template"])
-            if problem:
-                errors["invoice_template"] = problem
-        if "vat_rate" in cells:
-            found, problem = lookups.vat_rate(cells["vat_rate"], country or self.default_country)
-            if problem:
-                errors["vat_rate"] = problem
-            values["vat_rate_id"] = found
-        extra: dict[str, Any] = {"segments": [], "contact": None, "addresses": [], "einvoice": None}
-        # a VAT number derived from the business ID completes a new customer, never an update
-        extra["derived_vat"] = bool(values.get("vat_number")) and "vat_number" not in cells
-        if "segments" in cells:
-            found, problem = lookups.segment_list(cells["segments"], create)
-            if problem:
-                errors["segments"] = problem
-            extra["segments"] = [self._new(s) for s in found]
-        self._parts(cells, values, extra, errors, country)
-        return {k: v for k, v in values.items() if v is not None}, extra
-
-    def _parts(self, cells, values, extra, errors, country) -> None:
-        for kind in ADDRESS_KINDS:
-            parts = {p: cells.get(f"{kind}_{p}") for p in ADDRESS_PARTS}
-            if any(parts[p] for p in ("street", "postal_code", "city")):
-                parts["country"] = (parts["country"] or country or self.default_country).upper()[:2]
-                extra["addresses"].append({"kind": kind, **parts})
-        if "einvoice_address" in cells:
-            owner = einvoice.Customer(country or self.default_country, values.get("business_id"))
-            try:
-                address = einvoice.normalise_address(cells["einvoice_address"], owner)
-                operator = einvoice.normalise_operator(cells.get("einvoice_operator"))
-                extra["einvoice"] = {"address": address, "operator": operator}
-            except einvoice.EInvoiceProblem as error:
-                errors["einvoice_address"] = str(error)
-        contact = {k[8:]: cells.get(k) for k in (
-            "contact_first_name", "contact_last_name", "contact_title", "contact_email",
-            "contact_phone",
-        )}  # fmt: skip
-        if not contact["last_name"] and cells.get("contact_name"):
-            first, _, last = cells["contact_name"].rpartition(" ")
-            contact["first_name"], contact["last_name"] = first or contact["first_name"], last
-        if any(contact.values()):
-            if not contact["last_name"]:
-                errors["contact_last_name"] = gettext("A contact needs a last name.")
-            elif contact["email"] and "@" not in contact["email"]:
-                errors["contact_email"] = gettext(
-                    "%(value)s is not an e-mail address.", value=contact["email"]
-                )
-            else:
-                extra["contact"] = contact
-
-
 def _group_key(values: Mapping[str, Any], existing_id: int | None) -> tuple | None:
     if existing_id is not None:
         return ("customer", existing_id)
@@ -271,26 +109,36 @@ def _group_key(values: Mapping[str, Any], existing_id: int | None) -> tuple | No
     return None
 
 
-def validate(
-    table_headers: list[str],
-    rows: Iterable[list[str]],
-    mapping: Mapping[str, str],
-    options: Options,
-    *,
-    progress: Callable[[int], None] | None = None,
-    enricher: Callable[[dict[str, str]], list[str]] | None = None,
-) -> Review:
-    """Check every row; group the rows of each customer into a :class:`Plan`."""
-    review = Review(list(table_headers), dict(mapping), options)
-    checker = _Checker(options)
-    checker.vat_column = "vat_number" in mapping.values()
-    plans: dict[tuple, Plan] = {}
-    numbers_in_file: dict[int, tuple] = {}
-    for count, raw in enumerate(rows, start=1):
-        result = RowResult(line=count + 1, raw=raw)
-        cells = _cells(raw, review.headers, mapping)
-        if enricher is not None and cells.get("business_id"):
-            result.notes.extend(enricher(cells))
+class Validator:
+    """Checks rows one by one and groups them into plans; the plans stay, the rows are the
+    caller's."""
+
+    def __init__(
+        self,
+        headers: list[str],
+        mapping: Mapping[str, str],
+        options: Options,
+        enricher: Callable[[dict[str, str]], list[str]] | None = None,
+    ) -> None:
+        self.headers, self.mapping, self.options = list(headers), dict(mapping), options
+        self.enricher = enricher
+        self.checker = Checker(options)
+        self.checker.vat_column = "vat_number" in self.mapping.values()
+        self.plans: list[Plan] = []
+        self._by_key: dict[tuple, Plan] = {}
+        self._numbers: dict[int, tuple | None] = {}
+
+    @property
+    def new_settings(self) -> dict[str, set[str]]:
+        return self.checker.new_settings
+
+    def row(self, line: int, raw: list[str]) -> RowResult:
+        """The checked row (``line``: its line in the file)."""
+        checker = self.checker
+        result = RowResult(line=line, raw=raw)
+        cells = cells_of(raw, self.headers, self.mapping)
+        if self.enricher is not None and cells.get("business_id"):
+            result.notes.extend(self.enricher(cells))
         values, extra = checker.row(cells, result)
         match = checker.matcher.match(
             values.get("business_id"), values.get("vat_number"), values.get("number"),
@@ -306,7 +154,7 @@ def validate(
         key = _group_key(values, existing.id if existing else None)
         if key is None and not result.errors:
             result.errors["name"] = gettext("The row names no customer: give at least the name.")
-        plan = plans.get(key) if key is not None else None
+        plan = self._by_key.get(key) if key is not None else None
         if plan is None:
             if existing is None and "name" not in values and not result.errors:
                 result.errors["name"] = gettext("A new customer needs a name.")
@@ -316,8 +164,9 @@ def validate(
                 existing.label if existing else values.get("name", ""),
             )
             if key is not None:
-                plans[key] = plan
-            review.plans.append(plan)
+                self._by_key[key] = plan
+            plan.no = len(self.plans)
+            self.plans.append(plan)
             if existing is not None and values.get("number") not in (None, existing.number):
                 other = checker.matcher.by_number.get(values["number"])
                 if other is not None:
@@ -336,23 +185,108 @@ def validate(
                         line=plan.lines[0],
                     )
         if values.get("number") is not None:
-            first = numbers_in_file.setdefault(values["number"], key)
+            first = self._numbers.setdefault(values["number"], key)
             if first != key:
                 result.errors["number"] = gettext(
                     "Duplicate within the file: another customer has number %(num)s.",
                     num=values["number"],
                 )
         plan.lines.append(result.line)
+        result.plan_no = plan.no
         if existing is not None:
             result.customer = existing.label
         _add_parts(plan, extra, result)
         if result.errors:
             plan.error = True
-        review.rows.append(result)
+        return result
+
+    def settle(self) -> Iterator[tuple[int, Plan, str]]:
+        """Each plan's number and outcome: ``error`` (a row of it has errors), ``new``, ``skip``
+        (matched; updates not approved), ``update`` or ``unchanged``. Updates are compared with
+        what is stored, and the rows and parts already there are left out."""
+        lookups = self.checker.lookups
+        for start in range(0, len(self.plans), BATCH_ROWS):
+            chunk = self.plans[start : start + BATCH_ROWS]
+            stored = stored_parts([p.existing_id for p in chunk if p.existing_id is not None])
+            for number, plan in enumerate(chunk, start=start):
+                yield number, plan, _settle_plan(plan, stored, lookups, self.options)
+
+
+def _settle_plan(plan: Plan, stored: Mapping[int, Any], lookups: Any, options: Options) -> str:
+    if plan.error:
+        return "error"
+    if plan.existing_id is None:
+        plan.shown = {
+            k.removesuffix("_id"): [None, lookups.label(k, v)] for k, v in plan.values.items()
+        }
+        return "new"
+    if not options.update_existing:
+        plan.error = True  # nothing of it is applied
+        return "skip"
+    current = stored.get(plan.existing_id, {})
+    plan.before = {k: current.get(k) for k, v in plan.values.items() if current.get(k) != v}
+    plan.values = {k: plan.values[k] for k in plan.before}
+    plan.segments = [s for s in plan.segments if s not in current.get("segments", set())]
+    plan.contacts = [
+        c for c in plan.contacts if contact_key(c) not in current.get("contacts", set())
+    ]
+    plan.addresses = [
+        a for a in plan.addresses if address_key(a) not in current.get("addresses", set())
+    ]
+    plan.einvoices = [
+        e for e in plan.einvoices if e["address"] not in current.get("einvoices", set())
+    ]
+    plan.shown = {
+        k.removesuffix("_id"): [lookups.label(k, plan.before[k]), lookups.label(k, v)]
+        for k, v in plan.values.items()
+    }
+    return "update" if has_work(plan) else "unchanged"
+
+
+def another_row_error() -> dict[str, str]:
+    return {"": gettext("Another row of this customer has errors.")}
+
+
+def outcome_rows(rows: list[RowResult], plan: Plan, outcome: str) -> None:
+    """The rows of a settled plan take its outcome (``new`` leaves them as they were)."""
+    if outcome == "error":
+        for row in rows:
+            row.action = "error"
+            if not row.errors:
+                row.errors.update(another_row_error())
+    elif outcome in ("skip", "update", "unchanged"):
+        for row in rows:
+            row.action = outcome
+        if outcome != "skip":
+            rows[0].changes = changes_of(plan)
+
+
+def changes_of(plan: Plan) -> list[tuple[str, Any, Any]]:
+    return [(k, b, a) for k, (b, a) in plan.shown.items()]
+
+
+def validate(
+    table_headers: list[str],
+    rows: Iterable[list[str]],
+    mapping: Mapping[str, str],
+    options: Options,
+    *,
+    progress: Callable[[int], None] | None = None,
+    enricher: Callable[[dict[str, str]], list[str]] | None = None,
+) -> Review:
+    """Check every row, keeping them all (the CLI, tests, small files); group the rows of each
+    customer into a :class:`Plan`."""
+    review = Review(list(table_headers), dict(mapping), options)
+    validator = Validator(table_headers, mapping, options, enricher)
+    for count, raw in enumerate(rows, start=1):
+        review.rows.append(validator.row(count + 1, raw))
         if progress is not None and count % BATCH_ROWS == 0:
             progress(count)
-    _settle(review, checker)
-    review.new_settings = checker.new_settings
+    by_line = {r.line: r for r in review.rows}
+    for _, plan, outcome in validator.settle():
+        outcome_rows([by_line[line] for line in plan.lines], plan, outcome)
+    review.plans = validator.plans
+    review.new_settings = validator.new_settings
     return review
 
 
@@ -372,50 +306,3 @@ def _add_parts(plan: Plan, extra: Mapping[str, Any], result: RowResult) -> None:
             plan.addresses.append(address)
     if extra["einvoice"] is not None and extra["einvoice"] not in plan.einvoices:
         plan.einvoices.append(extra["einvoice"])
-
-
-def _settle(review: Review, checker: _Checker) -> None:
-    """Updates: compare with what is stored; leave out rows and parts already there."""
-    options = review.options
-    by_line = {r.line: r for r in review.rows}
-    existing_ids = [p.existing_id for p in review.plans if p.existing_id is not None]
-    stored = stored_parts(existing_ids)
-    for plan in review.plans:
-        rows = [by_line[line] for line in plan.lines]
-        if plan.error:
-            for row in rows:
-                row.action = "error"
-                if not row.errors:
-                    row.errors[""] = gettext("Another row of this customer has errors.")
-            continue
-        lookups = checker.lookups
-        if plan.existing_id is None:
-            plan.shown = {
-                k.removesuffix("_id"): [None, lookups.label(k, v)] for k, v in plan.values.items()
-            }
-            continue
-        if not options.update_existing:
-            for row in rows:
-                row.action = "skip"
-            plan.error = True  # nothing of it is applied
-            continue
-        current = stored.get(plan.existing_id, {})
-        plan.before = {k: current.get(k) for k, v in plan.values.items() if current.get(k) != v}
-        plan.values = {k: plan.values[k] for k in plan.before}
-        plan.segments = [s for s in plan.segments if s not in current.get("segments", set())]
-        plan.contacts = [
-            c for c in plan.contacts if contact_key(c) not in current.get("contacts", set())
-        ]
-        plan.addresses = [
-            a for a in plan.addresses if address_key(a) not in current.get("addresses", set())
-        ]
-        plan.einvoices = [
-            e for e in plan.einvoices if e["address"] not in current.get("einvoices", set())
-        ]
-        plan.shown = {
-            k.removesuffix("_id"): [lookups.label(k, plan.before[k]), lookups.label(k, v)]
-            for k, v in plan.values.items()
-        }
-        for row in rows:
-            row.action = "update" if has_work(plan) else "unchanged"
-        rows[0].changes = [(k, b, a) for k, (b, a) in plan.shown.items()]
