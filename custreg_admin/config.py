@@ -33,6 +33,9 @@ DEFAULTS: dict[str, Any] = {
     "CUSTREG_HTTPS": False,
     # the largest request the module accepts (bytes): larger ones get a 413 page saying so
     "CUSTREG_MAX_CONTENT_LENGTH": 1024 * 1024,
+    # a customer import file up to this size (an XLSX counts 4x) is checked within the request;
+    # a larger one in a thread (services.imports.jobs)
+    "CUSTREG_IMPORT_INLINE_BYTES": 200_000,
     # "production" (default) or "development": production refuses to start without a secret key
     "CUSTREG_ENV": "production",
     # Content-Security-Policy of the module's pages: None/"auto", "on", "off" or a policy text
@@ -82,6 +85,7 @@ _CASTS = {
     "CUSTREG_LOGIN_SLOWDOWN_SECONDS": float,
     "CUSTREG_PROXY_FIX": int,
     "CUSTREG_MAX_CONTENT_LENGTH": int,
+    "CUSTREG_IMPORT_INLINE_BYTES": int,
     "CUSTREG_KPI_CACHE_SECONDS": int,
     "CUSTREG_CHOICES_CACHE_SECONDS": int,
     "CUSTREG_CACHE_TIMEOUT": float,

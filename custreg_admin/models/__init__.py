@@ -12,6 +12,7 @@ from .customer import (
 )
 from .customer_import import ImportBatch, ImportChange, ImportMapping
 from .history import EVENT_KINDS, CustomerEvent
+from .import_run import ImportRow, ImportRun
 from .kpi import KpiTotal
 from .mass_update import MassUpdateBatch, MassUpdateChange
 from .project import PROJECT_KINDS, SALES_STATUSES, Cost, Invoice, Project, Proposal
@@ -41,6 +42,8 @@ __all__ = [
     "CustomerStatus",
     "EInvoiceAddress",
     "ImportBatch",
+    "ImportRow",
+    "ImportRun",
     "ImportChange",
     "ImportMapping",
     "Industry",

@@ -3,15 +3,16 @@
 A file is read (:mod:`.reading`), its columns mapped (:mod:`.columns`), every row checked and
 matched in a dry run that saves nothing (:mod:`.validation`, :mod:`.matching`), optionally
 filled in from the business registries (:mod:`.enrichment`), applied as one batch
-(:mod:`.applying`) and undone (:mod:`.undo`). :func:`review_file` and :func:`import_file` put the
-steps together for the admin view and the CLI.
+(:mod:`.applying`) and undone (:mod:`.undo`). :func:`review_file` and :func:`check` put the
+steps together for the CLI and tests (all rows in memory); :mod:`.jobs` runs the admin page's
+review as a stored job (rows checked in batches and stored, applied from the store).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from . import reading, uploads
+from . import jobs, reading, uploads
 from .applying import ImportRefused, apply
 from .columns import (
     FIELD_BY_KEY,
@@ -47,6 +48,7 @@ __all__ = [
     "cli_user",
     "errors_csv",
     "errors_xlsx",
+    "jobs",
     "reading",
     "uploads",
     "review_lines",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
@@ -31,6 +32,8 @@ from ..transactions import all_or_nothing
 from .validation import Plan, Review, has_work
 
 log = logging.getLogger(__name__)
+#: plans applied per statement batch
+APPLY_BATCH = 1000
 _customer = Customer.__table__
 _SETTING_MODELS = {"industry": Industry, "segment": MarketSegment, "status": CustomerStatus}
 CUSTOMER_INSERT_COLUMNS = (
@@ -43,12 +46,12 @@ class ImportRefused(DomainError):
     """The import cannot be applied as reviewed."""
 
 
-def _create_settings(session, review: Review) -> dict[tuple[str, str], int]:
+def _create_settings(session, new_settings: dict[str, Any]) -> dict[tuple[str, str], int]:
     """The new settings values the review listed (through the ORM: the access backstop and the
     settings' own rules see them)."""
     created: dict[tuple[str, str], int] = {}
-    for kind in sorted(review.new_settings):
-        for name in sorted(review.new_settings[kind]):
+    for kind in sorted(new_settings):
+        for name in sorted(new_settings[kind]):
             row = _SETTING_MODELS[kind](name=name)
             session.add(row)
             session.flush()
@@ -61,7 +64,6 @@ def _resolved(value: Any, created: dict) -> Any:
 
 
 def _check_access(user: Any, session, updates: list[Plan], creates: bool) -> None:
-    access.ensure(user, "create", ImportBatch)
     if creates:
         access.ensure(user, "create", Customer)
     if updates:
@@ -80,9 +82,15 @@ def _check_access(user: Any, session, updates: list[Plan], creates: bool) -> Non
                 )
 
 
-def _insert_customers(session, plans: list[Plan], created: dict, default_country: str) -> None:
-    taken = {p.values["number"] for p in plans if p.values.get("number")}
-    next_number = max(session.scalar(select(func.max(_customer.c.number))) or 1000, 1000) + 1
+def _insert_customers(
+    session,
+    plans: list[Plan],
+    created: dict,
+    default_country: str,
+    taken: set[int],
+    next_number: int,
+) -> int:
+    """Insert the new customers; the next free number (``taken``: the numbers the file gives)."""
     rows = []
     for plan in plans:
         number = plan.values.get("number")
@@ -102,6 +110,7 @@ def _insert_customers(session, plans: list[Plan], created: dict, default_country
     for plan, customer_id in zip(plans, ids, strict=True):
         plan.existing_id = customer_id
         plan.label = f"{plan.values['number']} {plan.values.get('name', '')}"
+    return next_number
 
 
 def _update_customers(session, plans: list[Plan], created: dict) -> None:
@@ -186,16 +195,42 @@ def _first_is_default(session, rows: list[dict[str, Any]]) -> None:
 def apply(user: Any, review: Review, *, file_name: str, default_country: str = "FI") -> ImportBatch:
     """Apply the reviewed rows in one transaction; returns the batch. Refused when rows have
     errors and the review was not told to skip them."""
-    if review.error_rows and not review.options.skip_errors:
+    refuse_errors(review.error_rows, review.options.skip_errors)
+    plans = [p for p in review.plans if not p.error]
+    taken = {p.values["number"] for p in plans if p.existing_id is None and p.values.get("number")}
+    return apply_plans(
+        user,
+        lambda: (plans[i : i + APPLY_BATCH] for i in range(0, len(plans), APPLY_BATCH)),
+        review.new_settings,
+        file_name=file_name,
+        skipped=sum(1 for r in review.rows if r.action in ("skip", "error")),
+        taken=taken,
+        default_country=default_country,
+    )
+
+
+def refuse_errors(error_rows: int, skip_errors: bool) -> None:
+    if error_rows and not skip_errors:
         raise ImportRefused(
             gettext(
                 "%(num)s rows have errors: fix them, or choose to skip the rows with errors.",
-                num=review.error_rows,
+                num=error_rows,
             )
         )
-    plans = [p for p in review.plans if not p.error]
-    creates = [p for p in plans if p.existing_id is None]
-    updates = [p for p in plans if p.existing_id is not None and has_work(p)]
+
+
+def apply_plans(
+    user: Any,
+    batches: Callable[[], Iterable[list[Plan]]],
+    new_settings: dict[str, Any],
+    *,
+    file_name: str,
+    skipped: int,
+    taken: set[int],
+    default_country: str = "FI",
+) -> ImportBatch:
+    """Apply the plans (none of them in error), given in batches, in one transaction: each
+    batch's customers inserted or updated and its parts inserted set-based."""
     user_name = getattr(user, "name", None) if user is not None else None
     with all_or_nothing(
         user,
@@ -207,26 +242,35 @@ def apply(user: Any, review: Review, *, file_name: str, default_country: str = "
             )
         ),
     ) as session:
-        _check_access(user, session, updates, bool(creates))
+        access.ensure(user, "create", ImportBatch)
         batch = ImportBatch(
             user_id=getattr(user, "id", None), user_name=user_name, file_name=file_name[:255]
         )
         session.add(batch)
         session.flush()
-        created = _create_settings(session, review)
-        if updates:
-            session.execute(
-                select(_customer.c.id)
-                .where(_customer.c.id.in_([p.existing_id for p in updates]))
-                .with_for_update()
-            ).all()
-        _update_customers(session, updates, created)
-        if creates:
-            _insert_customers(session, creates, created, default_country)
-        added = _insert_parts(session, creates + updates, created)
-        _record(session, batch, creates, updates, added, created, user_name)
-        batch.created_count, batch.updated_count = len(creates), len(updates)
-        batch.skipped_count = sum(1 for r in review.rows if r.action in ("skip", "error"))
+        created = _create_settings(session, new_settings)
+        next_number = max(session.scalar(select(func.max(_customer.c.number))) or 1000, 1000) + 1
+        batch.created_count = batch.updated_count = 0
+        for plans in batches():
+            creates = [p for p in plans if p.existing_id is None]
+            updates = [p for p in plans if p.existing_id is not None and has_work(p)]
+            _check_access(user, session, updates, bool(creates))
+            if updates:
+                session.execute(
+                    select(_customer.c.id)
+                    .where(_customer.c.id.in_([p.existing_id for p in updates]))
+                    .with_for_update()
+                ).all()
+            _update_customers(session, updates, created)
+            if creates:
+                next_number = _insert_customers(
+                    session, creates, created, default_country, taken, next_number
+                )
+            added = _insert_parts(session, creates + updates, created)
+            _record(session, batch, creates, updates, added, created, user_name)
+            batch.created_count += len(creates)
+            batch.updated_count += len(updates)
+        batch.skipped_count = skipped
         settings: dict[str, list[str]] = defaultdict(list)
         for kind, name in created:
             settings[kind].append(name)
@@ -236,8 +280,7 @@ def apply(user: Any, review: Review, *, file_name: str, default_country: str = "
 
 def _record(session, batch, creates, updates, added, created, user_name) -> None:
     changes, entries = [], []
-    for plan in creates + updates:
-        is_new = plan in creates
+    for is_new, plan in [(True, p) for p in creates] + [(False, p) for p in updates]:
         after = {k: _resolved(v, created) for k, v in plan.values.items()}
         parts = {k: list(v) for k, v in added.get(plan.existing_id, {}).items()}
         changes.append(

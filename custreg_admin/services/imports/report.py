@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from openpyxl import Workbook
@@ -34,7 +34,7 @@ def field_label(name: str) -> str:
     return str(found.label) if found is not None else (name or gettext("Row"))
 
 
-def row_errors(row: RowResult) -> str:
+def row_errors(row: RowResult | Any) -> str:
     return "; ".join(f"{field_label(k)}: {v}" for k, v in row.errors.items())
 
 
@@ -63,22 +63,23 @@ def review_lines(table: Table, review: Review) -> Iterator[str]:
     yield from review.notes
 
 
-def errors_csv(table_headers: list[str], review: Review, separator: str = ";") -> bytes:
-    """The rows with errors as the file had them, plus an error column."""
+def errors_csv(table_headers: list[str], rows: Iterable[Any], separator: str = ";") -> bytes:
+    """The rows with errors as the file had them, plus an error column (``rows``: a review's
+    rows or the stored ones, each with ``raw`` and ``errors``)."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, delimiter=separator)
     writer.writerow([*table_headers, gettext("Errors")])
-    for row in review.rows:
+    for row in rows:
         if row.errors:
             writer.writerow([*_safe(row.raw), row_errors(row)])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def errors_xlsx(table_headers: list[str], review: Review) -> bytes:
+def errors_xlsx(table_headers: list[str], rows: Iterable[Any]) -> bytes:
     book = Workbook(write_only=True)
     sheet = book.create_sheet(gettext("Errors"))
     sheet.append([*table_headers, gettext("Errors")])
-    for row in review.rows:
+    for row in rows:
         if row.errors:
             sheet.append([*_safe(row.raw), row_errors(row)])
     out = io.BytesIO()
