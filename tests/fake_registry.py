@@ -31,6 +31,12 @@ ACME = CompanyRecord(
     ),
     industry_code="26300",
     industry_name="Viestintälaitteiden valmistus",
+    # as YTJ gives them (the tests' installation is English)
+    industry_names={
+        "fi": "Viestintälaitteiden valmistus",
+        "sv": "Tillverkning av kommunikationsutrustning",
+        "en": "Manufacture of communication equipment",
+    },
     website="www.acme.example",
 )
 ACME_LOGISTICS = CompanyRecord(

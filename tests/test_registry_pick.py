@@ -147,7 +147,7 @@ def test_the_script_gets_only_the_registry_fields(registry_app, client, login):
     assert data["fields"]["name"] == "Acme Oyj" and data["fields"]["vat_number"] == "FI01120389"
     assert not {"notes", "owner", "status", "email", "phone"} & set(data["fields"])
     assert [a["kind"] for a in data["addresses"]] == ["visiting", "postal"]
-    assert data["industry_offer"] == "26300 Viestintälaitteiden valmistus"
+    assert data["industry_offer"] == "26300 Manufacture of communication equipment"
     assert data["messages"][0]["category"] == "info"
     search = client.get("/admin/customers/registry/search/?format=json&country=FI&q=acme")
     found = search.get_json()["results"][0]

@@ -14,12 +14,12 @@ from sqlalchemy import func, inspect, select
 
 from ..errors import DomainError, InvalidIdentifier
 from ..extensions import db
-from ..i18n import gettext, lazy_gettext
+from ..i18n import default_language, gettext, lazy_gettext
 from ..models import Address, Customer, Industry
 from ..registries import CompanyRecord, RegistryError, RegistryProvider, loaded_providers
 from ..registries.http import lookup_budget
 from ..rules.website import link_of
-from . import history
+from . import history, industry_names
 from .business_ids import normalise_identifiers
 
 MAX_QUERY_LENGTH = 200
@@ -178,8 +178,17 @@ def prefill_from(record: CompanyRecord) -> Prefill:
         business_id, vat_number = ids.business_id, record.vat_number and ids.vat_number
     except InvalidIdentifier:
         business_id, vat_number = record.business_id, record.vat_number
+    # an industry already in the settings (by the registry's code or any of its names) wins;
+    # else the one to offer, named in the installation's language (services/industry_names.py)
     names = [record.industry_name or "", *record.industry_names.values()]
     industry = match_industry(record.industry_code, names)
+    industry_code, industry_name = industry_names.localised(
+        record.industry_code, record.industry_names, record.industry_name, default_language()
+    )
+    if industry is None and industry_code != record.industry_code:
+        industry = match_industry(industry_code, [industry_name or ""])
+    if industry is not None:
+        industry_code, industry_name = industry.code, industry.name
     addresses = tuple(
         AddressPrefill(
             kind=a.kind,
@@ -202,9 +211,9 @@ def prefill_from(record: CompanyRecord) -> Prefill:
         website=link_of(record.website),  # as stored: https:// before a bare domain
         addresses=addresses,
         industry_id=industry.id if industry is not None else None,
-        industry_code=record.industry_code,
-        industry_name=record.industry_name,
-        industry_missing=industry is None and bool(record.industry_code or record.industry_name),
+        industry_code=industry_code,
+        industry_name=industry_name,
+        industry_missing=industry is None and bool(industry_code or industry_name),
         company_form=record.company_form,
         email=record.email,
         phone=record.phone,

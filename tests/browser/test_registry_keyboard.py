@@ -96,7 +96,7 @@ def test_a_registry_pick_keeps_the_typed_notes_and_owner(page, live_server, make
         expect(streets.nth(n)).to_have_value(street)
         expect(cities.nth(n)).to_have_value(city)
     offer = page.get_by_text("which is not in the settings yet")
-    expect(offer).to_contain_text("26300 Viestintälaitteiden valmistus")
+    expect(offer).to_contain_text("26300 Manufacture of communication equipment")
     # what was typed stays
     expect(page.locator("#notes")).to_have_value(NOTES)
     expect(page.locator("#owner")).to_have_value(str(owner.id))
