@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload, undefer
 from ...context import current_custreg_user
 from ...errors import DomainError
 from ...i18n import gettext, lazy_gettext, lazy_pgettext
-from ...models import Customer, CustomerKey
+from ...models import Customer, CustomerKey, MarketSegment
 from ...registries import STATUS_LABELS, registry_name
 from ...services import customers as customer_service
 from ...services import paging, registry_search
@@ -157,7 +157,9 @@ class CustomerView(
         return super()._get_filter_groups()
 
     def get_query(self):
-        return super().get_query().options(undefer(Customer.city), selectinload(Customer.segments))
+        # the segments with their parents (shown as paths) in one statement, not one per parent
+        segments = selectinload(Customer.segments).joinedload(MarketSegment.parent)
+        return super().get_query().options(undefer(Customer.city), segments)
 
     def _apply_search(self, query, count_query, joins, count_joins, search):
         condition = customer_service.search_condition(search)
