@@ -2,14 +2,19 @@
 (``;``, UTF-8) and as XLSX, checked (dry run) and applied, each timed in pairs
 (:func:`bench.common.paired`) beside a raw baseline on the same file in the same run:
 
-* **dry run** (:func:`custreg_admin.services.imports.review_file`: read, map, check, match)
-  against ``csv.reader`` / openpyxl ``read_only`` plus the same validation done raw: the
-  business ID through python-stdnum (:func:`~custreg_admin.services.business_ids
-  .normalise_identifiers`)
-  and the website (:func:`~custreg_admin.rules.website.normalise_website`) per row. Goal: ≤ 2×.
-* **apply** (dry run, then :func:`~custreg_admin.services.imports.apply`: set-based inserts,
-  the batch's change rows, one history entry per customer) against the raw read plus
-  ``executemany`` inserts of the same customers and their visiting addresses. Goal: ≤ 3×.
+* **dry run**: what the review page does (:func:`custreg_admin.services.imports.jobs.start`,
+  inline: read as a stream, map, check and match in batches of 1,000 rows, every row's result
+  stored in ``custreg_import_row``) against ``csv.reader`` / openpyxl ``read_only`` plus the
+  same validation done raw: the business ID through python-stdnum
+  (:func:`~custreg_admin.services.business_ids.normalise_identifiers`) and the website
+  (:func:`~custreg_admin.rules.website.normalise_website`) per row. Goal: ≤ 2×.
+* **apply**: the stored dry run, then :func:`~custreg_admin.services.imports.jobs.apply_run`
+  (the stored plans read back a batch at a time; set-based inserts, the batch's change rows, one
+  history entry per customer) against the raw read plus ``executemany`` inserts of the same
+  customers and their visiting addresses. Goal: ≤ 3×.
+* **memory**: the peak RSS one stored dry run and one apply add, each in a fresh process
+  (:func:`bench.common.memory_growth`), at 10,000 and 100,000 rows (``--quick``: 1,000 and
+  2,000). Goal: flat.
 
 Each apply run is undone untimed (the rows it inserted deleted) before the next. The file's
 columns: name, business ID (valid, not in the database), e-mail, phone, website, visiting
@@ -29,12 +34,12 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import delete, func, insert, select
 
 from custreg_admin.extensions import db
-from custreg_admin.models import Address, Customer, ImportBatch, User
+from custreg_admin.models import Address, Customer, ImportBatch, ImportRow, ImportRun, User
 from custreg_admin.rules.website import normalise_website
-from custreg_admin.services import imports
 from custreg_admin.services.business_ids import normalise_identifiers
+from custreg_admin.services.imports import jobs, uploads
 
-from .common import BenchEnv, CaseResult, paired, write_heavy
+from .common import BenchEnv, CaseResult, memory_growth, paired, write_heavy
 
 HEADERS = [
     "Name", "Business ID", "E-mail", "Phone", "Website", "Visiting address street",
@@ -154,10 +159,23 @@ def _imported_count() -> int:
     )
 
 
+def _reset_runs() -> None:
+    db.session.execute(delete(ImportRow))
+    db.session.execute(delete(ImportRun))
+    db.session.commit()
+
+
 def _reset() -> None:
     db.session.execute(delete(Customer).where(Customer.name.like(f"{NAME_PREFIX} %")))
     db.session.execute(delete(ImportBatch))
     db.session.commit()
+    _reset_runs()
+
+
+def _checked_run(admin: User, data: bytes, kind: str) -> ImportRun:
+    """The review page's dry run of ``data``, inline: rows checked in batches and stored."""
+    key = uploads.store(admin, f"bench.{kind}", data)
+    return jobs.start(admin, key, f"bench.{kind}", {"options": {}}, inline=True)
 
 
 def _admin() -> User:
@@ -172,12 +190,14 @@ def _file(kind: str) -> bytes:
 def _dry_run_case(kind: str) -> Callable[[BenchEnv], CaseResult]:
     def case(env: BenchEnv) -> CaseResult:
         data = _file(kind)
+        admin = _admin()
 
         def module() -> int:
-            _, review = imports.review_file(data, f"bench.{kind}", imports.Options())
-            return review.new_customers
+            return _checked_run(admin, data, kind).summary["new_customers"]
 
-        measured = paired(module, lambda: len(_raw_checked(data, kind)), min(env.runs, 3))
+        measured = paired(
+            module, lambda: len(_raw_checked(data, kind)), min(env.runs, 3), reset=_reset_runs
+        )
         return CaseResult.of(
             f"import {kind} dry run ({_rows_wanted():,} rows)",
             measured,
@@ -198,8 +218,8 @@ def _apply_case(kind: str) -> Callable[[BenchEnv], CaseResult]:
         admin = _admin()
 
         def module() -> int:
-            _, review = imports.review_file(data, f"bench.{kind}", imports.Options())
-            return imports.apply(admin, review, file_name=f"bench.{kind}").created_count
+            run = _checked_run(admin, data, kind)
+            return jobs.apply_run(admin, run, skip_errors=False).created_count
 
         measured = paired(
             module,
@@ -222,10 +242,45 @@ def _apply_case(kind: str) -> Callable[[BenchEnv], CaseResult]:
     return case
 
 
-def dry_run_target(size: int) -> Callable[[], Any]:
-    """For :func:`bench.common.memory_growth`: a dry run of ``size`` rows of CSV."""
-    data = csv_file(_table(size))
-    return lambda: imports.review_file(data, "bench.csv", imports.Options())
+def memory_dry_run(size: int) -> Callable[[], Any]:
+    """For :func:`bench.common.memory_growth`: one stored dry run of ``size`` rows of CSV."""
+    data, admin = csv_file(_table(size)), _admin()
+    _checked_run(admin, csv_file(_table(10)), "csv")  # warm up: imports, lookups, statements
+    _reset_runs()
+    return lambda: (_checked_run(admin, data, "csv"), _reset_runs())
 
 
-CASES = [_dry_run_case("csv"), _dry_run_case("xlsx"), _apply_case("csv"), _apply_case("xlsx")]
+def memory_apply(size: int) -> Callable[[], Any]:
+    """For :func:`bench.common.memory_growth`: a stored dry run and apply of ``size`` rows."""
+    data, admin = csv_file(_table(size)), _admin()
+
+    def run() -> None:
+        jobs.apply_run(admin, _checked_run(admin, data, "csv"), skip_errors=False)
+        _reset()
+
+    return run
+
+
+def import_memory(env: BenchEnv) -> list[CaseResult]:
+    """Peak memory of a stored dry run and of an apply, in fresh processes, at two sizes."""
+    sizes = (1_000, 2_000) if _rows_wanted() < 10_000 else (10_000, 100_000)
+    rows = []
+    for name, target in (("dry run", "memory_dry_run"), ("apply", "memory_apply")):
+        growth = memory_growth(f"bench.imports:{target}", sizes, env.database_url)
+        row = CaseResult(
+            case=f"import csv {name}: memory at {sizes[0]:,} and {sizes[1]:,} rows",
+            median_ms=0.0, baseline_median_ms=0.0, runs_ms=[], baseline_runs_ms=[],
+            same_result=True, result=growth.as_dict(), baseline_result={}, paired=False,
+            note=growth.describe(),
+        )  # fmt: skip
+        rows.append(row)
+    return rows
+
+
+CASES = [
+    _dry_run_case("csv"),
+    _dry_run_case("xlsx"),
+    _apply_case("csv"),
+    _apply_case("xlsx"),
+    import_memory,
+]
