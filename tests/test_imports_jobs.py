@@ -158,3 +158,20 @@ def test_the_review_page_shows_progress_until_done_and_the_status_says_so(
     assert 'data-testid="progress"' not in page and "Rows with errors: 3" in page
     page = admin_client.get(review_url + "?page=0&errors_only=1").get_data(as_text=True)
     assert "Gamma Oy" in page and "Delta Oy" not in page
+
+
+def test_the_review_pages_through_the_stored_rows(app, admin_client, monkeypatch):
+    monkeypatch.setattr("custreg_admin.admin.imports.PAGE_SIZE", 2)
+    token = csrf_token(admin_client, BASE)
+    response = admin_client.post(
+        BASE,
+        data={"csrf_token": token, "file": (io.BytesIO(FILE), "f.csv")},
+        content_type="multipart/form-data",
+    )
+    review_url = response.headers["Location"]
+    first = admin_client.get(review_url).get_data(as_text=True)
+    assert "Alpha Oy" in first and "Beta Oy" in first and "Gamma Oy" not in first
+    assert "Page 1 of 3" in first
+    second = admin_client.get(review_url + "?page=1").get_data(as_text=True)
+    assert "Gamma Oy" in second and "Delta Oy" in second and "Page 2 of 3" in second
+    assert f'href="{review_url}?page=0"' in second.replace("&amp;", "&")
