@@ -65,6 +65,11 @@ def test_no_page_scrolls_sideways_at_390_px(page, live_server, make_user, log_in
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"{path} is {width} px wide at 390 px"
         expect(page.locator(".navbar-brand")).to_be_visible()
+        if "/details/" in path:  # Edit stays one line beside (or below) a long name
+            edit = page.get_by_test_id("customer-card").get_by_role("link", name="Edit")
+            assert edit.evaluate("e => e.getClientRects().length") == 1
+            line = edit.evaluate("e => parseFloat(getComputedStyle(e).lineHeight)")
+            assert edit.bounding_box()["height"] < 2 * line, "Edit wraps inside its button"
     page.goto("/admin/customers/")
     header = page.locator("table.model-list thead")
     for column in ("Name", "Business ID", "Account owner"):
