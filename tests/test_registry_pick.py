@@ -172,3 +172,20 @@ def test_one_mapping_gives_only_what_the_registry_has(registry_app):
     }
     assert registry_form.first_to_fill({"name": "Acme Oyj"}, ["name"]) is None
     assert registry_form.first_to_fill({"name": " "}, ["name"]) == "name"
+
+
+def test_without_javascript_focus_goes_to_a_required_field_the_pick_left_empty(
+    registry_app, client, login, monkeypatch
+):
+    login("manager")
+    values = {
+        **_posted(client.get(NEW).get_data(as_text=True)),
+        "csrf_token": csrf_token(client, NEW),
+    }
+    nameless = registry_form.FormFill({"business_id": "0112038-9"}, [], [])
+    monkeypatch.setattr(registry_form, "pick", lambda *args: nameless)
+    page = client.post(NEW, data={**values, "custreg_registry": "pick:fake:0112038-9"})
+    page = page.get_data(as_text=True)
+    assert re.search(r'<input[^>]*autofocus[^>]*id="name"|<input[^>]*id="name"[^>]*autofocus', page)
+    assert 'data-testid="save" autofocus' not in page
+    assert not re.search(r'id="registry-q"[^>]*autofocus', page)

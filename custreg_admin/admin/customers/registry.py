@@ -137,7 +137,11 @@ class CustomerRegistryViews:
             if self._fill_from_registry(form, *picked, request.form.get("q")):
                 required = [f.name for f in form if f.flags.required]
                 data = {f.name: f.data for f in form}
-                extra["focus_field"] = registry_form.first_to_fill(data, required) or "save"
+                focus = registry_form.first_to_fill(data, required)
+                if focus is not None:  # autofocus, as the script's focus() does
+                    field = getattr(form, focus)
+                    field.render_kw = {**(field.render_kw or {}), "autofocus": True}
+                extra["focus_field"] = focus or "save"
         else:
             extra.update(self._registry_results_context(request.form))
         return self.render(
