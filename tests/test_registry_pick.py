@@ -105,7 +105,7 @@ def test_without_javascript_search_and_pick_keep_what_was_typed(
     assert _selected(page, "owner") == [str(owner.id)]
     assert 'value="orders@acme.example"' in page  # the registry gives no e-mail: kept
     assert 'value="Laskutus PL 5"' in page  # a typed billing address stays beside the two
-    assert "Filled from FAKE: Acme Oyj" in page
+    assert "Filled from Fake Finnish registry: Acme Oyj" in page
     assert re.search(r'data-testid="save" autofocus', page)  # focus: Save (name is filled)
     assert _count(registry_app) == 0  # nothing saved before Save
 

@@ -85,7 +85,7 @@ def form_fill(record) -> FormFill:
             gettext(
                 "Filled from %(registry)s: %(name)s (%(business_id)s). Check the details and "
                 "save; nothing is saved until you do.",
-                registry=record.source.upper(),
+                registry=registry_search.registry_reference(record.source)["label"],
                 name=record.name,
                 business_id=record.business_id,
             ),

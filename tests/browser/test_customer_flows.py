@@ -39,7 +39,7 @@ def test_add_a_customer_through_the_registry_magnifier(page, live_server, make_u
     expect(search).to_have_attribute("aria-activedescendant", "registry-option-1")
     search.press("Enter")
 
-    expect(page.locator("#registry-message")).to_contain_text("Filled from FAKE")
+    expect(page.locator("#registry-message")).to_contain_text("Filled from Fake Finnish registry")
     expect(page).to_have_url(re.compile(r"/admin/customers/new/$"))  # filled in place
     expect(page.locator("#name")).to_have_value("Acme Logistiikka Oy")
     expect(page.locator("#business_id")).to_have_value("1927400-1")

@@ -83,7 +83,9 @@ def test_a_registry_pick_keeps_the_typed_notes_and_owner(page, live_server, make
     expect(results).to_have_count(2)
     results.nth(0).click()
 
-    expect(page.locator("#registry-message")).to_contain_text("Filled from FAKE: Acme Oyj")
+    expect(page.locator("#registry-message")).to_contain_text(
+        "Filled from Fake Finnish registry: Acme Oyj"
+    )
     expect(page.locator("#name")).to_have_value("Acme Oyj")
     expect(page.locator("#business_id")).to_have_value("0112038-9")
     expect(page.locator("#vat_number")).to_have_value("FI01120389")
