@@ -32,6 +32,7 @@ from custreg_admin.models import (
     MarketSegment,
     Project,
     Proposal,
+    User,
 )
 
 _numbers = itertools.count(1)
@@ -50,6 +51,20 @@ def _add(row):
 
 def _money(value) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def user(role: str = "admin", *, name: str | None = None, email: str | None = None) -> User:
+    """A user of that role with an unusable password, for service tests (the ``make_user``
+    fixture makes one that can log in)."""
+    n = next(_numbers)
+    return _add(
+        User(
+            email=email or f"{role}-{n}@example.com",
+            name=name or f"{role.title()} {n}",
+            role=role,
+            password_hash="x",
+        )
+    )
 
 
 def invoice_status(name: str = "Sent", counts_as_sent: bool | None = None) -> InvoiceStatus:

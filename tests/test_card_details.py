@@ -10,13 +10,13 @@ from decimal import Decimal
 from custreg_admin.extensions import db
 from custreg_admin.models import Customer, MarketSegment, VatRate
 
+from . import builders as b
 from .helpers import csrf_token
 
 
 def _customer(app, **fields) -> int:
     with app.app_context():
-        row = Customer(number=fields.pop("number", 5001), country="FI", **fields)
-        db.session.add(row)
+        row = b.customer(number=fields.pop("number", 5001), **fields)
         db.session.commit()
         return row.id
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -15,12 +16,11 @@ from custreg_admin.models import (
     CustomerStatus,
     EInvoiceAddress,
     Industry,
-    Invoice,
-    InvoiceStatus,
     MarketSegment,
     Project,
 )
 
+from . import builders as b
 from .helpers import csrf_token, recorded_statements
 
 
@@ -43,8 +43,7 @@ def _add(app, **fields) -> int:
         number = fields.pop("number", None) or 1000 + (
             db.session.scalar(select(db.func.count()).select_from(Customer)) + 1
         )
-        customer = Customer(number=number, **fields)
-        db.session.add(customer)
+        customer = b.customer(number=number, **fields)
         db.session.commit()
         return customer.id
 
@@ -286,17 +285,14 @@ def test_numbers_continue_from_the_highest(app, admin_client):
 def test_card_shows_everything_on_the_customer(app, admin_client, make_user):
     owner = make_user("manager", name="Maija Myyjä")
     with app.app_context():
-        sent = db.session.scalar(select(InvoiceStatus).where(InvoiceStatus.name == "Sent"))
-        segment = MarketSegment(name="Telecom")
-        customer = Customer(
+        customer = b.customer(
+            "Elisa Oyj",
             number=2001,
-            name="Elisa Oyj",
             business_id="0116510-6",
-            country="FI",
-            owner_id=owner.id,
-            industry=Industry(code="61100", name="Wired telecommunications"),
-            status=db.session.scalar(select(CustomerStatus).where(CustomerStatus.name == "Active")),
-            segments=[segment],
+            owner=owner,
+            industry=b.industry("Wired telecommunications", code="61100"),
+            status=b.customer_status("Active"),
+            segments=[b.segment("Telecom")],
             website="elisa.fi",
             addresses=[Address(kind="postal", street="PL 1", postal_code="00061", city="ELISA")],
             contacts=[
@@ -306,25 +302,9 @@ def test_card_shows_everything_on_the_customer(app, admin_client, make_user):
             ],
             einvoice_addresses=[EInvoiceAddress(address="003701165106", is_default=True)],
         )
-        project = Project(
-            customer=customer,
-            name="Network audit",
-            kind="project",
-            sales_status="won",
-            manager_id=owner.id,
-        )
-        sales_case = Project(
-            customer=customer, name="5G rollout bid", kind="sales_case", sales_status="in_progress"
-        )
-        invoice = Invoice(
-            customer=customer,
-            project=project,
-            number="10023",
-            date=__import__("datetime").date(2026, 3, 1),
-            status=sent,
-            total=__import__("decimal").Decimal("1234.50"),
-        )
-        db.session.add_all([customer, project, sales_case, invoice])
+        project = b.project(customer, name="Network audit", sales_status="won", manager=owner)
+        b.sales_case(customer, name="5G rollout bid")
+        b.invoice(customer, "1234.50", date(2026, 3, 1), project=project, number="10023")
         db.session.commit()
         cid = customer.id
     page = admin_client.get(f"/admin/customers/details/?id={cid}").get_data(as_text=True)

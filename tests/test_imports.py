@@ -10,10 +10,7 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from custreg_admin.extensions import db
-from custreg_admin.models import (
-    Customer,
-    User,
-)
+from custreg_admin.models import Customer
 from custreg_admin.services import imports
 from custreg_admin.services.imports import BadFile, Options
 
@@ -28,14 +25,6 @@ def _csv(*lines: str, sep: str = ";", encoding: str = "utf-8") -> bytes:
 
 def _review(data: bytes, name: str = "file.csv", **options):
     return imports.review_file(data, name, Options(**options))
-
-
-def _user(role: str = "admin") -> User:
-    user = User(email=f"{role}-imp@example.com", name=f"{role.title()} Importer", role=role)
-    user.password_hash = "x"
-    db.session.add(user)
-    db.session.commit()
-    return user
 
 
 def _count(model) -> int:
@@ -53,7 +42,7 @@ def test_severa_cp1252_semicolon_file_is_read_and_imported(ctx):
     assert table.headers[0] == "Asiakkaan nimi"
     assert [r.errors for r in review.rows] == [{}, {}, {}]
     assert (review.new_customers, review.updated_customers, review.error_rows) == (2, 0, 0)
-    admin = _user()
+    admin = b.user()
     batch = imports.apply(admin, review, file_name="severa.csv")
     assert batch.created_count == 2
     aak = db.session.scalar(select(Customer).where(Customer.business_id == "0112038-9"))

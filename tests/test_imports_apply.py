@@ -28,14 +28,6 @@ def _review(data: bytes, **options):
     return imports.review_file(data, "file.csv", Options(**options))[1]
 
 
-def _user(role: str = "admin") -> User:
-    user = User(email=f"{role}-imp@example.com", name=f"{role.title()} Importer", role=role)
-    user.password_hash = "x"
-    db.session.add(user)
-    db.session.commit()
-    return user
-
-
 def test_matching_by_business_id_vat_number_and_name(ctx):
     by_id = b.customer("Old Name Oy", business_id="0112038-9", vat_number="FI01120389", number=5001)
     by_number = b.customer("Numbered Oy", number=5002)
@@ -74,7 +66,7 @@ def test_an_ambiguous_match_is_an_error_never_a_guess(ctx):
     review = _review(_csv("Name;Phone", "Twin Oy;123"), update_existing=True)
     assert "Ambiguous: 2 customers fit" in review.rows[0].errors["name"]
     with pytest.raises(ImportRefused):
-        imports.apply(_user(), review, file_name="f.csv")
+        imports.apply(b.user(), review, file_name="f.csv")
 
 
 def test_per_cell_errors(ctx):
@@ -101,7 +93,7 @@ def test_approval_update_existing_else_matched_rows_are_skipped(ctx):
     data = _csv("Customer number;Phone", "8001;2")
     review = _review(data)
     assert review.rows[0].action == "skip" and review.updated_customers == 0
-    imports.apply(_user(), review, file_name="f.csv")
+    imports.apply(b.user(), review, file_name="f.csv")
     assert db.session.scalar(select(Customer.phone).where(Customer.number == 8001)) == "1"
     review = _review(data, update_existing=True)
     assert review.rows[0].action == "update"
@@ -119,7 +111,7 @@ def test_approval_create_settings_else_an_error(ctx):
     review = _review(data, create_settings=True)
     assert review.rows[0].errors == {}
     assert review.new_settings == {"industry": {"Brewing"}, "segment": {"Beer"}}
-    imports.apply(_user(), review, file_name="f.csv")
+    imports.apply(b.user(), review, file_name="f.csv")
     customer = db.session.scalar(select(Customer).where(Customer.name == "Seg Oy"))
     assert customer.industry.name == "Brewing"
     assert sorted(s.name for s in customer.segments) == ["Beer", "Retail"]
@@ -129,7 +121,7 @@ def test_rows_with_errors_skipped_or_the_whole_import_refused(ctx):
     data = _csv("Name;Business ID", "Good Oy;", "Bad Oy;123")
     review = _review(data)
     with pytest.raises(ImportRefused, match="1 rows have errors"):
-        imports.apply(_user(), review, file_name="f.csv")
+        imports.apply(b.user(), review, file_name="f.csv")
     assert db.session.scalar(select(func.count()).select_from(Customer)) == 0
     review = _review(data, skip_errors=True)
     batch = imports.apply(db.session.scalar(select(User)), review, file_name="f.csv")
@@ -140,16 +132,15 @@ def test_rows_with_errors_skipped_or_the_whole_import_refused(ctx):
 def test_access_plain_users_never_import(ctx):
     review = _review(_csv("Name", "Mine Oy"))
     with pytest.raises(PermissionDenied, match="administrators and managers"):
-        imports.apply(_user("user"), review, file_name="f.csv")
+        imports.apply(b.user("user"), review, file_name="f.csv")
     assert db.session.scalar(select(func.count()).select_from(Customer)) == 0
-    manager = User(email="m@example.com", name="M", role="manager", password_hash="x")
-    db.session.add(manager)
+    manager = b.user("manager", name="M", email="m@example.com")
     db.session.commit()
     assert imports.apply(manager, review, file_name="f.csv").created_count == 1
 
 
 def test_history_says_imported_from_file_by_user(ctx):
-    admin = _user()
+    admin = b.user(name="Admin Importer")
     b.customer("Hist Oy", number=9001, phone="1")
     db.session.commit()
     review = _review(
@@ -166,7 +157,7 @@ def test_history_says_imported_from_file_by_user(ctx):
 
 
 def test_undo_restores_fields_removes_created_and_names_what_it_cannot(ctx):
-    admin = _user()
+    admin = b.user()
     kept = b.customer("Kept Oy", number=9101, phone="1")
     db.session.commit()
     review = _review(
@@ -197,7 +188,7 @@ def test_undo_restores_fields_removes_created_and_names_what_it_cannot(ctx):
 
 
 def test_undo_keeps_a_field_changed_since(ctx):
-    admin = _user()
+    admin = b.user()
     kept = b.customer("Field Oy", number=9201, phone="1", email="a@x.fi")
     db.session.commit()
     review = _review(_csv("Customer number;Phone;E-mail", "9201;2;b@x.fi"), update_existing=True)
@@ -213,8 +204,8 @@ def test_undo_keeps_a_field_changed_since(ctx):
 
 
 def test_plain_user_cannot_undo(ctx):
-    admin = _user()
+    admin = b.user()
     batch = imports.apply(admin, _review(_csv("Name", "U Oy")), file_name="f.csv")
     with pytest.raises(PermissionDenied):
-        imports.undo(_user("user"), batch.id)
+        imports.undo(b.user("user"), batch.id)
     assert db.session.scalar(select(func.count()).select_from(Customer)) == 1

@@ -7,10 +7,11 @@ from sqlalchemy import select
 
 from custreg_admin import registries
 from custreg_admin.extensions import db
-from custreg_admin.models import Customer, User
+from custreg_admin.models import Customer
 from custreg_admin.services import imports
 from custreg_admin.services.imports import Options
 
+from . import builders as b
 from .fake_registry import FakeRegistry, entry_point
 
 FILE = b"Business ID;Phone\r\n0112038-9;09 1\r\n1927400-1;09 2\r\n"
@@ -36,8 +37,7 @@ def test_enrichment_fills_missing_fields_and_the_review_says_what_came(registry,
             "From Fake Finnish registry: name, VAT number, visiting address, postal address."
         ]
         assert review.notes == []
-        user = User(email="a@example.com", name="A", role="admin", password_hash="x")
-        db.session.add(user)
+        user = b.user(name="A", email="a@example.com")
         db.session.commit()
         imports.apply(user, review, file_name="f.csv")
         acme = db.session.scalar(select(Customer).where(Customer.business_id == "0112038-9"))

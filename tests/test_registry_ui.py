@@ -22,6 +22,7 @@ from custreg_admin.registries import (
     RegistryProvider,
 )
 
+from . import builders as b
 from .fake_registry import ACME, GONE, FakeRegistry, entry_point
 from .helpers import csrf_token
 
@@ -218,14 +219,9 @@ def test_bankrupt_company_is_flagged_and_filterable(registry_app, user_client):
 
 def test_refresh_from_registry_applies_only_ticked_fields(registry_app, user_client):
     with registry_app.app_context():
-        customer = Customer(
-            number=7,
-            name="Acme (old name)",
-            country="FI",
-            business_id="0112038-9",
-            website="old.example",
+        customer = b.customer(
+            "Acme (old name)", number=7, business_id="0112038-9", website="old.example"
         )
-        db.session.add(customer)
         db.session.commit()
         cid = customer.id
     page = user_client.get(f"/admin/customers/registry/refresh/?id={cid}").get_data(True)

@@ -9,6 +9,7 @@ from custreg_admin.extensions import db
 from custreg_admin.models import Customer
 from custreg_admin.rules.website import InvalidWebsite, link_of, normalise_website
 
+from . import builders as b
 from .helpers import csrf_token
 
 
@@ -82,8 +83,7 @@ def test_the_form_refuses_javascript_and_stores_https_for_a_bare_domain(app, adm
 
 def test_a_stored_script_address_is_shown_but_never_linked(app, admin_client):
     with app.app_context():
-        customer = Customer(number=9, name="Old Oy", country="FI", website="javascript://%0a1")
-        db.session.add(customer)
+        customer = b.customer("Old Oy", number=9, website="javascript://%0a1")
         db.session.commit()
         cid = customer.id
     card = admin_client.get(f"/admin/customers/details/?id={cid}").get_data(as_text=True)
