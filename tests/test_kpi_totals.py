@@ -14,8 +14,9 @@ from sqlalchemy import insert, select, text, update
 from custreg_admin.errors import DomainError
 from custreg_admin.extensions import db
 from custreg_admin.models import Cost, Customer, Invoice, InvoiceStatus, KpiTotal, Project
-from custreg_admin.services import kpi_totals
+from custreg_admin.services import kpi_rollups, kpi_totals
 from custreg_admin.services import mass_update as mu
+from custreg_admin.services.customer_filter import CustomerFilter
 from custreg_admin.services.customers import merge_customers, move_projects
 from custreg_admin.services.kpi import compute_kpis
 from custreg_admin.services.setup import seed_defaults
@@ -36,6 +37,7 @@ OPERATIONS = (
     "delete_project",
     "flip_sent_flag",
     "flip_internal",
+    "bulk_flip_internal",
     "merge",
     "mass_update_owner",
     "bulk_insert_invoices",
@@ -44,7 +46,10 @@ OPERATIONS = (
 
 
 def _in_step() -> None:
-    assert kpi_totals.stored(db.session) == kpi_totals.recomputed(db.session)
+    recomputed = kpi_totals.recomputed(db.session)
+    assert kpi_totals.stored(db.session) == recomputed
+    # the coarser rollups (per customer and month, the company's months) likewise
+    assert kpi_rollups.stored(db.session) == kpi_rollups.recomputed(db.session, recomputed)
 
 
 def _pick(data, rows):
@@ -121,6 +126,14 @@ def _apply(data, operation: str, admin) -> None:  # noqa: C901 - one branch per 
     elif operation == "flip_internal" and projects:
         row = _pick(data, projects)
         row.is_internal = not row.is_internal
+    elif operation == "bulk_flip_internal" and projects:
+        owner = _pick(data, customers)
+        db.session.execute(
+            update(Project)
+            .where(Project.customer_id == owner.id)
+            .values(is_internal=data.draw(st.booleans()))
+            .execution_options(synchronize_session=False)
+        )
     elif operation == "merge" and len(customers) > 1:
         duplicate, keep = data.draw(
             st.lists(
@@ -196,6 +209,10 @@ def test_aggregates_equal_a_full_recomputation_after_any_writes(ctx, make_user, 
     for operation in data.draw(st.lists(st.sampled_from(OPERATIONS), min_size=1, max_size=8)):
         _apply(data, operation, admin)
         _in_step()
+    # the company's months and the per-customer rows give the same figures
+    for today in (date(2024, 6, 30), date(2025, 3, 14)):
+        everyone = compute_kpis(admin, today, CustomerFilter(active_state="all"))
+        assert compute_kpis(admin, today) == everyone
 
 
 def test_each_write_path_changes_the_aggregates(ctx, make_user):
@@ -213,6 +230,9 @@ def test_each_write_path_changes_the_aggregates(ctx, make_user):
     db.session.commit()
     move_projects(first, second, [work.id], user=admin)
     assert {k[0] for k in kpi_totals.stored(db.session)} == {second.id}
+    rollups = kpi_rollups.stored(db.session)
+    assert {k[0] for k in rollups["customer_month"]} == {second.id}
+    assert sorted(v[0] for v in rollups["month"].values()) == [0, 1000]  # cents: cost, invoice
     _in_step()
 
 

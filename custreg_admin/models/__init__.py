@@ -13,7 +13,7 @@ from .customer import (
 from .customer_import import ImportBatch, ImportChange, ImportMapping
 from .history import EVENT_KINDS, CustomerEvent
 from .import_run import ImportRow, ImportRun
-from .kpi import KpiTotal
+from .kpi import KpiCustomerMonth, KpiMonth, KpiTotal
 from .mass_update import MassUpdateBatch, MassUpdateChange
 from .project import PROJECT_KINDS, SALES_STATUSES, Cost, Invoice, Project, Proposal
 from .report import SavedReport
@@ -50,6 +50,8 @@ __all__ = [
     "Invoice",
     "InvoiceStatus",
     "InvoiceTemplate",
+    "KpiCustomerMonth",
+    "KpiMonth",
     "KpiTotal",
     "MarketSegment",
     "MassUpdateBatch",

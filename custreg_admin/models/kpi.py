@@ -10,7 +10,7 @@ row. Internal projects are likewise left out when read. The rows are written onl
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Index, Integer
+from sqlalchemy import BigInteger, Boolean, Index, Integer, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -33,6 +33,48 @@ class KpiTotal(db.Model):
     billed_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     billed_count: Mapped[int] = mapped_column(Integer, default=0)
     #: All invoices, numbered or not.
+    invoice_count: Mapped[int] = mapped_column(Integer, default=0)
+    cost_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    cost_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class KpiCustomerMonth(db.Model):
+    """The rows of :class:`KpiTotal` without the project: one per (customer, month, invoice
+    status) for invoices and per (customer, month, internal flag) for costs (``status_id`` 0).
+    ``is_internal`` is the project's flag when the row was written (always false on invoice
+    rows): a project's flag changing rewrites its customer's rows. Read for filtered figures and
+    an account owner's own customers."""
+
+    __tablename__ = "custreg_kpi_customer_month"
+    __table_args__ = (Index("ix_custreg_kpi_customer_month_customer", "customer_id", "month"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(Integer)
+    month: Mapped[int] = mapped_column(Integer)
+    status_id: Mapped[int] = mapped_column(Integer)
+    is_internal: Mapped[bool] = mapped_column(Boolean)
+    billed_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    billed_count: Mapped[int] = mapped_column(Integer, default=0)
+    invoice_count: Mapped[int] = mapped_column(Integer, default=0)
+    cost_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    cost_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class KpiMonth(db.Model):
+    """The company's totals: :class:`KpiCustomerMonth` summed over customers, one row per
+    (month, invoice status or 0 for costs, internal flag). Kept by adding each refreshed
+    customer's new rows and subtracting its old ones; rows whose counts reach 0 are removed.
+    Read for a viewer who sees every invoice, without a filter."""
+
+    __tablename__ = "custreg_kpi_month"
+    __table_args__ = (
+        UniqueConstraint("month", "status_id", "is_internal", name="uq_custreg_kpi_month_key"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[int] = mapped_column(Integer)
+    status_id: Mapped[int] = mapped_column(Integer)
+    is_internal: Mapped[bool] = mapped_column(Boolean)
+    billed_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    billed_count: Mapped[int] = mapped_column(Integer, default=0)
     invoice_count: Mapped[int] = mapped_column(Integer, default=0)
     cost_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     cost_count: Mapped[int] = mapped_column(Integer, default=0)

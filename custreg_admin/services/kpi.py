@@ -36,12 +36,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, case, func, select, true
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.functions import FunctionElement
 
 from ..extensions import db
-from ..models import Cost, Customer, Invoice, KpiTotal, Project
+from ..models import Cost, Customer, Invoice, Project
 from ..rules.billing import (
     cost_counts_for_margin,
     in_period,
@@ -50,8 +48,9 @@ from ..rules.billing import (
 )
 from ..rules.money import ZERO, cents, money_value
 from ..rules.open_work import active_customer_condition, prospect_condition
-from ..rules.visibility import visible_invoices, visible_through
+from ..rules.visibility import visible_invoices
 from .customer_filter import CustomerFilter, CustomerSet
+from .kpi_rollups import money_rows, scanned
 
 __all__ = [
     "KpiFigures",
@@ -120,35 +119,6 @@ def local_today(tz_name: str, now: datetime | None = None) -> date:
 # --------------------------------------------------------------------------- SQL building blocks
 
 
-class _scanned(FunctionElement):
-    """A column in a condition meant to be checked while reading the table: written ``+column``
-    on SQLite, which keeps SQLite's planner from driving the query through an index on it.
-
-    Without range statistics SQLite takes "this year" (or "customers in this unselective set")
-    for a small part of the table; on 1M invoices an index walk with a row lookup per entry is
-    then several times slower than reading the table. Used for the date ranges and the filter
-    sets, not for the viewer's own (small) sets. Other databases plan with real statistics and
-    get the column as it is.
-    """
-
-    name = "scanned"
-    inherit_cache = True
-
-    def __init__(self, column) -> None:
-        super().__init__(column)
-        self.type = column.type
-
-
-@compiles(_scanned)
-def _scanned_default(element, compiler, **kw):
-    return compiler.process(element.clauses, **kw)
-
-
-@compiles(_scanned, "sqlite")
-def _scanned_sqlite(element, compiler, **kw):
-    return f"+{compiler.process(element.clauses, **kw)}"
-
-
 def _restrict_invoices(query: Select, user: Any, filters: CustomerFilter | None) -> Select:
     """Add visibility and filter conditions to a query on Invoice.
 
@@ -157,17 +127,8 @@ def _restrict_invoices(query: Select, user: Any, filters: CustomerFilter | None)
     """
     if filters is not None:
         filtered = select(Customer.id).where(filters.condition())
-        query = query.where(_scanned(Invoice.customer_id).in_(filtered))
+        query = query.where(scanned(Invoice.customer_id).in_(filtered))
     return query.where(visible_invoices(user))
-
-
-def _restrict_totals(query: Select, user: Any, filters: CustomerFilter | None) -> Select:
-    """Add visibility and filter conditions to a query on the aggregates (``KpiTotal``): the
-    same rule as for invoices (a cost row carries its project's customer)."""
-    if filters is not None:
-        filtered = select(Customer.id).where(filters.condition())
-        query = query.where(_scanned(KpiTotal.customer_id).in_(filtered))
-    return query.where(visible_through(user, KpiTotal.customer_id, KpiTotal.project_id))
 
 
 def _month_number(day: date) -> int:
@@ -279,34 +240,18 @@ def compute_kpis(user: Any, today: date, filters: CustomerFilter | None = None) 
     last_month = _months(*periods["last_month"])
     whole_to_date = periods["last_month_to_date"] == periods["last_month"]
 
-    sent = KpiTotal.status_id.in_(sent_statuses())
-    internal = select(Project.id).where(~cost_counts_for_margin())
+    rows = money_rows(user, filters, (min(year[0], last_month[0]), year[1]))
+    sent = rows.c.status_id.in_(sent_statuses())
 
     def billed(months: tuple[int, int]):
-        return func.sum(case((and_(sent, KpiTotal.month.between(*months)), KpiTotal.billed_cents)))
+        return func.sum(case((and_(sent, rows.c.month.between(*months)), rows.c.billed_cents)))
 
-    totals = (
-        select(
-            billed(year).label("year"),
-            billed(month).label("month"),
-            billed(last_month).label("last_month"),
-            func.sum(
-                case(
-                    (
-                        and_(
-                            KpiTotal.month.between(*year),
-                            KpiTotal.cost_count > 0,
-                            KpiTotal.project_id.not_in(internal),
-                        ),
-                        KpiTotal.cost_cents,
-                    )
-                )
-            ).label("costs"),
-        )
-        .select_from(KpiTotal)
-        .where(_scanned(KpiTotal.month).between(min(year[0], last_month[0]), year[1]))
-    )
-    totals = _restrict_totals(totals, user, filters).subquery("kpi_totals")
+    totals = select(
+        billed(year).label("year"),
+        billed(month).label("month"),
+        billed(last_month).label("last_month"),
+        func.sum(case((rows.c.month.between(*year), rows.c.cost_cents))).label("costs"),
+    ).subquery("kpi_totals")
 
     if whole_to_date:
         to_date = totals.c.last_month
@@ -373,15 +318,12 @@ def billing_by_month(
         return []
     first = _month_number(_month_start(today, months - 1))
     last = _month_number(today)
+    rows = money_rows(user, filters, (first, last))
     query = (
-        select(KpiTotal.month, func.sum(KpiTotal.billed_cents))
-        .where(
-            _scanned(KpiTotal.month).between(first, last),
-            KpiTotal.status_id.in_(sent_statuses()),
-        )
-        .group_by(KpiTotal.month)
+        select(rows.c.month, func.sum(rows.c.billed_cents))
+        .where(rows.c.status_id.in_(sent_statuses()))
+        .group_by(rows.c.month)
     )
-    query = _restrict_totals(query, user, filters)
     totals = {int(m): _cents_money(total) for m, total in db.session.execute(query)}
     result = []
     for back in range(months - 1, -1, -1):

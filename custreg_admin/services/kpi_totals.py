@@ -14,8 +14,10 @@ register`):
   inserts). The customers are read before the statement runs (the rows it matches) and after
   (the customer it sets).
 
-Neither an invoice status's ``counts_as_sent`` flag nor a project's ``is_internal`` flag is part
-of a row (the KPI query applies them when it reads), so changing one changes no row. A customer's
+An invoice status's ``counts_as_sent`` flag is not part of a row (the KPI query applies it when
+it reads), so changing it changes no row. A project's ``is_internal`` flag is part of the coarser
+rows of :mod:`.kpi_rollups` (kept by :func:`refresh` too): changing it refreshes the project's
+customer. A customer's
 own fields (owner, industry, active) are not in the rows either: mass updates change no row.
 Writes that bypass the module's sessions (raw SQL, ``COPY`` of the demo loader) are followed by
 :func:`rebuild` (``flask custreg kpi-rebuild``).
@@ -49,6 +51,7 @@ from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from ..models import Cost, Customer, Invoice, KpiTotal, Project
 from ..rules.billing import has_number
 from ..rules.money import cents
+from . import kpi_rollups
 
 __all__ = ["month_index", "rebuild", "recomputed", "refresh", "register", "stored"]
 
@@ -120,9 +123,11 @@ def refresh(session: Session, customer_ids: Iterable[int | None]) -> None:
     connection = session.connection()
     for start in range(0, len(ids), _BATCH):
         batch = ids[start : start + _BATCH]
+        kpi_rollups.subtract(connection, batch)
         connection.execute(delete(_TABLE).where(_TABLE.c.customer_id.in_(batch)))
         rows = _rows(Invoice.customer_id.in_(batch), Project.customer_id.in_(batch))
         connection.execute(insert(_TABLE).from_select(list(_COLUMNS), rows))
+        kpi_rollups.add(connection, batch)
 
 
 def rebuild(session: Session) -> int:
@@ -133,6 +138,7 @@ def rebuild(session: Session) -> int:
     connection.execute(insert(_TABLE).from_select(list(_COLUMNS), _rows(true(), true())))
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f"ANALYZE {_TABLE.name}")
+    kpi_rollups.rebuild(connection)
     return session.scalar(select(func.count()).select_from(_TABLE)) or 0
 
 
@@ -160,6 +166,8 @@ def recomputed(session: Session) -> dict[tuple, tuple]:
 _INFO_SEEN = "custreg_kpi_totals_seen"
 #: The column linking each followed row type to what decides its customer.
 _LINKS = {Invoice: "customer_id", Cost: "project_id", Project: "customer_id"}
+#: A project's columns that the rows depend on (its costs' customer, their internal flag).
+_PROJECT_KEYS = ("customer_id", "is_internal")
 
 
 def _links(obj: Any, *, before: bool) -> Any:
@@ -271,11 +279,11 @@ def _on_execute(state) -> Any:
         state.is_insert
         or (
             state.is_update
-            and _set_value(statement, "customer_id") is None
-            and not any("customer_id" in row for row in rows)
+            and all(_set_value(statement, name) is None for name in _PROJECT_KEYS)
+            and not any(name in row for row in rows for name in _PROJECT_KEYS)
         )
     ):
-        return None  # a new project, or a project's other fields: no costs move
+        return None  # a new project, or a project's other fields: no row changes
     session = state.session
     customers: set[int] = set()
     projects: set[int] = set()

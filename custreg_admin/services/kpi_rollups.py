@@ -1,0 +1,236 @@
+"""Coarser KPI aggregates derived from :class:`~custreg_admin.models.KpiTotal`, kept with it.
+
+* :class:`~custreg_admin.models.KpiCustomerMonth`: the project key dropped (per customer, month,
+  invoice status; costs per customer, month and the project's internal flag);
+* :class:`~custreg_admin.models.KpiMonth`: the company's totals per month, status and flag.
+
+:func:`custreg_admin.services.kpi_totals.refresh` calls :func:`subtract` before it rewrites a
+batch of customers' rows and :func:`add` after, in the same transaction: the customers' old
+rows leave the totals, their new rows (written from the fresh ``KpiTotal`` rows and the projects'
+flags as they are now) come in. A project whose ``is_internal`` changes has its customer
+refreshed like any other write (the flag is part of the rows here). Changing an invoice
+status's ``counts_as_sent`` changes no row: the status is a key, the flag is applied when read.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, case, delete, false, func, insert, select, true, union_all
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
+
+from ..models import Customer, KpiCustomerMonth, KpiMonth, KpiTotal, Project
+from ..rules.billing import cost_counts_for_margin
+from ..rules.visibility import managed_projects, owned_customers, sees_all_invoices
+
+if TYPE_CHECKING:
+    from .customer_filter import CustomerFilter
+
+__all__ = ["add", "money_rows", "rebuild", "recomputed", "scanned", "stored", "subtract"]
+
+_SUMS = ("billed_cents", "billed_count", "invoice_count", "cost_cents", "cost_count")
+_MONTH_KEY = ("month", "status_id", "is_internal")
+_CUSTOMER_MONTH = KpiCustomerMonth.__table__
+_MONTH = KpiMonth.__table__
+
+
+def _customer_month_rows(customers: ColumnElement[bool]):
+    """``KpiCustomerMonth`` rows of the customers matching ``customers`` (a condition on
+    ``KpiTotal``), from their ``KpiTotal`` rows and their projects' flags now."""
+    status = func.coalesce(KpiTotal.status_id, 0)
+    internal = case(
+        (KpiTotal.status_id.is_(None), func.coalesce(Project.is_internal, false())),
+        else_=false(),
+    )
+    return (
+        select(
+            KpiTotal.customer_id,
+            KpiTotal.month,
+            status,
+            internal,
+            *(func.sum(getattr(KpiTotal, name)) for name in _SUMS),
+        )
+        .select_from(KpiTotal)
+        .outerjoin(Project, and_(Project.id == KpiTotal.project_id, KpiTotal.status_id.is_(None)))
+        .where(customers)
+        .group_by(KpiTotal.customer_id, KpiTotal.month, status, internal)
+    )
+
+
+def _to_month_totals(connection: Connection, customers: ColumnElement[bool], sign: int) -> None:
+    """Add (``sign`` 1) or subtract (-1) the ``KpiCustomerMonth`` rows of ``customers`` (a
+    condition on that table) to or from the company's totals."""
+    table = _CUSTOMER_MONTH
+    key = [table.c[name] for name in _MONTH_KEY]
+    rows = (
+        select(*key, *(sign * func.sum(table.c[name]) for name in _SUMS))
+        .where(customers)
+        .group_by(*key)
+        .order_by(*key)  # one lock order for every writer
+    )
+    dialect_insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    statement = dialect_insert(_MONTH).from_select([*_MONTH_KEY, *_SUMS], rows)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(_MONTH_KEY),
+        set_={name: _MONTH.c[name] + statement.excluded[name] for name in _SUMS},
+    )
+    connection.execute(statement)
+
+
+def subtract(connection: Connection, batch: list[int]) -> None:
+    """Take these customers' rows out of the totals and delete them (before ``KpiTotal`` is
+    rewritten)."""
+    of_batch = _CUSTOMER_MONTH.c.customer_id.in_(batch)
+    _to_month_totals(connection, of_batch, -1)
+    connection.execute(delete(_CUSTOMER_MONTH).where(of_batch))
+
+
+def add(connection: Connection, batch: list[int]) -> None:
+    """Write these customers' rows from their new ``KpiTotal`` rows and add them to the
+    totals; totals left with no invoice and no cost are removed."""
+    columns = ["customer_id", *_MONTH_KEY, *_SUMS]
+    rows = _customer_month_rows(KpiTotal.customer_id.in_(batch))
+    connection.execute(insert(_CUSTOMER_MONTH).from_select(columns, rows))
+    _to_month_totals(connection, _CUSTOMER_MONTH.c.customer_id.in_(batch), 1)
+    connection.execute(delete(_MONTH).where(_MONTH.c.invoice_count == 0, _MONTH.c.cost_count == 0))
+
+
+def rebuild(connection: Connection) -> None:
+    """Both tables from ``KpiTotal`` as it is (after it was rebuilt)."""
+    connection.execute(delete(_CUSTOMER_MONTH))
+    connection.execute(delete(_MONTH))
+    columns = ["customer_id", *_MONTH_KEY, *_SUMS]
+    connection.execute(insert(_CUSTOMER_MONTH).from_select(columns, _customer_month_rows(true())))
+    key = [_CUSTOMER_MONTH.c[name] for name in _MONTH_KEY]
+    totals = select(*key, *(func.sum(_CUSTOMER_MONTH.c[n]) for n in _SUMS)).group_by(*key)
+    connection.execute(insert(_MONTH).from_select([*_MONTH_KEY, *_SUMS], totals))
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"ANALYZE {_CUSTOMER_MONTH.name}")
+        connection.exec_driver_sql(f"ANALYZE {_MONTH.name}")
+
+
+def _as_dict(rows, width: int) -> dict[tuple, tuple]:
+    return {tuple(int(v) for v in row[:width]): tuple(int(v) for v in row[width:]) for row in rows}
+
+
+def stored(session: Session) -> dict[str, dict[tuple, tuple]]:
+    """Both tables as ``{key: sums}`` (for checks)."""
+    per_customer = select(*(_CUSTOMER_MONTH.c[n] for n in ("customer_id", *_MONTH_KEY, *_SUMS)))
+    totals = select(*(_MONTH.c[n] for n in (*_MONTH_KEY, *_SUMS)))
+    return {
+        "customer_month": _as_dict(session.execute(per_customer), 4),
+        "month": _as_dict(session.execute(totals), 3),
+    }
+
+
+def recomputed(session: Session, totals: dict[tuple, tuple]) -> dict[str, dict[tuple, tuple]]:
+    """What :func:`stored` should hold, summed in Python from ``totals`` (the rows of
+    ``KpiTotal`` recomputed from the invoices and costs) and the projects' flags now."""
+    internal = dict(session.execute(select(Project.id, Project.is_internal)).all())
+    per_customer: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(_SUMS))
+    for (customer_id, project_id, status_id, month), sums in totals.items():
+        flag = bool(internal.get(project_id)) if status_id is None else False
+        row = per_customer[(customer_id, month, status_id or 0, int(flag))]
+        for index, value in enumerate(sums):
+            row[index] += value
+    company: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(_SUMS))
+    for key, sums in per_customer.items():
+        row = company[key[1:]]
+        for index, value in enumerate(sums):
+            row[index] += value
+    return {
+        "customer_month": {k: tuple(v) for k, v in per_customer.items()},
+        "month": {k: tuple(v) for k, v in company.items() if v[2] or v[4]},
+    }
+
+
+# --------------------------------------------------------------------------- reading
+
+
+class scanned(FunctionElement):
+    """A column in a condition meant to be checked while reading the table: written ``+column``
+    on SQLite, which keeps SQLite's planner from driving the query through an index on it.
+
+    Without range statistics SQLite takes "this year" (or "customers in this unselective set")
+    for a small part of the table; on 1M invoices an index walk with a row lookup per entry is
+    then several times slower than reading the table. Used for the date ranges and the filter
+    sets, not for the viewer's own (small) sets. Other databases plan with real statistics and
+    get the column as it is.
+    """
+
+    name = "scanned"
+    inherit_cache = True
+
+    def __init__(self, column) -> None:
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(scanned)
+def _scanned_default(element, compiler, **kw):
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(scanned, "sqlite")
+def _scanned_sqlite(element, compiler, **kw):
+    return f"+{compiler.process(element.clauses, **kw)}"
+
+
+def money_rows(user: Any, filters: CustomerFilter | None, months: tuple[int, int]):
+    """The aggregate rows of ``months`` (first, last) that ``user`` may see, of the customers
+    ``filters`` matches, as a subquery: ``month``, ``status_id`` (0 on costs), ``billed_cents``
+    and ``cost_cents`` (costs counting towards margin only).
+
+    The coarsest table that answers exactly: the company's totals (:class:`KpiMonth`) for a
+    viewer who sees everything without a filter; per customer and month
+    (:class:`KpiCustomerMonth`) for a filter and for the customers the viewer owns; per project
+    (:class:`KpiTotal`) only for the projects they manage of customers they do not own.
+    """
+
+    def counted(table, cost_counts):
+        return (
+            table.month.label("month"),
+            table.status_id.label("status_id"),
+            table.billed_cents.label("billed_cents"),
+            case((cost_counts, table.cost_cents), else_=0).label("cost_cents"),
+        )
+
+    filtered = select(Customer.id).where(filters.condition()) if filters is not None else None
+    per_customer = KpiCustomerMonth
+    own = select(*counted(per_customer, per_customer.is_internal.is_(False))).where(
+        scanned(per_customer.month).between(*months)
+    )
+    if filtered is not None:
+        own = own.where(scanned(per_customer.customer_id).in_(filtered))
+    if sees_all_invoices(user):
+        if filtered is None:
+            totals = select(*counted(KpiMonth, KpiMonth.is_internal.is_(False)))
+            return totals.where(KpiMonth.month.between(*months)).subquery("kpi_rows")
+        return own.subquery("kpi_rows")
+    user_id = getattr(user, "id", None)
+    if user_id is None:
+        return own.where(false()).subquery("kpi_rows")
+    own = own.where(per_customer.customer_id.in_(owned_customers(user_id)))
+    internal = select(Project.id).where(~cost_counts_for_margin())
+    managed = select(
+        KpiTotal.month.label("month"),
+        func.coalesce(KpiTotal.status_id, 0).label("status_id"),
+        KpiTotal.billed_cents.label("billed_cents"),
+        case((KpiTotal.project_id.not_in(internal), KpiTotal.cost_cents), else_=0).label(
+            "cost_cents"
+        ),
+    ).where(
+        KpiTotal.project_id.in_(managed_projects(user_id)),
+        KpiTotal.customer_id.not_in(owned_customers(user_id)),
+        KpiTotal.month.between(*months),
+    )
+    if filtered is not None:
+        managed = managed.where(KpiTotal.customer_id.in_(filtered))
+    return union_all(own, managed).subquery("kpi_rows")
