@@ -56,9 +56,10 @@ from .context import (
 from .extensions import TABLE_PREFIX, csrf, db, engine_options
 from .extensions import db as _module_db
 from .i18n import lazy_gettext
+from .login_throttle import LoginThrottle
 from .request_errors import init_request_errors, init_request_limits
 from .rules.access import install_backstop
-from .security import LoginThrottle, csp_policy, init_csp, init_input_checks
+from .security import csp_policy, init_csp, init_input_checks
 from .services import history, move_guard
 from .services.users import find_by_session_token
 

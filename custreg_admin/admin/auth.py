@@ -12,7 +12,8 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from ..errors import DomainError
 from ..i18n import TEMPLATE_HELPERS, current_language, gettext, lazy_gettext
-from ..security import Verdict, safe_next
+from ..login_throttle import Verdict
+from ..security import safe_next
 from ..services.users import authenticate, end_sessions, valid_email
 from .language import save_pending_language
 
