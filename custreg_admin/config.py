@@ -50,6 +50,9 @@ DEFAULTS: dict[str, Any] = {
     # trusted reverse proxies in front of the app (werkzeug ProxyFix); 0: none
     "CUSTREG_PROXY_FIX": 0,
     "CUSTREG_LOGIN_THROTTLE": True,
+    # werkzeug's method for new password hashes (None: its current default, scrypt); a stored
+    # hash made otherwise is hashed again at the user's next log-in
+    "CUSTREG_PASSWORD_HASH_METHOD": None,
     "CUSTREG_REMEMBER_DAYS": 14,  # lifetime of the "Keep me signed in" cookie
     # KPI figures and filter choice lists: None = per process, "redis://host:6379/N" shared
     # by the workers, "off" (see custreg_admin/cache.py)

@@ -100,7 +100,14 @@ def _method(password_hash: str) -> str:
     return password_hash.split("$", 1)[0]
 
 
-def test_passwords_use_werkzeugs_current_default(client, ctx):
+@pytest.fixture
+def default_hashing(app):
+    """The app without the suite's cheap hash method: werkzeug's default, as installed."""
+    app.config["CUSTREG_PASSWORD_HASH_METHOD"] = None
+    return app
+
+
+def test_passwords_use_werkzeugs_current_default(default_hashing, client, ctx):
     from custreg_admin.services.users import create_user
 
     user = create_user("new@example.com", "New", "a-long-password")
@@ -108,7 +115,7 @@ def test_passwords_use_werkzeugs_current_default(client, ctx):
     assert "a-long-password" not in user.password_hash
 
 
-def test_an_old_hash_is_upgraded_at_the_next_login(app, client, make_user):
+def test_an_old_hash_is_upgraded_at_the_next_login(default_hashing, app, client, make_user):
     user = make_user()
     with app.app_context():
         row = db.session.get(User, user.id)
@@ -120,6 +127,24 @@ def test_an_old_hash_is_upgraded_at_the_next_login(app, client, make_user):
     assert _method(upgraded) == _method(generate_password_hash("anything"))
     client.post("/admin/logout", data={"csrf_token": csrf_token(client, "/admin/")})
     assert log_in(client, user).status_code == 302  # the new hash checks the same password
+
+
+def test_a_configured_hash_method_is_used_and_reached_at_the_next_login(app, client, make_user):
+    from custreg_admin.services.users import create_user
+
+    app.config["CUSTREG_PASSWORD_HASH_METHOD"] = "pbkdf2:sha256:2000"
+    with app.app_context():
+        assert create_user("new@example.com", "New", "a-long-password").password_hash.startswith(
+            "pbkdf2:sha256:2000$"
+        )
+    user = make_user()
+    with app.app_context():
+        row = db.session.get(User, user.id)
+        row.password_hash = generate_password_hash(PASSWORD)  # werkzeug's default (scrypt)
+        db.session.commit()
+    assert log_in(client, user).status_code == 302
+    with app.app_context():
+        assert db.session.get(User, user.id).password_hash.startswith("pbkdf2:sha256:2000$")
 
 
 # --- next= ---------------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
-from werkzeug.security import generate_password_hash
 
 from ..extensions import db
 from ..models import (
@@ -19,6 +18,7 @@ from ..models import (
     User,
     VatRate,
 )
+from ..models.user import hash_password
 from ..services.setup import (
     DEFAULT_CUSTOMER_STATUSES,
     DEFAULT_INVOICE_STATUSES,
@@ -123,7 +123,7 @@ def _ensure_users(customers: int, summary: DemoSummary) -> tuple[list[int], list
         user = existing.get(email)
         if user is None:
             if password_hash is None:
-                password_hash = generate_password_hash(DEMO_PASSWORD)
+                password_hash = hash_password(DEMO_PASSWORD)
             user = User(
                 email=email,
                 name=name,

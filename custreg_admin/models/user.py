@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import secrets
 
+from flask import current_app, has_app_context
 from sqlalchemy import Boolean, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -18,10 +19,31 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-@functools.cache
+def hash_password(password: str) -> str:
+    """``password`` hashed with the installation's method (:func:`default_hash_method`)."""
+    return generate_password_hash(password, **_method_argument())
+
+
 def default_hash_method() -> str:
-    """werkzeug's current default method with its parameters, e.g. ``scrypt:32768:8:1``."""
-    return generate_password_hash("probe").split("$", 1)[0]
+    """The method new password hashes use, with its parameters, e.g. ``scrypt:32768:8:1``:
+    ``CUSTREG_PASSWORD_HASH_METHOD`` where set, else werkzeug's current default. A stored hash
+    made otherwise is hashed again at the user's next log-in."""
+    return _method_prefix(_method_argument().get("method"))
+
+
+def _method_argument() -> dict[str, str]:
+    method = current_app.config.get("CUSTREG_PASSWORD_HASH_METHOD") if has_app_context() else None
+    return {"method": method} if method else {}
+
+
+@functools.cache
+def _method_prefix(method: str | None) -> str:
+    probe = (
+        generate_password_hash("probe", method=method)
+        if method
+        else generate_password_hash("probe")
+    )
+    return probe.split("$", 1)[0]
 
 
 class User(db.Model):
@@ -66,7 +88,7 @@ class User(db.Model):
     def set_password(self, password: str, *, end_sessions: bool = True) -> None:
         """A new password; ends the user's sessions (``end_sessions=False``: the same password
         hashed again, as :func:`~custreg_admin.services.users.authenticate` does)."""
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = hash_password(password)
         if end_sessions:
             self.end_sessions()
 

@@ -6,12 +6,13 @@ import functools
 import secrets
 
 from sqlalchemy import func, select
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
 from ..errors import DomainError
 from ..extensions import db
 from ..i18n import gettext
 from ..models import ROLES, User
+from ..models.user import default_hash_method, hash_password
 
 
 def valid_email(email: str) -> str:
@@ -56,11 +57,15 @@ def find_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
 
 
-@functools.cache
 def _dummy_hash() -> str:
-    """A hash of nothing anyone knows, made with the current default method (what an unknown
-    e-mail address is checked against)."""
-    return generate_password_hash(secrets.token_urlsafe(16))
+    """A hash of nothing anyone knows, made with the current method (what an unknown e-mail
+    address is checked against: the same work as a known one)."""
+    return _dummy_hash_made_with(default_hash_method())
+
+
+@functools.cache
+def _dummy_hash_made_with(method: str) -> str:
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def authenticate(email: str, password: str) -> User | None:
