@@ -1,7 +1,11 @@
-"""Fixtures: an app per test database, logged-in clients, a CSRF helper.
+"""Fixtures: an app per test, logged-in clients, a CSRF helper.
 
-Tests run on SQLite by default; ``CUSTREG_TEST_DATABASE_URL`` selects PostgreSQL (the schema is
-created once per session there and every table is emptied before each test).
+Tests run on SQLite by default; ``CUSTREG_TEST_DATABASE_URL`` selects PostgreSQL (under
+pytest-xdist each worker gets databases of its own). The schema is built and seeded once per
+session, and each test runs in one transaction that is rolled back at its end
+(:mod:`tests.rolled_back`). A test that must commit for real (its own engines or connections,
+threads, a live server, a download read by a session of its own, a host app) is marked
+``commits`` or asks for ``database_url``: it gets a freshly emptied database instead.
 
 The ``app`` fixture pushes no context: service tests use the ``ctx`` fixture (an app context),
 HTTP tests use ``client`` / ``login``; each request gets its own database session.
@@ -16,8 +20,10 @@ from collections.abc import Callable, Iterator
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from jinja2.bccache import Bucket, BytecodeCache
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
 from werkzeug.security import generate_password_hash
 
 from custreg_admin import create_app
@@ -26,7 +32,22 @@ from custreg_admin.extensions import db
 from custreg_admin.models import User
 from custreg_admin.services.setup import seed_defaults
 
+from . import rolled_back
 from .helpers import PASSWORD, log_in
+
+
+def _create_database(url: str) -> None:
+    """Create the PostgreSQL database of ``url`` when it is missing."""
+    name = make_url(url).database
+    server = make_url(url).set(database="postgres").render_as_string(hide_password=False)
+    engine = create_engine(sqlalchemy_url(server), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        exists = connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        ).scalar()
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
 
 
 def _database_per_worker() -> str | None:
@@ -38,36 +59,41 @@ def _database_per_worker() -> str | None:
     if not url or not worker:
         return url
     base = make_url(url)
-    name = f"{base.database}_{worker}"
-    engine = create_engine(sqlalchemy_url(url), isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        exists = connection.execute(
-            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
-        ).scalar()
-        if not exists:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    worker_url = base.set(database=name).render_as_string(hide_password=False)
+    worker_url = base.set(database=f"{base.database}_{worker}").render_as_string(
+        hide_password=False
+    )
+    _create_database(worker_url)
     os.environ["CUSTREG_TEST_DATABASE_URL"] = worker_url
     return worker_url
 
 
 PG_URL = _database_per_worker()
 
+#: The test apps' password hash method: one round of PBKDF2, so that a log-in checks at once.
+TEST_HASH_METHOD = "pbkdf2:sha256:1"
 
-@pytest.fixture(scope="session")
-def _pg_schema() -> Iterator[None]:
-    """On PostgreSQL: drop and create the module's tables once per test session."""
-    if not PG_URL:
-        yield
-        return
-    app = create_app({"TESTING": True, "CUSTREG_DATABASE_URL": PG_URL, "CUSTREG_SECRET_KEY": "t"})
+
+def _build_schema(url: str, *, seed: bool) -> None:
+    """Drop and create the module's tables at ``url`` (and seed the default settings)."""
+    app = create_app({"TESTING": True, "CUSTREG_DATABASE_URL": url, "CUSTREG_SECRET_KEY": "t"})
     with app.app_context():
         db.drop_all()
         with db.engine.begin() as connection:
             connection.execute(text("DROP TABLE IF EXISTS custreg_alembic_version"))
         db.create_all()
+        if seed:
+            seed_defaults()
+            db.session.commit()
+        db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def _pg_schema() -> Iterator[None]:
+    """On PostgreSQL: drop and create the module's tables once per test session in the
+    database of the tests that commit for real (``PG_URL``)."""
+    if PG_URL:
+        _build_schema(PG_URL, seed=False)
     yield
 
 
@@ -77,21 +103,102 @@ def _empty_pg_tables() -> None:
         connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
+class _CompiledTemplates(BytecodeCache):
+    """Jinja's compiled templates kept in memory for every app of the process: each test builds
+    an app, and compiling the templates again for each took most of a test's time."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self._code:
+            bucket.bytecode_from_string(self._code[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+_TEMPLATES = _CompiledTemplates()
+
+
+# --- one schema per session, a rolled-back transaction per test (see tests/rolled_back.py) ------
+
+
+@pytest.fixture(scope="session")
+def _shared_connection(
+    tmp_path_factory,
+) -> Iterator[rolled_back.Connection]:
+    """The session's schema, built and seeded once (SQLite: a file of the worker's own;
+    PostgreSQL: the worker's database with ``_tx`` appended), and one connection to it."""
+    if PG_URL:
+        url = make_url(PG_URL)
+        url = url.set(database=f"{url.database}_tx").render_as_string(hide_password=False)
+        _create_database(url)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('schema') / 'shared.db'}"
+    _build_schema(url, seed=True)
+    connection = rolled_back.connect(url, postgres=bool(PG_URL))
+    yield connection
+    connection.close_for_good()
+
+
+def _commits(request) -> bool:
+    """Whether the test commits for real: marked ``commits``, or it asks for ``database_url`` (to
+    reach the database with engines of its own)."""
+    return (
+        request.node.get_closest_marker("commits") is not None
+        or "database_url" in request.fixturenames
+    )
+
+
 @pytest.fixture
-def database_url(tmp_path) -> str:
+def database_url(request, tmp_path) -> str:
+    """A database the test may commit to for real: PostgreSQL's ``PG_URL`` (emptied before each
+    test by ``app``) or a SQLite file of the test's own."""
     return PG_URL or f"sqlite:///{tmp_path / 'test.db'}"
 
 
 @pytest.fixture
-def app_factory(_pg_schema, database_url, tmp_path) -> Iterator[Callable[..., Flask]]:
+def _test_transaction(
+    request,
+) -> Iterator[rolled_back.Connection | None]:
+    """The rolled-back transaction of a test not marked ``commits``."""
+    if _commits(request):
+        yield None
+        return
+    connection = request.getfixturevalue("_shared_connection")
+    connection.begin_test()
+    try:
+        yield connection
+    finally:
+        connection.end_test()
+
+
+@pytest.fixture
+def app_factory(request, _test_transaction, tmp_path) -> Iterator[Callable[..., Flask]]:
     """Build apps on the test database; keyword arguments override config. Their database
-    connections are closed after the test."""
+    connections are closed after the test.
+
+    A test marked ``commits`` gets a database it commits to for real (``database_url``); any
+    other test runs in one transaction that is rolled back at its end (``_test_transaction``).
+    An app given a ``CUSTREG_DATABASE_URL`` of its own uses that database as it is."""
+    if _test_transaction is None:
+        request.getfixturevalue("_pg_schema")
+        url = request.getfixturevalue("database_url")
+        engine_options = {}
+    else:
+        url = _test_transaction.url
+        engine_options = {
+            "poolclass": StaticPool,
+            "creator": lambda: _test_transaction,
+            "pool_pre_ping": False,
+        }
     built: list[Flask] = []
 
     def build(**config) -> Flask:
         settings = {
             "TESTING": True,
-            "CUSTREG_DATABASE_URL": database_url,
+            "CUSTREG_DATABASE_URL": url,
             "CUSTREG_SECRET_KEY": "test-secret",
             "CUSTREG_REGISTRIES": "",
             # Installed registry plugins load, but never reach the public registries from a test:
@@ -100,10 +207,15 @@ def app_factory(_pg_schema, database_url, tmp_path) -> Iterator[Callable[..., Fl
             "CUSTREG_BIZWEB_BASE_URL": "http://127.0.0.1:9/bizweb",
             "FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION": True,
             "FLASK_ADMIN_RAISE_ON_INTEGRITY_ERROR": True,
+            # log-ins check at once (tests/test_security.py checks werkzeug's default)
+            "CUSTREG_PASSWORD_HASH_METHOD": TEST_HASH_METHOD,
         }
+        if engine_options and "CUSTREG_DATABASE_URL" not in config:
+            settings["SQLALCHEMY_ENGINE_OPTIONS"] = dict(engine_options)
         settings.update(config)
         application = create_app(settings)
         application.instance_path = str(tmp_path / "instance")
+        application.jinja_env.bytecode_cache = _TEMPLATES
         built.append(application)
         return application
 
@@ -115,15 +227,17 @@ def app_factory(_pg_schema, database_url, tmp_path) -> Iterator[Callable[..., Fl
 
 
 @pytest.fixture
-def app(app_factory) -> Iterator[Flask]:
+def app(request, app_factory) -> Iterator[Flask]:
+    """The app on the test's database, with the default settings seeded."""
     application = app_factory()
-    with application.app_context():
-        if PG_URL:
-            _empty_pg_tables()
-        else:
-            db.create_all()
-        seed_defaults()
-        db.session.remove()
+    if _commits(request):
+        with application.app_context():
+            if PG_URL:
+                _empty_pg_tables()
+            else:
+                db.create_all()
+            seed_defaults()
+            db.session.remove()
     yield application
 
 
@@ -142,8 +256,10 @@ def client(app) -> FlaskClient:
 
 @functools.cache
 def _password_hash() -> str:
-    """Hash the test password once: werkzeug's scrypt is slow on purpose."""
-    return generate_password_hash(PASSWORD)
+    """The test users' password hash: one round of PBKDF2, as the stored hash says, so that each
+    log-in checks it at once (werkzeug's default scrypt takes half a second on purpose; the
+    module's own hashing is tested where it hashes)."""
+    return generate_password_hash(PASSWORD, method=TEST_HASH_METHOD)
 
 
 @pytest.fixture

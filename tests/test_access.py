@@ -345,6 +345,7 @@ def _bodies(response) -> str:
     return response.get_data(as_text=True)
 
 
+@pytest.mark.commits
 @pytest.mark.parametrize("locale_header", ["en-GB", "fi-FI"])
 def test_invoice_money_never_leaks_across_owners(app, world, client, locale_header):
     from .helpers import log_in

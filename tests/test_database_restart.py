@@ -28,6 +28,7 @@ def _lost_connection() -> OperationalError:
     )
 
 
+@pytest.mark.commits
 def test_the_modules_engine_checks_connections_before_use(app):
     with app.app_context():
         assert db.engine.pool._pre_ping is True
@@ -40,6 +41,7 @@ def test_the_modules_engine_checks_connections_before_use(app):
     assert engine_options("sqlite://", {"pool_pre_ping": False}) == {"pool_pre_ping": False}
 
 
+@pytest.mark.commits
 @pytest.mark.skipif(not PG_URL, reason="terminates PostgreSQL backends")
 def test_after_the_apps_backends_are_terminated_the_next_five_requests_succeed(
     app_factory, app, make_user

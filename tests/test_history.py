@@ -259,12 +259,13 @@ def test_merge_keeps_its_kinds_on_both_customers(ctx, people):
     dup = b.customer("Nokia Corporation", number=1003, website="nokia.com")
     dup.contacts.append(Contact(last_name="Lundmark"))
     db.session.commit()
+    contact_id = dup.contacts[0].id
     customer_service.merge_customers(dup, keep, {"website": "duplicate"}, user=_user(people["ada"]))
     into, from_ = _one(dup.id, "merged_into"), _one(keep.id, "merged_from")
     assert into.related_customer_id == keep.id and from_.related_customer_id == dup.id
     assert into.details["changes"]["is_active"] == [True, False]
     assert from_.details["changes"]["website"] == [None, "nokia.com"]
-    assert from_.details["merge"]["contacts_moved"] == [dup.contacts[0].id if dup.contacts else 1]
+    assert from_.details["merge"]["contacts_moved"] == [contact_id]
     assert not _events(dup.id, "edited") and not _events(keep.id, "edited")
     assert history.describe(from_).summary.startswith(
         "Duplicate 1003 Nokia Corporation merged in: moved 0 projects, 1 contact"

@@ -776,6 +776,7 @@ def _pages(client, customer_id: int, industry_id: int) -> dict[str, str]:
     return pages
 
 
+@pytest.mark.commits
 @pytest.mark.parametrize("locale", LOCALES)
 def test_pages_show_no_english_from_the_catalogue(app, client, make_user, pages_data, locale):
     patterns = _english_patterns(locale)
@@ -913,6 +914,7 @@ def test_english_check_catches_an_untranslated_page(app, client, make_user, page
 # --- formats on the pages and in the files -------------------------------------------------------
 
 
+@pytest.mark.commits
 def test_pages_and_files_use_the_locales_formats(app, client, make_user, pages_data):
     """Money, numbers and dates as Finnish writes them on the pages; the CSV's decimal comma
     follows; the XLSX keeps real numbers and dates."""

@@ -92,6 +92,7 @@ def _state() -> list[tuple]:
     return found
 
 
+@pytest.mark.commits
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 @pytest.mark.parametrize("language", ["en", "fi", "nb"])
 def test_reports_export_reimports(app, client, make_user, language, fmt):

@@ -253,6 +253,7 @@ def test_raw_sql_cannot_swap_two_segments_in_one_statement(ctx):
     )
 
 
+@pytest.mark.commits
 def test_a_script_that_imports_only_the_models_cannot_move_an_invoiced_project(
     invoiced, database_url
 ):

@@ -266,6 +266,7 @@ def test_uncommitted_changes_are_never_cached(ctx, data):
     assert cached_kpis(admin, today).billing_this_month == Decimal("3500.00")
 
 
+@pytest.mark.commits
 def test_a_savepoint_does_not_use_up_the_renewal(ctx, data):
     """Releasing a savepoint is not the commit: a request reading between the two caches the
     figures it sees; the commit itself must still renew the version. (On SQLite, pysqlite

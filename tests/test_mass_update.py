@@ -609,6 +609,7 @@ def test_apply_issues_the_same_statements_for_10_as_for_200_customers(ctx, make_
 # --------------------------------------------------------------------------- concurrency
 
 
+@pytest.mark.commits
 @pytest.mark.skipif(not is_postgres(), reason="row locks: PostgreSQL")
 @pytest.mark.parametrize("action", ["owner", "add_segments"])
 def test_concurrent_mass_updates_over_overlapping_customers(app, make_user, monkeypatch, action):
@@ -729,6 +730,7 @@ def _serial(start: dict, ids_value_pairs, action: str) -> dict:
     return {i: (frozenset(v) if isinstance(v, set | frozenset) else v) for i, v in state.items()}
 
 
+@pytest.mark.commits
 @pytest.mark.skipif(not is_postgres(), reason="row locks: PostgreSQL")
 @pytest.mark.parametrize("action", ["status", "remove_segments", "add_segments"])
 def test_racing_mass_updates_end_as_one_serial_order_and_undo_cleanly(app, make_user, action):
@@ -820,6 +822,7 @@ def test_racing_mass_updates_end_as_one_serial_order_and_undo_cleanly(app, make_
         db.session.remove()
 
 
+@pytest.mark.commits
 @pytest.mark.skipif(not is_postgres(), reason="row locks: PostgreSQL")
 def test_racing_mass_updates_through_the_pages(app, make_user):
     """Two administrators confirm mass updates over overlapping ticked rows at the same moment,

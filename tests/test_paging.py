@@ -245,6 +245,7 @@ def _contacts_of(customer_ids: set[int]) -> set[str]:
     return emails
 
 
+@pytest.mark.commits
 def test_csv_download_sorted_by_a_repeated_value_holds_each_customer_once(
     app, admin_client, crowded
 ):

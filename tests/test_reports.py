@@ -796,6 +796,7 @@ def test_menu_and_report_list(app, client, login):
     assert "Report creation" in page_html and ">Customers<" in page_html
 
 
+@pytest.mark.commits
 def test_build_save_open_and_download_a_report(app, client, login):
     user = login("user")
     with app.app_context():
@@ -1076,6 +1077,7 @@ def _preview_rows(html: str) -> list[list[str]]:
     return [[cell.strip() for cell in row] for row in parser.rows]
 
 
+@pytest.mark.commits
 def test_preview_csv_and_xlsx_hold_the_same_rows_in_the_same_order(app, client, login):
     login("admin")
     with app.app_context():
@@ -1201,6 +1203,7 @@ def test_preview_offers_row_selection_to_the_mass_update(app, client, login, mon
     assert 'name="customer_ids"' not in contacts
 
 
+@pytest.mark.commits
 def test_a_csv_download_streams_every_chunk(app, client, login, monkeypatch):
     """The body is written after the view has returned and its database session is gone:
     every chunk must still arrive (a server-side cursor on PostgreSQL died after the first)."""
@@ -1220,6 +1223,7 @@ def test_a_csv_download_streams_every_chunk(app, client, login, monkeypatch):
     assert [row[0] for row in rows[1:]] == [f"Streamed {n:02d} Oy" for n in range(10)]
 
 
+@pytest.mark.commits
 def test_csv_for_spreadsheets_and_csv_for_import_are_both_offered(app, client, login):
     """The download menu names both CSV choices; the spreadsheet one keeps the formula guard,
     the import one writes every value as stored; otherwise the files are the same."""
@@ -1273,6 +1277,7 @@ def test_the_csv_choices_are_named_in_the_users_language(
     assert "CSV for spreadsheets" not in html
 
 
+@pytest.mark.commits
 def test_an_xlsx_download_streams_in_the_viewers_language(app, client, make_user, monkeypatch):
     """The workbook leaves while it is written (no Content-Length, the zip's start first), with
     the viewer's labels and words, real numbers and dates, and the money rules."""
