@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from importlib.metadata import EntryPoint
 
+from custreg_admin import registries
 from custreg_admin.registries import (
     ENTRY_POINT_GROUP,
     CompanyRecord,
@@ -85,3 +86,11 @@ def entry_point(name: str, module: str, attribute: str) -> EntryPoint:
 
 def entry_points() -> list[EntryPoint]:
     return [entry_point("fake", __name__, "FakeRegistry")]
+
+
+def install(monkeypatch) -> type[FakeRegistry]:
+    """Make :class:`FakeRegistry` the one registry plugin, reachable and not yet asked anything."""
+    monkeypatch.setattr(FakeRegistry, "down", False)
+    monkeypatch.setattr(FakeRegistry, "calls", [])
+    monkeypatch.setattr(registries, "discover_entry_points", entry_points)
+    return FakeRegistry

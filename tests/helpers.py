@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from collections.abc import Iterator
@@ -55,6 +56,30 @@ def log_in(client: FlaskClient, user: User, password: str = PASSWORD):
     return client.post(
         "/admin/login", data={"email": user.email, "password": password, "csrf_token": token}
     )
+
+
+IMPORTS_URL = "/admin/settings/data-imports/customers/"
+
+
+def upload_import(client: FlaskClient, data: bytes, name: str = "f.csv"):
+    """Upload a file to Settings > Data imports; the review's address is the answer's Location."""
+    token = csrf_token(client, IMPORTS_URL)
+    return client.post(
+        IMPORTS_URL,
+        data={"csrf_token": token, "file": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def summary_filter(app, label: str) -> str:
+    """The URL argument (``flt0_…``) of the Summary list's first filter named ``label``."""
+    view = app.extensions["custreg_admin"].views[0]
+    with app.test_request_context():
+        return next(
+            f"flt0_{view.get_filter_arg(i, f)}"
+            for i, f in enumerate(view._filters)
+            if f.name == label
+        )
 
 
 _KPI_URL = re.compile(r'data-kpi-url="([^"]+)"')

@@ -5,28 +5,20 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from custreg_admin import registries
 from custreg_admin.extensions import db
 from custreg_admin.models import Customer
 from custreg_admin.services import imports
 from custreg_admin.services.imports import Options
 
 from . import builders as b
-from .fake_registry import FakeRegistry, entry_point
+from .fake_registry import install
 
 FILE = b"Business ID;Phone\r\n0112038-9;09 1\r\n1927400-1;09 2\r\n"
 
 
 @pytest.fixture
 def registry(monkeypatch):
-    FakeRegistry.down = False
-    FakeRegistry.calls = []
-    monkeypatch.setattr(
-        registries,
-        "discover_entry_points",
-        lambda: [entry_point("fake", "tests.fake_registry", "FakeRegistry")],
-    )
-    return FakeRegistry
+    return install(monkeypatch)
 
 
 def test_enrichment_fills_missing_fields_and_the_review_says_what_came(registry, app):

@@ -4,7 +4,6 @@ endpoint, apply from the stored plans."""
 
 from __future__ import annotations
 
-import io
 import threading
 from datetime import timedelta
 
@@ -18,9 +17,9 @@ from custreg_admin.services import imports
 from custreg_admin.services.imports import ImportRefused, jobs, uploads
 
 from . import builders as b
-from .helpers import csrf_token
+from .helpers import IMPORTS_URL, upload_import
 
-BASE = "/admin/settings/data-imports/customers/"
+BASE = IMPORTS_URL
 
 
 def _csv(*lines: str) -> bytes:
@@ -133,12 +132,7 @@ def test_a_stale_run_is_restarted_once(ctx, make_user):
 def test_the_review_page_shows_progress_until_done_and_the_status_says_so(
     app, admin_client, monkeypatch
 ):
-    token = csrf_token(admin_client, BASE)
-    response = admin_client.post(
-        BASE,
-        data={"csrf_token": token, "file": (io.BytesIO(FILE), "f.csv")},
-        content_type="multipart/form-data",
-    )
+    response = upload_import(admin_client, FILE)
     review_url = response.headers["Location"]
     # a check that never finishes (its thread started but not yet run): the page answers
     monkeypatch.setattr(jobs, "_thread", lambda run_id: None)
@@ -162,12 +156,7 @@ def test_the_review_page_shows_progress_until_done_and_the_status_says_so(
 
 def test_the_review_pages_through_the_stored_rows(app, admin_client, monkeypatch):
     monkeypatch.setattr("custreg_admin.admin.imports.PAGE_SIZE", 2)
-    token = csrf_token(admin_client, BASE)
-    response = admin_client.post(
-        BASE,
-        data={"csrf_token": token, "file": (io.BytesIO(FILE), "f.csv")},
-        content_type="multipart/form-data",
-    )
+    response = upload_import(admin_client, FILE)
     review_url = response.headers["Location"]
     first = admin_client.get(review_url).get_data(as_text=True)
     assert "Alpha Oy" in first and "Beta Oy" in first and "Gamma Oy" not in first

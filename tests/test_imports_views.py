@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -11,25 +10,19 @@ from custreg_admin.extensions import db
 from custreg_admin.models import Customer, ImportBatch
 
 from . import builders as b
-from .helpers import csrf_token, log_in
+from .helpers import IMPORTS_URL, csrf_token, log_in, upload_import
 
-BASE = "/admin/settings/data-imports/customers/"
+BASE = IMPORTS_URL
 DATA = Path(__file__).parent / "data"
-
-
-def _upload(client, data: bytes, name: str):
-    token = csrf_token(client, BASE)
-    return client.post(
-        BASE, data={"csrf_token": token, "file": (io.BytesIO(data), name)},
-        content_type="multipart/form-data",
-    )  # fmt: skip
 
 
 def test_upload_review_apply_and_undo(app, admin_client):
     with app.app_context():
         b.segment("Retail")
         db.session.commit()
-    response = _upload(admin_client, (DATA / "severa_customers_cp1252.csv").read_bytes(), "s.csv")
+    response = upload_import(
+        admin_client, (DATA / "severa_customers_cp1252.csv").read_bytes(), "s.csv"
+    )
     assert response.status_code == 302
     review_url = response.headers["Location"]
     page = admin_client.get(review_url).get_data(as_text=True)
@@ -52,14 +45,16 @@ def test_upload_review_apply_and_undo(app, admin_client):
 
 
 def test_bad_file_is_refused_with_its_message(app, admin_client):
-    response = _upload(admin_client, b"", "empty.csv")
+    response = upload_import(admin_client, b"", "empty.csv")
     assert response.status_code == 302
     page = admin_client.get(BASE).get_data(as_text=True)
     assert "The file is empty" in page
 
 
 def test_errors_download_is_the_same_file_with_an_error_column(app, admin_client):
-    response = _upload(admin_client, b"Name;Business ID\r\nGood Oy;\r\nBad Oy;123\r\n", "x.csv")
+    response = upload_import(
+        admin_client, b"Name;Business ID\r\nGood Oy;\r\nBad Oy;123\r\n", "x.csv"
+    )
     review_url = response.headers["Location"]
     key = review_url.rstrip("/").rsplit("/", 1)[1]
     token = csrf_token(admin_client, review_url)
@@ -71,7 +66,7 @@ def test_errors_download_is_the_same_file_with_an_error_column(app, admin_client
 
 
 def test_html_in_names_is_shown_escaped(app, admin_client):
-    response = _upload(admin_client, b"Name\r\n<script>alert(1)</script>\r\n", "x.csv")
+    response = upload_import(admin_client, b"Name\r\n<script>alert(1)</script>\r\n", "x.csv")
     page = admin_client.get(response.headers["Location"]).get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page

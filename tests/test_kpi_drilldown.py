@@ -22,7 +22,7 @@ from custreg_admin.services.kpi import (
 )
 
 from . import builders as b
-from .helpers import log_in, summary_cards
+from .helpers import log_in, summary_cards, summary_filter
 
 ZERO = Decimal("0.00")
 
@@ -240,16 +240,6 @@ def _check_drill_downs(app, client, page: str) -> dict[str, Decimal]:
     return sums
 
 
-def _filter_arg(app, label: str) -> str:
-    view = app.extensions["custreg_admin"].views[0]
-    with app.test_request_context():
-        return next(
-            f"flt0_{view.get_filter_arg(i, f)}"
-            for i, f in enumerate(view._filters)
-            if f.name == label
-        )
-
-
 @pytest.mark.parametrize("viewer", ["admin", "alice", "bob"])
 def test_every_money_figure_drills_down_to_its_rows(app, client, data, make_user, viewer):
     """Each money figure links to the Invoices or Costs list filtered to its rows, as the viewer
@@ -257,9 +247,9 @@ def test_every_money_figure_drills_down_to_its_rows(app, client, data, make_user
     log_in(client, make_user("admin") if viewer == "admin" else data[viewer])
     summaries = [
         "/admin/customers/",
-        f"/admin/customers/?{_filter_arg(app, 'Account owner')}={data['alice'].id}",
-        f"/admin/customers/?{_filter_arg(app, 'Market segment')}={data['retail']}",
-        f"/admin/customers/?{_filter_arg(app, 'Active state')}=all&search=oy",
+        f"/admin/customers/?{summary_filter(app, 'Account owner')}={data['alice'].id}",
+        f"/admin/customers/?{summary_filter(app, 'Market segment')}={data['retail']}",
+        f"/admin/customers/?{summary_filter(app, 'Active state')}=all&search=oy",
     ]
     seen = set()
     for url in summaries:

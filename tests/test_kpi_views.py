@@ -19,7 +19,7 @@ from custreg_admin.services.kpi import (
 )
 
 from . import builders as b
-from .helpers import summary_cards
+from .helpers import summary_cards, summary_filter
 
 
 def _figures(page: str) -> dict[str, str]:
@@ -154,13 +154,7 @@ def test_summary_list_renders_without_the_figures_and_names_their_url(app, clien
 
 def test_kpi_cards_page_without_javascript(app, client, data, login):
     login("admin")
-    view = app.extensions["custreg_admin"].views[0]
-    with app.test_request_context():
-        owner_arg = next(
-            f"flt0_{view.get_filter_arg(i, f)}"
-            for i, f in enumerate(view._filters)
-            if f.name == "Account owner"
-        )
+    owner_arg = summary_filter(app, "Account owner")
     query = f"{owner_arg}={data['alice'].id}"
     page = client.get(f"/admin/customers/kpis/?{query}").get_data(as_text=True)
     assert "<html" in page and "Customers" in page  # a whole page, with the menu

@@ -903,6 +903,12 @@ def _token(html: str) -> str:
     return found.group(1)
 
 
+def _apply(client, html: str, **fields):
+    """Confirm the previewed mass update (its token is on the preview page ``html``)."""
+    data = {"csrf_token": csrf_token(client, BASE + "history/"), "token": _token(html), **fields}
+    return client.post(BASE + "apply/", data=data)
+
+
 def _hidden(html: str, name: str) -> str:
     found = re.search(rf'name="{name}" value="([^"]*)"', html)
     assert found, name
@@ -939,14 +945,7 @@ def test_ticked_rows_from_the_summary_end_to_end(app, client, login, world):
     assert response.status_code == 200
     assert 'data-testid="changing">3<' in html and "Update 3 customers" in html
     assert "Olli Owner" in html and "Nina New" in html  # before -> after
-    response = client.post(
-        BASE + "apply/",
-        data={
-            "csrf_token": csrf_token(client, BASE + "history/"),
-            "token": _token(html),
-            "return_url": "/admin/customers/?page=2",
-        },
-    )
+    response = _apply(client, html, return_url="/admin/customers/?page=2")
     assert response.status_code == 302
     assert response.headers["Location"] == "/admin/customers/?page=2"
     [(category, message)] = _flashes(client)
@@ -967,10 +966,7 @@ def test_all_matching_a_search_and_filters_from_the_summary(app, client, login, 
     response = _preview(client, {"spec": spec}, "add_segments", [world["export"]])
     html = response.get_data(as_text=True)
     assert "Update 2 customers" in html
-    client.post(
-        BASE + "apply/",
-        data={"csrf_token": csrf_token(client, BASE + "history/"), "token": _token(html)},
-    )
+    _apply(client, html)
     assert _flashes(client)[0][1].startswith("2 customers updated.")
     with app.app_context():
         assert [world["export"] in _segments_of(i) for i in world["ids"]] == [
@@ -1090,10 +1086,7 @@ def test_role_user_is_refused_and_may_continue_with_own_customers(app, client, l
     assert 'data-testid="confirm"' not in html
     assert "Continue with only my 2 customers" in html
     # applying the refused confirmation anyway changes nothing
-    client.post(
-        BASE + "apply/",
-        data={"csrf_token": csrf_token(client, BASE + "history/"), "token": _token(html)},
-    )
+    _apply(client, html)
     assert "owned by someone else" in _flashes(client)[0][1]
     with client.session_transaction() as session:
         session.pop("_flashes", None)
@@ -1112,10 +1105,7 @@ def test_role_user_is_refused_and_may_continue_with_own_customers(app, client, l
     assert _hidden(form, "own_only") == "1"
     html = client.post(BASE + "preview/", data=data).get_data(as_text=True)
     assert "Update 2 customers" in html
-    client.post(
-        BASE + "apply/",
-        data={"csrf_token": csrf_token(client, BASE + "history/"), "token": _token(html)},
-    )
+    _apply(client, html)
     assert _flashes(client)[0][1].startswith("2 customers updated.")
     with app.app_context():
         statuses = [_customer(i).status_id for i in world["ids"][2:6]]
@@ -1238,10 +1228,7 @@ def test_clearing_the_industry_from_the_form(app, client, login, world):
     assert '<option value="none"' in page and "clear the industry" in page
     html = _preview(client, {"ids": ids}, "industry", "none").get_data(as_text=True)
     assert "Change industry to (none)" in html and "Update 2 customers" in html
-    client.post(
-        BASE + "apply/",
-        data={"csrf_token": csrf_token(client, BASE + "history/"), "token": _token(html)},
-    )
+    _apply(client, html)
     with app.app_context():
         assert [_customer(i).industry_id for i in world["ids"][:3]] == [None, None, world["it"]]
 
@@ -1282,10 +1269,7 @@ def test_a_nothing_to_change_confirmation_is_refused(app, client, login, world):
     html = _preview(client, {"ids": ids}, "industry", str(world["it"])).get_data(as_text=True)
     assert "Nothing to change: every selected customer already has that value." in html
     assert 'data-testid="confirm"' not in html
-    response = client.post(
-        BASE + "apply/",
-        data={"csrf_token": csrf_token(client, BASE + "history/"), "token": _token(html)},
-    )
+    response = _apply(client, html)
     assert response.status_code == 302 and "action=industry" in response.headers["Location"]
     category, message = _flashes(client)[-1]
     assert category == "error"

@@ -10,7 +10,6 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from custreg_admin import registries
 from custreg_admin.extensions import db
 from custreg_admin.models import Customer
 from custreg_admin.services import registry_form
@@ -25,10 +24,7 @@ NEW = "/admin/customers/new/"
 
 @pytest.fixture
 def fake_registry(monkeypatch):
-    monkeypatch.setattr(fake.FakeRegistry, "down", False)
-    monkeypatch.setattr(fake.FakeRegistry, "calls", [])
-    monkeypatch.setattr(registries, "discover_entry_points", fake.entry_points)
-    return fake.FakeRegistry
+    return fake.install(monkeypatch)
 
 
 @pytest.fixture

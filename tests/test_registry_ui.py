@@ -24,7 +24,7 @@ from custreg_admin.registries import (
 
 from . import builders as b
 from .fake_registry import ACME, GONE, FakeRegistry, entry_point
-from .helpers import csrf_token
+from .helpers import csrf_token, summary_filter
 
 
 class FakeProvider(FakeRegistry):
@@ -206,13 +206,7 @@ def test_bankrupt_company_is_flagged_and_filterable(registry_app, user_client):
         gone_id = db.session.scalar(select(Customer.id).where(Customer.name == "Gone Oy"))
     card = user_client.get(f"/admin/customers/details/?id={gone_id}").get_data(as_text=True)
     assert 'data-testid="registry-status"' in card and "Bankrupt (registry)" in card
-    view = registry_app.extensions["custreg_admin"].views[0]
-    with registry_app.test_request_context():
-        arg = next(
-            f"flt0_{view.get_filter_arg(i, f)}"
-            for i, f in enumerate(view._filters)
-            if f.name == "Registry status"
-        )
+    arg = summary_filter(registry_app, "Registry status")
     listed = user_client.get(f"/admin/customers/?{arg}=not_active").get_data(as_text=True)
     assert "Gone Oy" in listed and "Fine Oy" not in listed and "Typed Oy" not in listed
 
