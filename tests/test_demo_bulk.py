@@ -195,6 +195,7 @@ def test_a_failed_bulk_load_changes_nothing(ctx, monkeypatch):
 
 
 @postgres_only
+@pytest.mark.commits  # two loads in one test: each load's temporary tables go at its commit
 def test_bulk_same_seed_gives_the_same_data(ctx):
     demo.generate(60, seed=3, today=TODAY, bulk=True)
     first = _fingerprint()
