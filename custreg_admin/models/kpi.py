@@ -16,7 +16,19 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..extensions import db
 
 
-class KpiTotal(db.Model):
+class KpiSums:
+    """The sums every aggregate row keeps."""
+
+    #: Invoices with a non-empty number: their totals (cents) and how many.
+    billed_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    billed_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: All invoices, numbered or not.
+    invoice_count: Mapped[int] = mapped_column(Integer, default=0)
+    cost_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    cost_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class KpiTotal(KpiSums, db.Model):
     __tablename__ = "custreg_kpi_total"
     __table_args__ = (
         Index("ix_custreg_kpi_total_customer_month", "customer_id", "month"),
@@ -29,16 +41,9 @@ class KpiTotal(db.Model):
     #: The invoices' status; NULL on a row of costs.
     status_id: Mapped[int | None] = mapped_column(Integer)
     month: Mapped[int] = mapped_column(Integer)
-    #: Invoices with a non-empty number: their totals (cents) and how many.
-    billed_cents: Mapped[int] = mapped_column(BigInteger, default=0)
-    billed_count: Mapped[int] = mapped_column(Integer, default=0)
-    #: All invoices, numbered or not.
-    invoice_count: Mapped[int] = mapped_column(Integer, default=0)
-    cost_cents: Mapped[int] = mapped_column(BigInteger, default=0)
-    cost_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class KpiCustomerMonth(db.Model):
+class KpiCustomerMonth(KpiSums, db.Model):
     """The rows of :class:`KpiTotal` without the project: one per (customer, month, invoice
     status) for invoices and per (customer, month, internal flag) for costs (``status_id`` 0).
     ``is_internal`` is the project's flag when the row was written (always false on invoice
@@ -52,14 +57,9 @@ class KpiCustomerMonth(db.Model):
     month: Mapped[int] = mapped_column(Integer)
     status_id: Mapped[int] = mapped_column(Integer)
     is_internal: Mapped[bool] = mapped_column(Boolean)
-    billed_cents: Mapped[int] = mapped_column(BigInteger, default=0)
-    billed_count: Mapped[int] = mapped_column(Integer, default=0)
-    invoice_count: Mapped[int] = mapped_column(Integer, default=0)
-    cost_cents: Mapped[int] = mapped_column(BigInteger, default=0)
-    cost_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class KpiMonth(db.Model):
+class KpiMonth(KpiSums, db.Model):
     """The company's totals: :class:`KpiCustomerMonth` summed over customers, one row per
     (month, invoice status or 0 for costs, internal flag). Kept by adding each refreshed
     customer's new rows and subtracting its old ones; rows whose counts reach 0 are removed.
@@ -73,8 +73,3 @@ class KpiMonth(db.Model):
     month: Mapped[int] = mapped_column(Integer)
     status_id: Mapped[int] = mapped_column(Integer)
     is_internal: Mapped[bool] = mapped_column(Boolean)
-    billed_cents: Mapped[int] = mapped_column(BigInteger, default=0)
-    billed_count: Mapped[int] = mapped_column(Integer, default=0)
-    invoice_count: Mapped[int] = mapped_column(Integer, default=0)
-    cost_cents: Mapped[int] = mapped_column(BigInteger, default=0)
-    cost_count: Mapped[int] = mapped_column(Integer, default=0)
