@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -117,3 +118,12 @@ def recorded_statements(engine: Engine) -> Iterator[list[str]]:
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+#: For tests that use no database of the suite's (they build wheels or virtualenvs and run on
+#: SQLite files of their own): ``make test`` runs them in its SQLite pass only, not again in the
+#: PostgreSQL pass, where they would test the same thing twice.
+once_per_make_test = pytest.mark.skipif(
+    bool(os.environ.get("CUSTREG_TEST_DATABASE_URL")),
+    reason="uses no database of the suite's: run in make test's SQLite pass",
+)

@@ -27,7 +27,7 @@ from custreg_admin.extensions import db
 from custreg_admin.models import Customer
 from custreg_admin.registries import load_providers
 
-from .helpers import csrf_token, log_in
+from .helpers import csrf_token, log_in, once_per_make_test
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "registry_example"
@@ -47,10 +47,13 @@ def _can_build_offline() -> bool:
     return (major, minor) >= (70, 1)
 
 
-pytestmark = pytest.mark.skipif(
-    not _can_build_offline(),
-    reason="building the example plugin offline needs setuptools>=70.1 or wheel (dev extra)",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not _can_build_offline(),
+        reason="building the example plugin offline needs setuptools>=70.1 or wheel (dev extra)",
+    ),
+    once_per_make_test,
+]
 
 
 class ThrowawayEnv:

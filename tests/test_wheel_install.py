@@ -21,10 +21,12 @@ from pathlib import Path
 import pytest
 import requests
 
+from .helpers import once_per_make_test
+
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = (ROOT / "docs" / "deploy.md").read_text("utf-8")
 
-pytestmark = pytest.mark.wheel_install
+pytestmark = [pytest.mark.wheel_install, once_per_make_test]
 
 
 def _guide_command(prefix: str) -> str:
