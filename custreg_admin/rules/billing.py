@@ -64,6 +64,7 @@ def sent_statuses():
     return select(InvoiceStatus.id).where(InvoiceStatus.counts_as_sent.is_(True)).correlate(None)
 
 
-def cost_counts_for_margin() -> ColumnElement[bool]:
-    """Condition on ``Project``: its costs count towards margin (it is not internal)."""
-    return Project.is_internal.is_(False)
+def cost_counts_for_margin(is_internal=None) -> ColumnElement[bool]:
+    """Condition on ``Project``: its costs count towards margin (it is not internal).
+    ``is_internal``: the project's flag where a row keeps a copy of it (the KPI aggregates)."""
+    return (Project.is_internal if is_internal is None else is_internal).is_(False)

@@ -206,10 +206,11 @@ def money_rows(user: Any, filters: CustomerFilter | None, months: tuple[int, int
 
     filtered = select(Customer.id).where(filters.condition()) if filters is not None else None
     if sees_all_invoices(user) and filtered is None:
-        totals = select(*counted(KpiMonth, KpiMonth.is_internal.is_(False)))
+        totals = select(*counted(KpiMonth, cost_counts_for_margin(KpiMonth.is_internal)))
         return totals.where(KpiMonth.month.between(*months)).subquery("kpi_rows")
     if sees_all_invoices(user):
-        table, cost_counts = KpiCustomerMonth, KpiCustomerMonth.is_internal.is_(False)
+        table = KpiCustomerMonth
+        cost_counts = cost_counts_for_margin(KpiCustomerMonth.is_internal)
     else:
         internal = select(Project.id).where(~cost_counts_for_margin())
         table, cost_counts = KpiTotal, KpiTotal.project_id.not_in(internal)
