@@ -4,17 +4,20 @@ internal flags; the rebuild command repairs them after raw SQL writes."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import event, insert, select, text, update
 
 from custreg_admin.errors import DomainError
 from custreg_admin.extensions import db
 from custreg_admin.models import Cost, Customer, Invoice, InvoiceStatus, KpiTotal, Project
-from custreg_admin.services import kpi_rollups, kpi_totals
+from custreg_admin.services import kpi_days, kpi_rollups, kpi_totals
 from custreg_admin.services import mass_update as mu
 from custreg_admin.services.customer_filter import CustomerFilter
 from custreg_admin.services.customers import merge_customers, move_projects
@@ -42,7 +45,12 @@ OPERATIONS = (
     "mass_update_owner",
     "bulk_insert_invoices",
     "bulk_update_invoices",
+    "add_project",
+    "edit_project",
+    "bulk_update_projects",
+    "flip_active",
 )
+SALES_STATUSES = ("in_progress", "won", "lost")
 
 
 def _in_step() -> None:
@@ -50,6 +58,10 @@ def _in_step() -> None:
     assert kpi_totals.stored(db.session) == recomputed
     # the coarser rollups (per customer and month, the company's months) likewise
     assert kpi_rollups.stored(db.session) == kpi_rollups.recomputed(db.session, recomputed)
+    # the day rows (per customer, and the company's)
+    assert kpi_days.stored(db.session) == kpi_days.recomputed(db.session)
+    # and the customers' open-work and prospect flags
+    assert kpi_totals.flags(db.session) == kpi_totals.recomputed_flags(db.session)
 
 
 def _pick(data, rows):
@@ -174,6 +186,29 @@ def _apply(data, operation: str, admin) -> None:  # noqa: C901 - one branch per 
             .values(status_id=_pick(data, statuses).id, date=_day(data))
             .execution_options(synchronize_session=False)
         )
+    elif operation == "add_project":
+        project(
+            _pick(data, customers),
+            kind=data.draw(st.sampled_from(["sales_case", "project"])),
+            sales_status=data.draw(st.sampled_from(SALES_STATUSES)),
+            is_closed=data.draw(st.booleans()),
+        )
+    elif operation == "edit_project" and projects:
+        row = _pick(data, projects)
+        row.is_closed = data.draw(st.booleans())
+        row.sales_status = data.draw(st.sampled_from(SALES_STATUSES))
+        row.kind = data.draw(st.sampled_from(["sales_case", "project"]))
+    elif operation == "bulk_update_projects" and projects:
+        owner = _pick(data, customers)
+        db.session.execute(
+            update(Project)
+            .where(Project.customer_id == owner.id)
+            .values(sales_status=data.draw(st.sampled_from(SALES_STATUSES)))
+            .execution_options(synchronize_session=False)
+        )
+    elif operation == "flip_active":
+        row = _pick(data, customers)
+        row.is_active = not row.is_active
     db.session.commit()
 
 
@@ -213,9 +248,15 @@ def test_aggregates_equal_a_full_recomputation_after_any_writes(ctx, make_user, 
         _apply(data, operation, admin)
         _in_step()
     # the company's months and the per-customer rows give the same figures
-    for today in (date(2024, 6, 30), date(2025, 3, 14)):
+    for today in (date(2024, 6, 30), date(2024, 6, 15), date(2025, 3, 14)):
         everyone = compute_kpis(admin, today, CustomerFilter(active_state="all"))
         assert compute_kpis(admin, today) == everyone
+    # the counts read from the flags equal the rules' definitions
+    figures = compute_kpis(admin, date(2024, 6, 30))
+    active = db.session.scalars(select(Customer).where(Customer.is_active.is_(True))).all()
+    recomputed = kpi_totals.recomputed_flags(db.session)
+    assert figures.active_customers == sum(recomputed[c.id][0] for c in active)
+    assert figures.prospects_in_pipeline == sum(recomputed[c.id][1] for c in active)
 
 
 def test_each_write_path_changes_the_aggregates(ctx, make_user):
@@ -271,3 +312,59 @@ def test_figures_follow_the_sent_flag_without_rewriting_rows(ctx, make_user):
     db.session.commit()
     assert kpi_totals.stored(db.session) == before
     assert compute_kpis(admin, date(2024, 6, 15)).billing_this_month == Decimal("0.00")
+
+
+@pytest.mark.commits
+def test_writers_moving_invoices_across_the_same_months_both_succeed(app):
+    """Two writers change the company's month totals of the same two months in crossed order
+    (one moves an invoice from March to April, the other from April to March). Each takes the
+    rows' locks in one statement in key order, so the second waits for the first instead of
+    deadlocking (on PostgreSQL; SQLite runs one writer at a time)."""
+    with app.app_context():
+        march, april = date(2024, 3, 5), date(2024, 4, 5)
+        first = invoice(customer("First writer"), "10.00", march, number="X-1")
+        second = invoice(customer("Second writer"), "20.00", april, number="X-2")
+        db.session.commit()
+        moves = {"first": (first.id, april), "second": (second.id, march)}
+    holding = threading.Event()
+    outcome: dict[str, object] = {}
+
+    def hold(conn, cursor, statement, parameters, context, executemany):
+        # the first writer keeps the locks of its first statement on the totals for a while,
+        # so that the second one comes to them meanwhile
+        first = threading.current_thread().name == "first"
+        if first and "custreg_kpi_month" in statement and not holding.is_set():
+            holding.set()
+            time.sleep(0.8)
+
+    def run(name: str) -> None:
+        with app.app_context():
+            try:
+                if name == "second":
+                    assert holding.wait(10)
+                invoice_id, day = moves[name]
+                db.session.get(Invoice, invoice_id).date = day
+                db.session.commit()
+                outcome[name] = "ok"
+            except BaseException as error:  # noqa: BLE001 - handed to the test thread
+                outcome[name] = error
+            finally:
+                db.session.remove()
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "after_cursor_execute", hold)
+    try:
+        threads = [threading.Thread(target=run, args=(n,), name=n) for n in ("first", "second")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    finally:
+        event.remove(engine, "after_cursor_execute", hold)
+    assert outcome == {"first": "ok", "second": "ok"}, outcome
+    with app.app_context():
+        _in_step()
+        totals = kpi_rollups.stored(db.session)["month"]
+        billed = {key[0]: sums[0] for key, sums in totals.items()}
+        assert billed == {2024 * 12 + 2: 2000, 2024 * 12 + 3: 1000}

@@ -13,7 +13,7 @@ from .customer import (
 from .customer_import import ImportBatch, ImportChange, ImportMapping
 from .history import EVENT_KINDS, CustomerEvent
 from .import_run import ImportRow, ImportRun
-from .kpi import KpiCustomerMonth, KpiMonth, KpiTotal
+from .kpi import KpiCustomerDay, KpiCustomerMonth, KpiDay, KpiMonth, KpiTotal
 from .mass_update import MassUpdateBatch, MassUpdateChange
 from .project import PROJECT_KINDS, SALES_STATUSES, Cost, Invoice, Project, Proposal
 from .report import SavedReport
@@ -50,7 +50,9 @@ __all__ = [
     "Invoice",
     "InvoiceStatus",
     "InvoiceTemplate",
+    "KpiCustomerDay",
     "KpiCustomerMonth",
+    "KpiDay",
     "KpiMonth",
     "KpiTotal",
     "MarketSegment",

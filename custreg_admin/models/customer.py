@@ -16,7 +16,9 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
     event,
+    false,
     func,
     select,
 )
@@ -163,6 +165,15 @@ class Customer(db.Model):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime, server_default=func.now(), onupdate=func.now()
     )
+    #: Derived KPI flags, apart from ``is_active``: the customer has open work, and is a prospect
+    #: (:mod:`custreg_admin.rules.open_work` defines both; the history choke point keeps them in
+    #: step through :mod:`custreg_admin.services.kpi_totals`). Never part of the row's version.
+    kpi_open_work: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), nullable=False
+    )
+    kpi_prospect: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), nullable=False
+    )
     version: Mapped[int] = version_column()
     __mapper_args__ = {"version_id_col": version}
 
@@ -239,6 +250,18 @@ class CustomerKey(db.Model):
 
 
 Customer.key = relationship(CustomerKey, uselist=False, viewonly=True)
+
+#: The KPI counts "Active customers" and "Prospects in pipeline" without filters: a count over a
+#: partial index whose size is the count, whatever the number of invoices (the conditions are
+#: bare columns, as :mod:`custreg_admin.rules.open_work` asks, so the planner matches them).
+for _name, _flag in (("active", Customer.kpi_open_work), ("prospect", Customer.kpi_prospect)):
+    _where = and_(Customer.is_active, _flag)
+    Index(
+        f"ix_custreg_customer_kpi_{_name}",
+        Customer.id,
+        postgresql_where=_where,
+        sqlite_where=_where,
+    )
 
 #: PostgreSQL: the name search (``ILIKE '%word%'``) by trigram index (extension ``pg_trgm``,
 #: created before the tables). SQLite has no such index and scans the names.

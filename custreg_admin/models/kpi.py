@@ -10,7 +10,9 @@ row. Internal projects are likewise left out when read. The rows are written onl
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Index, Integer, UniqueConstraint
+import datetime as dt
+
+from sqlalchemy import BigInteger, Boolean, Date, Index, Integer, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -73,3 +75,35 @@ class KpiMonth(KpiSums, db.Model):
     month: Mapped[int] = mapped_column(Integer)
     status_id: Mapped[int] = mapped_column(Integer)
     is_internal: Mapped[bool] = mapped_column(Boolean)
+
+
+class KpiDaySums:
+    """The sums of numbered invoices a day row keeps (the month-to-date comparison's part)."""
+
+    billed_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    billed_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class KpiCustomerDay(KpiDaySums, db.Model):
+    """Numbered invoices per (customer, day, invoice status): the day grain that "last month up
+    to the same day" needs, written with :class:`KpiTotal` by the same refresh. Only days with
+    a numbered invoice have a row."""
+
+    __tablename__ = "custreg_kpi_customer_day"
+    __table_args__ = (Index("ix_custreg_kpi_customer_day_customer", "customer_id", "day"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(Integer)
+    day: Mapped[dt.date] = mapped_column(Date)
+    status_id: Mapped[int] = mapped_column(Integer)
+
+
+class KpiDay(KpiDaySums, db.Model):
+    """The company's numbered invoices per (day, invoice status): :class:`KpiCustomerDay` summed
+    over customers, kept by adding each refreshed customer's new rows and subtracting its old
+    ones. Read for a viewer who sees every invoice, without a filter."""
+
+    __tablename__ = "custreg_kpi_day"
+    __table_args__ = (UniqueConstraint("day", "status_id", name="uq_custreg_kpi_day_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    status_id: Mapped[int] = mapped_column(Integer)

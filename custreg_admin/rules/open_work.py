@@ -9,6 +9,11 @@ select.
   or project in status ``won`` - *any* such row, internal or not, open or closed.
 
 The counts are not subject to invoice visibility: they count customers, which every user sees.
+
+Whether a customer has open work or is a prospect (apart from its own active flag) is kept in two
+derived columns, ``Customer.kpi_open_work`` and ``Customer.kpi_prospect`` (:data:`KPI_FLAGS`
+defines them; the history choke point rewrites them with every write that can change them), so
+that the counts and drill-downs read an index instead of the projects and invoices.
 """
 
 from __future__ import annotations
@@ -43,13 +48,16 @@ def open_work_of_customer(*, kind: str | None = None, sales_status: str | None =
     return query
 
 
-def active_customer_condition() -> ColumnElement[bool]:
-    """Condition on ``Customer``: counted in "Active customers"."""
-    return and_(Customer.is_active.is_(True), open_work_of_customer().exists())
+def has_open_work() -> ColumnElement[bool]:
+    """Condition on ``Customer``, whatever its own active flag: it has open work. What the
+    maintained flag ``Customer.kpi_open_work`` holds (written by
+    :mod:`custreg_admin.services.kpi_totals`)."""
+    return open_work_of_customer().exists()
 
 
-def prospect_condition() -> ColumnElement[bool]:
-    """Condition on ``Customer``: counted in "Prospects in pipeline"."""
+def is_prospect_apart_from_active() -> ColumnElement[bool]:
+    """Condition on ``Customer``, whatever its own active flag: an open sales case in progress,
+    no billing ever, no sales case or project won. What ``Customer.kpi_prospect`` holds."""
     # Any billing ever, from the maintained aggregates (services/kpi_totals.py): an index probe
     # per customer however many invoices it has. The same as an invoice that counts as billing.
     billed = (
@@ -67,11 +75,28 @@ def prospect_condition() -> ColumnElement[bool]:
         .correlate(Customer)
     )
     return and_(
-        Customer.is_active.is_(True),
         open_work_of_customer(kind="sales_case", sales_status="in_progress").exists(),
         ~billed.exists(),
         ~won.exists(),
     )
+
+
+#: The maintained flags and their definitions (for writing and checking them).
+KPI_FLAGS = {"kpi_open_work": has_open_work, "kpi_prospect": is_prospect_apart_from_active}
+
+
+def active_customer_condition() -> ColumnElement[bool]:
+    """Condition on ``Customer``: counted in "Active customers" (not inactivated, open work),
+    read from the maintained flag: a partial index holds exactly these customers. (Bare
+    columns, not ``IS true``: PostgreSQL matches a partial index's predicate only as written,
+    and the index is declared with these very expressions in ``models/customer.py``.)"""
+    return and_(Customer.is_active, Customer.kpi_open_work)
+
+
+def prospect_condition() -> ColumnElement[bool]:
+    """Condition on ``Customer``: counted in "Prospects in pipeline" (not inactivated, and
+    :func:`is_prospect_apart_from_active`), read from the maintained flag (a partial index)."""
+    return and_(Customer.is_active, Customer.kpi_prospect)
 
 
 #: The KPI counts by name, as the Summary's "Counted in" drill-down and saved selections name them.

@@ -7,9 +7,12 @@
 :func:`custreg_admin.services.kpi_totals.refresh` calls :func:`subtract` before it rewrites a
 batch of customers' rows and :func:`add` after, in the same transaction: the customers' old
 rows leave the totals, their new rows (written from the fresh ``KpiTotal`` rows and the projects'
-flags as they are now) come in. A project whose ``is_internal`` changes has its customer
-refreshed like any other write (the flag is part of the rows here). Changing an invoice
-status's ``counts_as_sent`` changes no row: the status is a key, the flag is applied when read.
+flags as they are now) come in. Both only collect the change of the company's totals; the
+write's whole change is applied at its end by :func:`apply`, one upsert in key order (so that
+concurrent writers lock the month rows in one order and never deadlock on them). A project
+whose ``is_internal`` changes has its customer refreshed like any other write (the flag is part
+of the rows here). Changing an invoice status's ``counts_as_sent`` changes no row: the status
+is a key, the flag is applied when read.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, case, delete, false, func, insert, select, true
+from sqlalchemy import and_, case, delete, false, func, insert, select, true, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -33,7 +36,17 @@ from ..rules.visibility import sees_all_invoices, visible_through
 if TYPE_CHECKING:
     from .customer_filter import CustomerFilter
 
-__all__ = ["add", "money_rows", "rebuild", "recomputed", "scanned", "stored", "subtract"]
+__all__ = [
+    "MonthDelta",
+    "add",
+    "apply",
+    "money_rows",
+    "rebuild",
+    "recomputed",
+    "scanned",
+    "stored",
+    "subtract",
+]
 
 _SUMS = ("billed_cents", "billed_count", "invoice_count", "cost_cents", "cost_count")
 _MONTH_KEY = ("month", "status_id", "is_internal")
@@ -64,42 +77,68 @@ def _customer_month_rows(customers: ColumnElement[bool]):
     )
 
 
-def _to_month_totals(connection: Connection, customers: ColumnElement[bool], sign: int) -> None:
-    """Add (``sign`` 1) or subtract (-1) the ``KpiCustomerMonth`` rows of ``customers`` (a
-    condition on that table) to or from the company's totals."""
+#: The company's totals to change, by key: ``{(month, status_id, is_internal): [sums]}``.
+MonthDelta = dict[tuple[int, int, bool], list[int]]
+
+
+def _month_sums(connection: Connection, batch: list[int], sign: int, delta: MonthDelta) -> None:
+    """Add (``sign`` 1) or subtract (-1) the ``KpiCustomerMonth`` rows of ``batch``, summed per
+    key of the company's totals, to ``delta``."""
     table = _CUSTOMER_MONTH
     key = [table.c[name] for name in _MONTH_KEY]
-    rows = (
-        select(*key, *(sign * func.sum(table.c[name]) for name in _SUMS))
-        .where(customers)
+    rows = connection.execute(
+        select(*key, *(func.sum(table.c[name]) for name in _SUMS))
+        .where(table.c.customer_id.in_(batch))
         .group_by(*key)
-        .order_by(*key)  # one lock order for every writer
     )
+    for row in rows:
+        sums = delta.setdefault((int(row[0]), int(row[1]), bool(row[2])), [0] * len(_SUMS))
+        for index, value in enumerate(row[3:]):
+            sums[index] += sign * int(value or 0)
+
+
+def subtract(connection: Connection, batch: list[int], delta: MonthDelta) -> None:
+    """Take these customers' rows out (into ``delta``) and delete them (before ``KpiTotal`` is
+    rewritten)."""
+    _month_sums(connection, batch, -1, delta)
+    connection.execute(delete(_CUSTOMER_MONTH).where(_CUSTOMER_MONTH.c.customer_id.in_(batch)))
+
+
+def add(connection: Connection, batch: list[int], delta: MonthDelta) -> None:
+    """Write these customers' rows from their new ``KpiTotal`` rows and add them to ``delta``."""
+    columns = ["customer_id", *_MONTH_KEY, *_SUMS]
+    rows = _customer_month_rows(KpiTotal.customer_id.in_(batch))
+    connection.execute(insert(_CUSTOMER_MONTH).from_select(columns, rows))
+    _month_sums(connection, batch, 1, delta)
+
+
+def apply(connection: Connection, delta: MonthDelta) -> None:
+    """Change the company's totals by ``delta``, the whole write's change, in one statement
+    with its keys in sorted order: every writer locks the rows it changes in the same order, so
+    two writers touching the same months (in whatever order their invoices move) wait for each
+    other instead of deadlocking. Totals left with no invoice and no cost are removed."""
+    changed = sorted((key, sums) for key, sums in delta.items() if any(sums))
+    if not changed:
+        return
+    rows = [
+        dict(zip(_MONTH_KEY, key, strict=True)) | dict(zip(_SUMS, sums, strict=True))
+        for key, sums in changed
+    ]
     dialect_insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    statement = dialect_insert(_MONTH).from_select([*_MONTH_KEY, *_SUMS], rows)
+    statement = dialect_insert(_MONTH).values(rows)
     statement = statement.on_conflict_do_update(
         index_elements=list(_MONTH_KEY),
         set_={name: _MONTH.c[name] + statement.excluded[name] for name in _SUMS},
     )
     connection.execute(statement)
-
-
-def subtract(connection: Connection, batch: list[int]) -> None:
-    """Take these customers' rows out of the totals and delete them (before ``KpiTotal`` is
-    rewritten)."""
-    of_batch = _CUSTOMER_MONTH.c.customer_id.in_(batch)
-    _to_month_totals(connection, of_batch, -1)
-    connection.execute(delete(_CUSTOMER_MONTH).where(of_batch))
-
-
-def add(connection: Connection, batch: list[int]) -> None:
-    """Write these customers' rows from their new ``KpiTotal`` rows and add them to the
-    totals; totals left with no invoice and no cost are removed."""
-    columns = ["customer_id", *_MONTH_KEY, *_SUMS]
-    rows = _customer_month_rows(KpiTotal.customer_id.in_(batch))
-    connection.execute(insert(_CUSTOMER_MONTH).from_select(columns, rows))
-    _to_month_totals(connection, _CUSTOMER_MONTH.c.customer_id.in_(batch), 1)
-    connection.execute(delete(_MONTH).where(_MONTH.c.invoice_count == 0, _MONTH.c.cost_count == 0))
+    keys = tuple_(*(_MONTH.c[name] for name in _MONTH_KEY))
+    connection.execute(
+        delete(_MONTH).where(
+            keys.in_([key for key, _sums in changed]),
+            _MONTH.c.invoice_count == 0,
+            _MONTH.c.cost_count == 0,
+        )
+    )
 
 
 def rebuild(connection: Connection) -> None:

@@ -15,10 +15,16 @@ register`):
   (the customer it sets).
 
 An invoice status's ``counts_as_sent`` flag is not part of a row (the KPI query applies it when
-it reads), so changing it changes no row. A project's ``is_internal`` flag is part of the coarser
-rows of :mod:`.kpi_rollups` (kept by :func:`refresh` too): changing it refreshes the project's
-customer. A customer's
-own fields (owner, industry, active) are not in the rows either: mass updates change no row.
+it reads), so changing it changes no row; it does rewrite the prospect flags of the customers
+billed in that status. A project's ``is_internal`` flag is part of the coarser rows of
+:mod:`.kpi_rollups` (kept by :func:`refresh` too): changing it refreshes the project's customer.
+A customer's own fields (owner, industry, active) are not in the rows either: mass updates
+change no row.
+
+:func:`refresh` also rewrites the customers' KPI flags (``Customer.kpi_open_work``,
+``kpi_prospect``; :data:`custreg_admin.rules.open_work.KPI_FLAGS` defines them) where they
+changed: a project added, moved, deleted or changed in kind, sales status, closed or internal
+flag, and any billing, refresh its customer.
 Writes that bypass the module's sessions (raw SQL, ``COPY`` of the demo loader) are followed by
 :func:`rebuild` (``flask custreg kpi-rebuild``).
 """
@@ -41,19 +47,31 @@ from sqlalchemy import (
     inspect,
     literal,
     null,
+    or_,
     select,
     true,
     union_all,
+    update,
 )
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
-from ..models import Cost, Customer, Invoice, KpiTotal, Project
+from ..models import Cost, Customer, Invoice, InvoiceStatus, KpiTotal, Project
 from ..rules.billing import has_number
 from ..rules.money import cents
-from . import kpi_rollups
+from ..rules.open_work import KPI_FLAGS
+from . import kpi_days, kpi_rollups
 
-__all__ = ["month_index", "rebuild", "recomputed", "refresh", "register", "stored"]
+__all__ = [
+    "flags",
+    "month_index",
+    "rebuild",
+    "recomputed",
+    "recomputed_flags",
+    "refresh",
+    "register",
+    "stored",
+]
 
 _TABLE = KpiTotal.__table__
 _COLUMNS = (
@@ -121,13 +139,45 @@ def refresh(session: Session, customer_ids: Iterable[int | None]) -> None:
     session's transaction."""
     ids = sorted({int(i) for i in customer_ids if i is not None})
     connection = session.connection()
+    delta: kpi_rollups.MonthDelta = {}
+    day_delta: kpi_days.DayDelta = {}
     for start in range(0, len(ids), _BATCH):
         batch = ids[start : start + _BATCH]
-        kpi_rollups.subtract(connection, batch)
+        kpi_rollups.subtract(connection, batch, delta)
+        kpi_days.subtract(connection, batch, day_delta)
         connection.execute(delete(_TABLE).where(_TABLE.c.customer_id.in_(batch)))
         rows = _rows(Invoice.customer_id.in_(batch), Project.customer_id.in_(batch))
         connection.execute(insert(_TABLE).from_select(list(_COLUMNS), rows))
-        kpi_rollups.add(connection, batch)
+        kpi_rollups.add(connection, batch, delta)
+        kpi_days.add(connection, batch, day_delta)
+        _write_flags(connection, Customer.id.in_(batch))
+    # the company's totals: once per write, months then days, each in key order
+    kpi_rollups.apply(connection, delta)
+    kpi_days.apply(connection, day_delta)
+
+
+_CUSTOMER = Customer.__table__
+
+
+def _write_flags(connection: Any, customers: ColumnElement[bool]) -> None:
+    """Rewrite the maintained flags (``Customer.kpi_open_work``, ``kpi_prospect``) of the
+    customers matching ``customers`` where they changed; after ``KpiTotal`` is up to date (the
+    prospect flag asks for billing ever). The row's version and ``updated_at`` stay."""
+    new = {name: definition() for name, definition in KPI_FLAGS.items()}
+    changed = or_(*(_CUSTOMER.c[name] != value for name, value in new.items()))
+    statement = (
+        update(_CUSTOMER).where(customers, changed).values(**new, updated_at=_CUSTOMER.c.updated_at)
+    )
+    connection.execute(statement)
+
+
+def refresh_status_flags(session: Session, status_ids: Iterable[int] | None) -> None:
+    """An invoice status's ``counts_as_sent`` changed (``None``: some statuses, unknown which):
+    the prospect flags of the customers billed in it may change."""
+    billed = select(KpiTotal.customer_id).where(KpiTotal.billed_count > 0)
+    if status_ids is not None:
+        billed = billed.where(KpiTotal.status_id.in_(sorted(status_ids)))
+    _write_flags(session.connection(), Customer.id.in_(billed))
 
 
 def rebuild(session: Session) -> int:
@@ -139,6 +189,8 @@ def rebuild(session: Session) -> int:
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f"ANALYZE {_TABLE.name}")
     kpi_rollups.rebuild(connection)
+    kpi_days.rebuild(connection)
+    _write_flags(connection, true())
     return session.scalar(select(func.count()).select_from(_TABLE)) or 0
 
 
@@ -160,14 +212,27 @@ def recomputed(session: Session) -> dict[tuple, tuple]:
     }
 
 
+def flags(session: Session) -> dict[int, tuple[bool, ...]]:
+    """The maintained flags as ``{customer id: (kpi_open_work, kpi_prospect)}`` (for checks)."""
+    query = select(Customer.id, *(_CUSTOMER.c[name] for name in KPI_FLAGS))
+    return {row[0]: tuple(bool(v) for v in row[1:]) for row in session.execute(query)}
+
+
+def recomputed_flags(session: Session) -> dict[int, tuple[bool, ...]]:
+    """What :func:`flags` should hold, from their definitions (for checks)."""
+    query = select(Customer.id, *(definition() for definition in KPI_FLAGS.values()))
+    return {row[0]: tuple(bool(v) for v in row[1:]) for row in session.execute(query)}
+
+
 # --------------------------------------------------------------------------- the session events
 
 
 _INFO_SEEN = "custreg_kpi_totals_seen"
 #: The column linking each followed row type to what decides its customer.
 _LINKS = {Invoice: "customer_id", Cost: "project_id", Project: "customer_id"}
-#: A project's columns that the rows depend on (its costs' customer, their internal flag).
-_PROJECT_KEYS = ("customer_id", "is_internal")
+#: A project's columns that the rows or the flags depend on (its costs' customer, their internal
+#: flag, open work).
+_PROJECT_KEYS = ("customer_id", "is_internal", "is_closed", "sales_status", "kind")
 
 
 def _links(obj: Any, *, before: bool) -> Any:
@@ -190,9 +255,7 @@ def _collect(session: Session, objs: Any, *, before: bool) -> None:
     for obj in objs:
         if isinstance(obj, Project):
             # a moved or deleted project takes its costs along (deletes cascade); a new one
-            # has none yet
-            if inspect(obj).key is None and not before:
-                continue
+            # has no costs yet but may be open work
             seen["customers"].update(_links(obj, before=before))
         elif isinstance(obj, Invoice):
             seen["customers"].update(_links(obj, before=before))
@@ -228,8 +291,20 @@ def _customers_of_projects(session: Session, project_ids: Iterable[int]) -> set[
     return found
 
 
+def _sent_flag_changed(session: Session) -> set[int]:
+    return {
+        obj.id
+        for obj in session.dirty
+        if isinstance(obj, InvoiceStatus)
+        and inspect(obj).attrs.counts_as_sent.history.has_changes()
+    }
+
+
 def _after_flush(session: Session, flush_context) -> None:
     """Add what the written rows are linked to now, and refresh those customers."""
+    statuses = _sent_flag_changed(session)
+    if statuses:
+        refresh_status_flags(session, statuses)
     _collect(session, (*session.new, *session.dirty, *session.deleted), before=False)
     seen = session.info.pop(_INFO_SEEN)
     customers = {c for c in seen["customers"] if c is not None}
@@ -269,6 +344,10 @@ def _on_execute(state) -> Any:
         return None
     statement = state.statement
     name = getattr(getattr(statement, "table", None), "name", None)
+    if name == InvoiceStatus.__tablename__ and state.is_update:
+        result = state.invoke_statement()
+        refresh_status_flags(state.session, None)
+        return result
     model = {m.__tablename__: m for m in (Invoice, Cost, Project)}.get(name)
     if model is None:
         return None
@@ -276,14 +355,11 @@ def _on_execute(state) -> Any:
     rows = parameters if isinstance(parameters, list) else [parameters or {}]
     link = "project_id" if model is Cost else "customer_id"
     if model is Project and (
-        state.is_insert
-        or (
-            state.is_update
-            and all(_set_value(statement, name) is None for name in _PROJECT_KEYS)
-            and not any(name in row for row in rows for name in _PROJECT_KEYS)
-        )
+        state.is_update
+        and all(_set_value(statement, name) is None for name in _PROJECT_KEYS)
+        and not any(name in row for row in rows for name in _PROJECT_KEYS)
     ):
-        return None  # a new project, or a project's other fields: no row changes
+        return None  # a project's other fields: no row or flag changes
     session = state.session
     customers: set[int] = set()
     projects: set[int] = set()
