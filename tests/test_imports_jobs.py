@@ -164,3 +164,43 @@ def test_the_review_pages_through_the_stored_rows(app, admin_client, monkeypatch
     second = admin_client.get(review_url + "?page=1").get_data(as_text=True)
     assert "Gamma Oy" in second and "Delta Oy" in second and "Page 2 of 3" in second
     assert f'href="{review_url}?page=0"' in second.replace("&amp;", "&")
+
+
+SPLIT = _csv(
+    "Name;Business ID;Phone;Contact last name",
+    "Beta Oy;2617416-4;09 2;Berg",
+    "Alpha Oy;0112038-9;;Aalto",
+    "Gamma Oy;;;",
+    "Beta Oy;2617416-4;;Borg",
+    "Alpha Oy;0112038-9;;Aho",
+)
+
+
+@pytest.mark.parametrize("update_existing", [False, True])
+def test_a_customer_whose_rows_fall_in_two_batches_is_one_customer(
+    ctx, make_user, monkeypatch, update_existing
+):
+    """Plans leave memory batch by batch: a later row of the same customer takes its plan back
+    from the store, and the earlier rows take the plan's outcome (skipped, or updated)."""
+    monkeypatch.setattr(jobs, "BATCH_ROWS", 2)
+    user = make_user("admin")
+    beta = b.customer("Beta Oy", business_id="2617416-4", phone="09 2")
+    db.session.commit()
+    key = uploads.store(user, "f.csv", SPLIT)
+    run = jobs.start(user, key, "f.csv", _settings(update_existing=update_existing), inline=True)
+    assert run.state == "done", run.error
+    rows = _rows(run.id)
+    matched = "update" if update_existing else "skip"
+    assert [r.action for r in rows] == [matched, "new", "new", matched, "add"]
+    assert not any(r.has_errors for r in rows)
+    summary = run.summary
+    assert (summary["new_customers"], summary["updated_customers"]) == (2, int(update_existing))
+    batch = jobs.apply_run(user, run, skip_errors=False)
+    assert (batch.created_count, batch.updated_count) == (2, int(update_existing))
+    contacts = set(
+        db.session.scalars(select(Contact.last_name).where(Contact.customer_id == beta.id))
+    )
+    assert contacts == ({"Berg", "Borg"} if update_existing else set())
+    alpha = db.session.scalar(select(Customer).where(Customer.name == "Alpha Oy"))
+    assert {c.last_name for c in db.session.scalars(
+        select(Contact).where(Contact.customer_id == alpha.id))} == {"Aalto", "Aho"}  # fmt: skip

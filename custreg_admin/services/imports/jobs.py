@@ -2,8 +2,9 @@
 the admin pages: rows are read as a stream, checked in batches of
 :data:`~.validation.BATCH_ROWS`, and each batch's results are stored
 (:class:`~custreg_admin.models.ImportRow`) and committed with the run's progress; the review page
-pages through the stored rows and apply reads the stored plans in batches. Memory holds one
-batch of rows, plus one small plan per customer of the file while it is being checked.
+pages through the stored rows and apply reads the stored plans in batches. Memory holds the
+file, one batch of rows and plans (:mod:`.job_rows` spills them), and a hash of each
+customer's key.
 
 How it runs: :func:`start` checks a small file (under ``CUSTREG_IMPORT_INLINE_BYTES``) in the
 request; a larger one in a thread started by the request (one process is enough: the job's
@@ -25,10 +26,8 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import (
-    bindparam,
     delete,
     func,
-    insert,
     select,
     update,
 )
@@ -38,12 +37,13 @@ from ...extensions import db
 from ...i18n import gettext
 from ...models import ImportBatch, ImportRow, ImportRun
 from ...models.history import utcnow
-from . import uploads
+from . import job_rows, uploads
 from .applying import apply_plans, refuse_errors
 from .columns import apply_saved, auto_mapping, check_mapping, load_mapping
 from .enrichment import Enricher
+from .job_rows import RowStore
 from .reading import read_table
-from .validation import BATCH_ROWS, Options, Plan, RowResult, Validator, another_row_error
+from .validation import BATCH_ROWS, Options, RowResult, Validator
 
 log = logging.getLogger(__name__)
 STALE_AFTER = timedelta(seconds=60)
@@ -68,6 +68,18 @@ def start(user: Any, key: str, name: str, settings: dict[str, Any], *, inline: b
     for the recognised ones, ``saved``: a saved mapping's name, ``options``, ``encoding``,
     ``separator``), replacing any earlier one. Checked here when ``inline`` (default: when the
     file is small), else in a thread. A file that cannot be read raises here, at once."""
+    run_id, weight = _new_run(user, key, name, settings)
+    limit = int(current_app.config.get("CUSTREG_IMPORT_INLINE_BYTES", DEFAULT_INLINE_BYTES))
+    if inline if inline is not None else weight <= limit:
+        validate_run(run_id)
+    else:
+        _thread(run_id)
+    return db.session.get(ImportRun, run_id)
+
+
+def _new_run(user: Any, key: str, name: str, settings: dict[str, Any]) -> tuple[int, int]:
+    """The run's id, and the file's weight (its size; an XLSX's four times, being compressed).
+    The file read here is let go before the rows are checked."""
     data, _ = uploads.load(user, key)
     table = read_table(
         data, name, encoding=settings.get("encoding"), separator=settings.get("separator")
@@ -83,13 +95,7 @@ def start(user: Any, key: str, name: str, settings: dict[str, Any], *, inline: b
                    "separator": table.separator, "mapping": settings["mapping"]}  # fmt: skip
     db.session.add(run)
     db.session.commit()
-    limit = int(current_app.config.get("CUSTREG_IMPORT_INLINE_BYTES", DEFAULT_INLINE_BYTES))
-    weight = len(data) * (4 if data[:2] == b"PK" else 1)  # an XLSX is compressed
-    if inline if inline is not None else weight <= limit:
-        validate_run(run.id)
-    else:
-        _thread(run.id)
-    return db.session.get(ImportRun, run.id)
+    return run.id, len(data) * (4 if data[:2] == b"PK" else 1)
 
 
 def _thread(run_id: int) -> threading.Thread:
@@ -163,148 +169,29 @@ def _validate(run: ImportRun) -> None:
     run.summary = {"headers": table.headers, "kind": table.kind, "encoding": table.encoding,
                    "separator": table.separator, "mapping": mapping}  # fmt: skip
     db.session.commit()
-    validator = Validator(table.headers, mapping, options, enricher)
+    store = RowStore(run.id)
+    validator = Validator(table.headers, mapping, options, enricher, reopen=store.reopen)
+    store.validator = validator
     batch: list[RowResult] = []
     done = 0
     for count, raw in enumerate(table.rows, start=1):
         batch.append(validator.row(count + 1, raw))
         if len(batch) == BATCH_ROWS:
-            done += _store(run.id, batch)
+            done += store.flush(batch)
             batch = []
-    done += _store(run.id, batch)
-    new, updated = _settle(run.id, validator)
+    done += store.flush(batch)
     notes = enricher.review_notes() if enricher is not None else []
-    counts = _counts(run.id)
     new_settings = {k: sorted(v) for k, v in validator.new_settings.items()}
     db.session.execute(
         update(_run)
         .where(_run.c.id == run.id)
         .values(
             state="done", rows_done=done, heartbeat_at=utcnow(),
-            summary={**run.summary, **counts, "new_customers": new, "updated_customers": updated,
-                     "new_settings": new_settings, "notes": notes},
+            summary={**run.summary, **job_rows.counts(run.id), "new_settings": new_settings,
+                     "notes": notes},
         )
     )  # fmt: skip
     db.session.commit()
-
-
-def _store(run_id: int, rows: list[RowResult]) -> int:
-    """Insert a batch of checked rows and commit it with the progress."""
-    if rows:
-        statement = insert(_row)
-        if db.session.get_bind().dialect.name == "sqlite":
-            statement = statement.returning(_row.c.id)  # one multi-row INSERT per batch
-        db.session.execute(
-            statement,
-            [
-                {"run_id": run_id, "line": r.line, "plan_no": r.plan_no, "raw": r.raw,
-                 "errors": r.errors, "has_errors": bool(r.errors), "action": r.action,
-                 "customer": r.customer, "changes": [], "notes": r.notes, "plan": None,
-                 "number": None}
-                for r in rows
-            ],
-        )  # fmt: skip
-        db.session.execute(
-            update(_run)
-            .where(_run.c.id == run_id)
-            .values(rows_done=_run.c.rows_done + len(rows), heartbeat_at=utcnow())
-        )
-    db.session.commit()
-    return len(rows)
-
-
-def _settle(run_id: int, validator: Validator) -> tuple[int, int]:
-    """Each plan's outcome onto its stored rows (set-based, by plan number); the plans that
-    will be applied stored on their first rows. The numbers of new and updated customers."""
-    by_outcome: dict[str, list[int]] = {}
-    firsts: list[dict[str, Any]] = []
-    counts = {"new": 0, "update": 0}
-    for number, plan, outcome in validator.settle():
-        by_outcome.setdefault(outcome, []).append(number)
-        if outcome in ("new", "update", "unchanged"):
-            counts[outcome] = counts.get(outcome, 0) + 1
-            firsts.append(
-                {"b_line": plan.lines[0], "b_plan": plan_json(plan) if outcome != "unchanged"
-                 else None, "b_changes": [list(c) for c in _changes(plan, outcome)],
-                 "b_number": plan.values.get("number") if outcome == "new" else None}
-            )  # fmt: skip
-        if len(firsts) >= BATCH_ROWS:
-            _store_firsts(run_id, firsts)
-            firsts = []
-    _store_firsts(run_id, firsts)
-    for outcome, numbers in by_outcome.items():
-        if outcome == "new":
-            continue
-        for start in range(0, len(numbers), BATCH_ROWS):
-            chunk = numbers[start : start + BATCH_ROWS]
-            where = (_row.c.run_id == run_id, _row.c.plan_no.in_(chunk))
-            db.session.execute(update(_row).where(*where).values(action=outcome))
-            if outcome == "error":
-                db.session.execute(
-                    update(_row)
-                    .where(*where, _row.c.has_errors.is_(False))
-                    .values(errors=another_row_error(), has_errors=True)
-                )
-    db.session.commit()
-    return counts["new"], counts["update"]
-
-
-def _changes(plan: Plan, outcome: str) -> list[tuple[str, Any, Any]]:
-    return [] if outcome == "new" else [(k, b, a) for k, (b, a) in plan.shown.items()]
-
-
-def _store_firsts(run_id: int, firsts: list[dict[str, Any]]) -> None:
-    """The plans and changes onto their first rows, an executemany per batch (psycopg 3 sends
-    it pipelined; one ``UPDATE ... FROM (VALUES ...)`` measured slower: its statement of
-    thousands of parameters is parsed anew each time)."""
-    if firsts:
-        db.session.connection().execute(
-            update(_row)
-            .where(_row.c.run_id == run_id, _row.c.line == bindparam("b_line"))
-            .values(plan=bindparam("b_plan"), changes=bindparam("b_changes"),
-                    number=bindparam("b_number")),
-            firsts,
-        )  # fmt: skip
-
-
-def _counts(run_id: int) -> dict[str, int]:
-    rows = select(func.count()).select_from(_row).where(_row.c.run_id == run_id)
-    return {
-        "rows": db.session.scalar(rows),
-        "error_rows": db.session.scalar(rows.where(_row.c.has_errors.is_(True))),
-        "skipped_rows": db.session.scalar(rows.where(_row.c.action == "skip")),
-    }
-
-
-# --- plans as JSON -----------------------------------------------------------------------------
-
-
-def _out(value: Any) -> Any:
-    return {"new": list(value)} if isinstance(value, tuple) else value
-
-
-def _in(value: Any) -> Any:
-    return tuple(value["new"]) if isinstance(value, dict) and "new" in value else value
-
-
-def plan_json(plan: Plan) -> dict[str, Any]:
-    return {
-        "existing_id": plan.existing_id, "label": plan.label, "lines": plan.lines[:1],
-        "values": {k: _out(v) for k, v in plan.values.items()},
-        "segments": [_out(s) for s in plan.segments], "contacts": plan.contacts,
-        "addresses": plan.addresses, "einvoices": plan.einvoices, "before": plan.before,
-        "shown": plan.shown,
-    }  # fmt: skip
-
-
-def plan_from_json(data: dict[str, Any]) -> Plan:
-    return Plan(
-        lines=data["lines"], existing_id=data["existing_id"], label=data["label"],
-        values={k: _in(v) for k, v in data["values"].items()},
-        segments=[_in(s) for s in data["segments"]], contacts=data["contacts"],
-        addresses=data["addresses"], einvoices=data["einvoices"], before=data["before"],
-        shown=data["shown"],
-    )  # fmt: skip
 
 
 # --- reading back -------------------------------------------------------------------------------
@@ -341,21 +228,6 @@ def error_rows(run: ImportRun) -> Iterator[ImportRow]:
         db.session.expunge_all()
 
 
-def _plan_batches(run_id: int) -> Iterator[list[Plan]]:
-    last = 0
-    while True:
-        found = db.session.execute(
-            select(_row.c.line, _row.c.plan)
-            .where(_row.c.run_id == run_id, _row.c.plan.is_not(None), _row.c.line > last)
-            .order_by(_row.c.line)
-            .limit(BATCH_ROWS)
-        ).all()
-        if not found:
-            return
-        yield [plan_from_json(plan) for _, plan in found]
-        last = found[-1].line
-
-
 def apply_run(user: Any, run: ImportRun, *, skip_errors: bool) -> ImportBatch:
     """Apply a finished run's stored plans, a batch at a time, in one transaction."""
     if run.state != "done":
@@ -374,7 +246,7 @@ def apply_run(user: Any, run: ImportRun, *, skip_errors: bool) -> ImportBatch:
     )
     return apply_plans(
         user,
-        lambda: _plan_batches(run.id),
+        lambda: job_rows.plan_batches(run.id, BATCH_ROWS),
         summary.get("new_settings", {}),
         file_name=run.file_name,
         skipped=skipped,

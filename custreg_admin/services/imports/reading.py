@@ -28,6 +28,7 @@ MAX_UNPACK_RATIO = 100
 ENCODINGS = ("utf-8-sig", "utf-8", "cp1252", "iso-8859-1")
 SEPARATORS = (";", ",", "\t")
 _SAMPLE = 64 * 1024
+_CHUNK = 1024 * 1024
 
 
 def _restored(cell: str) -> str:
@@ -80,21 +81,30 @@ def _kind(data: bytes, filename: str) -> str:
     return "csv"
 
 
+def _fits(data: bytes, encoding: str) -> None:
+    """Raise the decoding error when ``data`` is not in ``encoding``; decoded a chunk at a
+    time, keeping nothing (the file is read again as a stream)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    for start in range(0, len(data), _CHUNK):
+        try:
+            decoder.decode(data[start : start + _CHUNK], final=start + _CHUNK >= len(data))
+        except UnicodeDecodeError as error:
+            error.start += start
+            raise
+
+
 def detect_encoding(data: bytes) -> str:
     """UTF-8 with or without BOM, else Windows-1252, else ISO-8859-1 (bytes Windows-1252
     leaves undefined)."""
     if data.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
-    try:
-        data.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        data.decode("cp1252")
-        return "cp1252"
-    except UnicodeDecodeError:
-        return "iso-8859-1"
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            _fits(data, encoding)
+            return encoding
+        except UnicodeDecodeError:
+            pass
+    return "iso-8859-1"
 
 
 def detect_separator(text: str) -> str:
@@ -105,9 +115,12 @@ def detect_separator(text: str) -> str:
     return best if counts[best] else ";"
 
 
-def _decode(data: bytes, encoding: str) -> str:
+def _text(data: bytes, encoding: str) -> io.TextIOWrapper:
+    """The file as a text stream in ``encoding`` (checked first: a wrong one is refused at
+    once, naming the first byte that does not fit)."""
     try:
-        return data.decode(encoding)
+        _fits(data, encoding)
+        return io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
     except (UnicodeDecodeError, LookupError) as error:
         raise BadFile(
             gettext(
@@ -141,11 +154,12 @@ def _headers(raw: list[str] | None) -> list[str]:
 
 def _read_csv(data: bytes, encoding: str | None, separator: str | None) -> Table:
     encoding = encoding or detect_encoding(data)
-    text = _decode(data, encoding)
-    if encoding == "utf-8-sig":
-        text = text.removeprefix("\ufeff")
-    separator = separator or detect_separator(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+    text = _text(data, encoding)  # utf-8-sig: without its BOM
+    if not separator:
+        end = data.find(b"\n")
+        first = data[: end if end >= 0 else len(data)].decode(encoding, errors="replace")
+        separator = detect_separator(first.removeprefix("\ufeff"))
+    reader = csv.reader(text, delimiter=separator)
     try:
         headers = _headers(next(reader, None))
     except csv.Error as error:

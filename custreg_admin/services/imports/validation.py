@@ -59,6 +59,9 @@ class Plan:
     shown: dict[str, list[Any]] = field(default_factory=dict)
     error: bool = False
     no: int = 0  # its index among the file's plans
+    key: tuple | None = None  # what groups the file's rows of this customer (_group_key)
+    #: taken back from the store (:meth:`Validator.take` spilled it; a later row joined it)
+    reopened: bool = False
 
 
 @dataclass
@@ -110,8 +113,13 @@ def _group_key(values: Mapping[str, Any], existing_id: int | None) -> tuple | No
 
 
 class Validator:
-    """Checks rows one by one and groups them into plans; the plans stay, the rows are the
-    caller's."""
+    """Checks rows one by one and groups them into plans; the rows are the caller's.
+
+    By default every plan stays in :attr:`plans` until :meth:`settle`. With ``reopen`` (a
+    function giving back a spilled plan by its number, or None) the caller spills the plans
+    batch by batch instead (:meth:`take`): only each spilled plan's key (as a hash) and number
+    stay, and a later row of that customer takes its plan back through ``reopen``; the plan
+    knows its key, so a hash that two keys share reads as no match, never as the other plan."""
 
     def __init__(
         self,
@@ -119,14 +127,42 @@ class Validator:
         mapping: Mapping[str, str],
         options: Options,
         enricher: Callable[[dict[str, str]], list[str]] | None = None,
+        *,
+        reopen: Callable[[int], Plan | None] | None = None,
     ) -> None:
         self.headers, self.mapping, self.options = list(headers), dict(mapping), options
         self.enricher = enricher
         self.checker = Checker(options)
         self.checker.vat_column = "vat_number" in self.mapping.values()
+        #: the plans not yet taken (all of them when nothing is spilled)
         self.plans: list[Plan] = []
         self._by_key: dict[tuple, Plan] = {}
-        self._numbers: dict[int, tuple | None] = {}
+        self._reopen = reopen
+        self._spilled: dict[int, int] = {}  # hash of a taken plan's key -> its number
+        self._numbers: dict[int, int] = {}  # customer number -> hash of the first key giving it
+        self._count = 0
+
+    def take(self) -> list[Plan]:
+        """The plans opened or reopened since the last call, forgotten but for their keys."""
+        taken, self.plans = self.plans, []
+        for plan in taken:
+            if plan.key is not None:
+                self._spilled[hash(plan.key)] = plan.no
+        self._by_key.clear()
+        return taken
+
+    def _find(self, key: tuple | None) -> Plan | None:
+        if key is None:
+            return None
+        plan = self._by_key.get(key)
+        if plan is None and self._reopen is not None and hash(key) in self._spilled:
+            plan = self._reopen(self._spilled[hash(key)])
+            if plan is None or plan.key != key:
+                return None
+            plan.reopened = True
+            self._by_key[key] = plan
+            self.plans.append(plan)
+        return plan
 
     @property
     def new_settings(self) -> dict[str, set[str]]:
@@ -154,7 +190,7 @@ class Validator:
         key = _group_key(values, existing.id if existing else None)
         if key is None and not result.errors:
             result.errors["name"] = gettext("The row names no customer: give at least the name.")
-        plan = self._by_key.get(key) if key is not None else None
+        plan = self._find(key)
         if plan is None:
             if existing is None and "name" not in values and not result.errors:
                 result.errors["name"] = gettext("A new customer needs a name.")
@@ -162,10 +198,12 @@ class Validator:
                 [],
                 existing.id if existing else None,
                 existing.label if existing else values.get("name", ""),
+                key=key,
             )
             if key is not None:
                 self._by_key[key] = plan
-            plan.no = len(self.plans)
+            plan.no = self._count
+            self._count += 1
             self.plans.append(plan)
             if existing is not None and values.get("number") not in (None, existing.number):
                 other = checker.matcher.by_number.get(values["number"])
@@ -185,8 +223,8 @@ class Validator:
                         line=plan.lines[0],
                     )
         if values.get("number") is not None:
-            first = self._numbers.setdefault(values["number"], key)
-            if first != key:
+            first = self._numbers.setdefault(values["number"], hash(key))
+            if first != hash(key):
                 result.errors["number"] = gettext(
                     "Duplicate within the file: another customer has number %(num)s.",
                     num=values["number"],
@@ -200,16 +238,18 @@ class Validator:
             plan.error = True
         return result
 
-    def settle(self) -> Iterator[tuple[int, Plan, str]]:
-        """Each plan's number and outcome: ``error`` (a row of it has errors), ``new``, ``skip``
-        (matched; updates not approved), ``update`` or ``unchanged``. Updates are compared with
-        what is stored, and the rows and parts already there are left out."""
+    def settle(self, plans: list[Plan] | None = None) -> Iterator[tuple[int, Plan, str]]:
+        """Each plan's number and outcome (``plans``: default all the plans kept): ``error`` (a
+        row of it has errors), ``new``, ``skip`` (matched; updates not approved), ``update`` or
+        ``unchanged``. Updates are compared with what is stored, and the rows and parts already
+        there are left out."""
         lookups = self.checker.lookups
-        for start in range(0, len(self.plans), BATCH_ROWS):
-            chunk = self.plans[start : start + BATCH_ROWS]
+        plans = self.plans if plans is None else plans
+        for start in range(0, len(plans), BATCH_ROWS):
+            chunk = plans[start : start + BATCH_ROWS]
             stored = stored_parts([p.existing_id for p in chunk if p.existing_id is not None])
-            for number, plan in enumerate(chunk, start=start):
-                yield number, plan, _settle_plan(plan, stored, lookups, self.options)
+            for plan in chunk:
+                yield plan.no, plan, _settle_plan(plan, stored, lookups, self.options)
 
 
 def _settle_plan(plan: Plan, stored: Mapping[int, Any], lookups: Any, options: Options) -> str:
