@@ -1298,3 +1298,23 @@ def test_a_segment_batch_lists_each_customer_once(app, client, login, world):
         ]
     page = client.get(BASE + f"batch/{batch_id}/").get_data(as_text=True)
     assert page.count("in Export, Retail") == 4 and "Changes <small>(3)" in page
+
+
+def test_all_customers_are_counted_and_planned_as_many_as_there_are(ctx, world):
+    """ "All N matching" with no condition at all (every customer, inactivated too): the choose
+    page's count and the plan hold every customer, not one row of a FROM-less count."""
+    every = CustomerSet(parts=(CustomerFilter(active_state="all"),))
+    selection = mu.Selection.of_set(every)
+    total = _count(Customer)
+    assert total >= 8
+    assert mu.count_selection(world["newbie"], selection) == (total, None)
+    plan = mu.plan(world["newbie"], selection, "owner", world["olli"].id)
+    assert plan.total == total
+    assert plan.changing == total - 4  # Olli owns four of them already
+    assert plan.unchanged == 4 and not plan.refused_ids
+    # role user: only their own may change; the others are refused, by id
+    own = mu.plan(world["olli"], selection, "industry", world["retail_industry"])
+    assert (own.total, own.changing, own.unchanged, own.refused) == (total, 4, 0, total - 4)
+    assert set(own.refused_ids) == set(
+        db.session.scalars(select(Customer.id).where(Customer.owner_id != world["olli"].id))
+    ) | set(db.session.scalars(select(Customer.id).where(Customer.owner_id.is_(None))))

@@ -17,7 +17,7 @@ One home for how each key is made and how a search word meets them:
 puts :func:`after_flush` on the same sessions): every flush that creates or changes a customer,
 an address, or renames a user, industry or status refreshes the keys of the customers it
 touches, in the same transaction. Set-based writers call :func:`refresh` with the ids they
-changed (the mass update calls :func:`refresh_sort_names` through
+changed (the mass update calls :func:`set_sort_names` through
 ``history.record_mass_update``); a bulk load calls
 :func:`rebuild_all`.
 """
@@ -170,23 +170,31 @@ def refresh(session: Session, customer_ids: Iterable[int] | Select[Any]) -> None
     session.execute(insert(CustomerKey).from_select(_COLUMNS, _rows(Customer.id.in_(customer_ids))))
 
 
-def refresh_sort_names(session: Session, customer_ids: Select[Any]) -> None:
-    """One ``UPDATE`` of the account owner, industry and status names of these customers (a
-    query of ids): what a mass update of one of them changes."""
+def set_sort_names(
+    session: Session,
+    column: str,
+    customer_id: ColumnElement[Any],
+    value: ColumnElement[Any],
+    *conditions: ColumnElement[bool],
+) -> None:
+    """One ``UPDATE ... FROM`` of the name kept for ``column`` (``owner_id``, ``industry_id`` or
+    ``status_id``; other columns have no key): each key row of ``customer_id`` gets the name of
+    the row ``value`` points at, where ``conditions`` hold. A mass update's change rows give both
+    (the customer and the value it now has), so no customer row is read again."""
     names = {
-        "owner": (User, Customer.owner_id),
-        "industry": (Industry, Customer.industry_id),
-        "status": (CustomerStatus, Customer.status_id),
+        "owner_id": ("owner", User),
+        "industry_id": ("industry", Industry),
+        "status_id": ("status", CustomerStatus),
     }
-    values = {
-        key: select(model.name)
-        .join(Customer, column == model.id)
-        .where(Customer.id == CustomerKey.customer_id)
-        .scalar_subquery()
-        for key, (model, column) in names.items()
-    }
+    if column not in names:
+        return
+    key, model = names[column]
+    name = select(model.name).where(model.id == value).scalar_subquery()
     session.execute(
-        update(CustomerKey).where(CustomerKey.customer_id.in_(customer_ids)).values(**values)
+        update(CustomerKey)
+        .where(CustomerKey.customer_id == customer_id, *conditions)
+        .values({key: name})
+        .execution_options(synchronize_session=False)
     )
 
 

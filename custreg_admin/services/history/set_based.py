@@ -171,9 +171,16 @@ def record_mass_update(
             ),
         )
     )
-    if segments is None:  # the account owner, industry or status: Summary sort keys
-        changed = select(change.c.customer_id).where(change.c.batch_id == batch_id, restored)
-        customer_keys.refresh_sort_names(session, changed)
+    if segments is None and column:  # the account owner, industry or status: Summary sort keys
+        # each restored change row holds the value its customer has now (apply and undo alike)
+        customer_keys.set_sort_names(
+            session,
+            column,
+            change.c.customer_id,
+            change.c.after_value,
+            change.c.batch_id == batch_id,
+            restored,
+        )
 
 
 def record_import(session: Session, entries: Iterable[tuple[int, str, dict[str, Any]]]) -> None:

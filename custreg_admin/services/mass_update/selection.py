@@ -201,7 +201,9 @@ def count_selection(user: Any, selection: Selection) -> tuple[int, int | None]:
         if restricted is not None
         else literal(None, Integer)
     )
-    total, mine = db.session.execute(select(func.count(), own).where(condition)).one()
+    total, mine = db.session.execute(
+        select(func.count(), own).select_from(Customer).where(condition)
+    ).one()
     return int(total or 0), None if restricted is None else int(mine or 0)
 
 
