@@ -29,7 +29,7 @@ READ_BY_CODE = set(DEFAULTS) | {
     for name in re.findall(r"[\"'](CUSTREG_[A-Z0-9_]+)[\"']", source.read_text(encoding="utf-8"))
 }
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-WRITTEN = ("results.json", "load_results.json", "test-artifacts/")
+WRITTEN = ("results.json", "results.md", "load_results.json", "test-artifacts/")
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.M | re.S)
 
 
