@@ -77,7 +77,7 @@ load: install-load
 	$(BIN)/python -m bench.load $(LOAD_ARGS)
 
 # Translations: extract the module's messages into the .pot, merge them into the fi and nb
-# catalogues, compile the .mo files (committed, so that `pip install` ships them; tests/test_i18n.py
+# catalogues, compile the .mo files (committed, so that `pip install` ships them; tests/project/test_i18n.py
 # checks all three are up to date). Keywords: the module's own helpers besides gettext & co.
 I18N_DIR := custreg_admin/translations
 I18N_DOMAIN := custreg_admin

@@ -31,13 +31,19 @@ from custreg_admin.cache import make_cache
 from custreg_admin.config import sqlalchemy_url
 from custreg_admin.context import custreg_state
 from custreg_admin.extensions import db
+from custreg_admin.models import User
 from custreg_admin.registries import EXTENSION_KEY as REGISTRIES_KEY
 from custreg_admin.registries import close_providers
-from custreg_admin.models import User
 from custreg_admin.services.setup import seed_defaults
 
 from . import rolled_back
 from .helpers import PASSWORD, log_in
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The few ``long`` tests first (stable order otherwise): under xdist they then run beside
+    the rest on the other workers, instead of alone at the end of the run."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
 
 
 def _create_database(url: str) -> None:
@@ -166,7 +172,6 @@ def _fingerprint(app: Flask) -> tuple:
     """What a test could change on an app and leave behind."""
     return (
         repr(sorted(app.config.items(), key=lambda item: item[0])),
-
         len(app.url_map._rules),
         tuple(sorted(app.view_functions)),
         tuple(sorted(app.blueprints)),
@@ -296,7 +301,7 @@ def app_factory(request, _test_transaction, tmp_path) -> Iterator[Callable[..., 
             "CUSTREG_BIZWEB_BASE_URL": "http://127.0.0.1:9/bizweb",
             "FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION": True,
             "FLASK_ADMIN_RAISE_ON_INTEGRITY_ERROR": True,
-            # log-ins check at once (tests/test_security.py checks werkzeug's default)
+            # log-ins check at once (tests/access/test_security.py checks werkzeug's default)
             "CUSTREG_PASSWORD_HASH_METHOD": TEST_HASH_METHOD,
         }
         if engine_options and "CUSTREG_DATABASE_URL" not in config:
@@ -402,4 +407,3 @@ def login(client, make_user) -> Callable[..., User]:
 def admin_client(client, login) -> FlaskClient:
     login("admin")
     return client
-
