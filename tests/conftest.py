@@ -169,11 +169,12 @@ class _SharedApp:
 
 
 def _fingerprint(app: Flask) -> tuple:
-    """What a test could change on an app and leave behind."""
+    """What a test could change on an app and leave behind (a view or a global replaced counts:
+    hence the objects' ids)."""
     return (
         repr(sorted(app.config.items(), key=lambda item: item[0])),
         len(app.url_map._rules),
-        tuple(sorted(app.view_functions)),
+        tuple(sorted((name, id(view)) for name, view in app.view_functions.items())),
         tuple(sorted(app.blueprints)),
         tuple(sorted(set(app.extensions) - {REGISTRIES_KEY})),
         repr(
@@ -197,8 +198,8 @@ def _fingerprint(app: Flask) -> tuple:
                 if any(codes.values())
             }
         ),
-        tuple(sorted(app.jinja_env.globals)),
-        tuple(sorted(app.jinja_env.filters)),
+        tuple(sorted((name, id(value)) for name, value in app.jinja_env.globals.items())),
+        tuple(sorted((name, id(value)) for name, value in app.jinja_env.filters.items())),
         app.secret_key,
         app.testing,
         app.debug,
