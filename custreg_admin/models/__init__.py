@@ -13,7 +13,15 @@ from .customer import (
 from .customer_import import ImportBatch, ImportChange, ImportMapping
 from .history import EVENT_KINDS, CustomerEvent
 from .import_run import ImportRow, ImportRun
-from .kpi import KpiCustomerDay, KpiCustomerMonth, KpiDay, KpiMonth, KpiTotal
+from .kpi import (
+    KpiCustomerDay,
+    KpiCustomerMonth,
+    KpiDay,
+    KpiMonth,
+    KpiTotal,
+    KpiViewerDay,
+    KpiViewerMonth,
+)
 from .mass_update import MassUpdateBatch, MassUpdateChange
 from .project import PROJECT_KINDS, SALES_STATUSES, Cost, Invoice, Project, Proposal
 from .report import SavedReport
@@ -55,6 +63,8 @@ __all__ = [
     "KpiDay",
     "KpiMonth",
     "KpiTotal",
+    "KpiViewerDay",
+    "KpiViewerMonth",
     "MarketSegment",
     "MassUpdateBatch",
     "MassUpdateChange",

@@ -59,6 +59,37 @@ class KpiCustomerMonth(KpiSums, db.Model):
     month: Mapped[int] = mapped_column(Integer)
     status_id: Mapped[int] = mapped_column(Integer)
     is_internal: Mapped[bool] = mapped_column(Boolean)
+    #: The customer's account owner and the project's manager when the row was written (0:
+    #: none; invoices without a project have manager 0): a change of either rewrites or moves
+    #: the rows. Summed per viewer key into :class:`KpiViewerMonth`.
+    owner_id: Mapped[int] = mapped_column(Integer, default=0)
+    manager_id: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class KpiViewerMonth(KpiSums, db.Model):
+    """:class:`KpiCustomerMonth` summed over customers per (account owner, project manager,
+    month, invoice status or 0 for costs, internal flag), owner and manager 0 for none. A plain
+    user sees the rows they own or manage (:func:`custreg_admin.rules.visibility.
+    visible_to_viewer`), read without a filter. Kept like :class:`KpiMonth`."""
+
+    __tablename__ = "custreg_kpi_viewer_month"
+    __table_args__ = (
+        UniqueConstraint(
+            "owner_id",
+            "manager_id",
+            "month",
+            "status_id",
+            "is_internal",
+            name="uq_custreg_kpi_viewer_month_key",
+        ),
+        Index("ix_custreg_kpi_viewer_month_manager", "manager_id", "month"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(Integer)
+    manager_id: Mapped[int] = mapped_column(Integer)
+    month: Mapped[int] = mapped_column(Integer)
+    status_id: Mapped[int] = mapped_column(Integer)
+    is_internal: Mapped[bool] = mapped_column(Boolean)
 
 
 class KpiMonth(KpiSums, db.Model):
@@ -93,6 +124,27 @@ class KpiCustomerDay(KpiDaySums, db.Model):
     __table_args__ = (Index("ix_custreg_kpi_customer_day_customer", "customer_id", "day"),)
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     customer_id: Mapped[int] = mapped_column(Integer)
+    day: Mapped[dt.date] = mapped_column(Date)
+    status_id: Mapped[int] = mapped_column(Integer)
+    #: As on :class:`KpiCustomerMonth` (the invoice's project's manager, 0: none).
+    owner_id: Mapped[int] = mapped_column(Integer, default=0)
+    manager_id: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class KpiViewerDay(KpiDaySums, db.Model):
+    """:class:`KpiCustomerDay` summed over customers per (account owner, project manager, day,
+    invoice status): a plain user's month-to-date figure. Kept like :class:`KpiDay`."""
+
+    __tablename__ = "custreg_kpi_viewer_day"
+    __table_args__ = (
+        UniqueConstraint(
+            "owner_id", "manager_id", "day", "status_id", name="uq_custreg_kpi_viewer_day_key"
+        ),
+        Index("ix_custreg_kpi_viewer_day_manager", "manager_id", "day"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(Integer)
+    manager_id: Mapped[int] = mapped_column(Integer)
     day: Mapped[dt.date] = mapped_column(Date)
     status_id: Mapped[int] = mapped_column(Integer)
 

@@ -56,6 +56,19 @@ def visible_through(user: Any, customer_id, project_id) -> ColumnElement[bool]:
     )
 
 
+def visible_to_viewer(user: Any, owner_id, manager_id) -> ColumnElement[bool]:
+    """The same rule on a row that carries its customer's account owner and its project's
+    manager as columns (``owner_id``, ``manager_id``; 0 or NULL: none), as the KPI aggregates
+    per viewer (:class:`~custreg_admin.models.KpiViewerMonth`) keep them: ``user`` owns the
+    customer or manages the project."""
+    if sees_all_invoices(user):
+        return true()
+    user_id = _viewer_id(user)
+    if user_id is None:
+        return false()
+    return or_(owner_id == user_id, manager_id == user_id)
+
+
 def visible_invoices(user: Any) -> ColumnElement[bool]:
     """Condition on ``Invoice``: the invoices ``user`` may see."""
     return visible_through(user, Invoice.customer_id, Invoice.project_id)

@@ -49,7 +49,7 @@ from ..rules.billing import (
 from ..rules.money import ZERO, cents, money_value
 from ..rules.open_work import active_customer_condition, prospect_condition
 from ..rules.visibility import sees_all_invoices, visible_invoices
-from . import kpi_days
+from . import kpi_days, kpi_viewers
 from .customer_filter import CustomerFilter, CustomerSet
 from .kpi_rollups import money_rows, scanned
 
@@ -231,8 +231,9 @@ def compute_kpis(user: Any, today: date, filters: CustomerFilter | None = None) 
     The money comes from the maintained aggregates (:mod:`.kpi_totals`): one pass over the rows
     of the months from last month (or January) to December, whatever the number of invoices.
     Last month up to the same day, when it is not the whole month, comes from the company's day
-    totals (:mod:`.kpi_days`) for a viewer who sees everything without a filter, and is summed
-    from the invoices of those days otherwise. ``filters`` restricts the customers the figures
+    totals (:mod:`.kpi_days`) for a viewer who sees everything without a filter, from the day
+    totals per viewer (:mod:`.kpi_viewers`) for any other viewer without a filter, and is summed
+    from the invoices of those days with a filter. ``filters`` restricts the customers the figures
     are computed over (see the module docs for how ``active_state`` interacts with the counts);
     ``None``: the company's totals.
     """
@@ -259,6 +260,8 @@ def compute_kpis(user: Any, today: date, filters: CustomerFilter | None = None) 
         to_date = totals.c.last_month
     elif sees_all_invoices(user) and filters is None:  # the company's day totals
         to_date = kpi_days.billed_between(*periods["last_month_to_date"], sent_statuses())
+    elif filters is None:  # the day totals per viewer
+        to_date = kpi_viewers.billed_between(user, *periods["last_month_to_date"], sent_statuses())
     else:  # a part of last month: from its invoices (one month at most)
         to_date_query = (
             select(func.sum(cents(Invoice.total)))

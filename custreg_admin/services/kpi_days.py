@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from ..models import Invoice, KpiCustomerDay, KpiDay
+from ..models import Customer, Invoice, KpiCustomerDay, KpiDay, Project
 from ..rules.billing import has_number, in_period
 from ..rules.money import cents
 
@@ -31,6 +31,7 @@ __all__ = ["DayDelta", "add", "apply", "billed_between", "rebuild", "recomputed"
 
 _SUMS = ("billed_cents", "billed_count")
 _KEY = ("day", "status_id")
+_VIEWER = ("owner_id", "manager_id")
 _CUSTOMER_DAY = KpiCustomerDay.__table__
 _DAY = KpiDay.__table__
 
@@ -39,17 +40,25 @@ DayDelta = dict[tuple[dt.date, int], list[int]]
 
 
 def _rows(invoices: ColumnElement[bool]):
-    """The per-customer day rows of the invoices matching ``invoices`` (numbered only)."""
+    """The per-customer day rows of the invoices matching ``invoices`` (numbered only), with
+    the customer's owner and the project's manager now (0: none)."""
+    owner = func.coalesce(Customer.owner_id, 0)
+    manager = func.coalesce(Project.manager_id, 0)
     return (
         select(
             Invoice.customer_id,
+            owner,
+            manager,
             Invoice.date,
             Invoice.status_id,
             func.sum(cents(Invoice.total)),
             func.count(),
         )
+        .select_from(Invoice)
+        .outerjoin(Customer, Customer.id == Invoice.customer_id)
+        .outerjoin(Project, Project.id == Invoice.project_id)
         .where(invoices, has_number(Invoice.number))
-        .group_by(Invoice.customer_id, Invoice.date, Invoice.status_id)
+        .group_by(Invoice.customer_id, owner, manager, Invoice.date, Invoice.status_id)
     )
 
 
@@ -78,7 +87,7 @@ def subtract(connection: Connection, batch: list[int], delta: DayDelta) -> None:
 
 def add(connection: Connection, batch: list[int], delta: DayDelta) -> None:
     """Write these customers' day rows from their invoices and add them to ``delta``."""
-    columns = ["customer_id", *_KEY, *_SUMS]
+    columns = ["customer_id", *_VIEWER, *_KEY, *_SUMS]
     rows = _rows(Invoice.customer_id.in_(batch))
     connection.execute(insert(_CUSTOMER_DAY).from_select(columns, rows))
     _sums(connection, batch, 1, delta)
@@ -111,7 +120,7 @@ def rebuild(connection: Connection) -> None:
     """Both tables from the invoices as they are."""
     connection.execute(delete(_CUSTOMER_DAY))
     connection.execute(delete(_DAY))
-    columns = ["customer_id", *_KEY, *_SUMS]
+    columns = ["customer_id", *_VIEWER, *_KEY, *_SUMS]
     connection.execute(insert(_CUSTOMER_DAY).from_select(columns, _rows(true())))
     key = [_CUSTOMER_DAY.c[name] for name in _KEY]
     totals = select(*key, *(func.sum(_CUSTOMER_DAY.c[n]) for n in _SUMS)).group_by(*key)
@@ -142,19 +151,19 @@ def _as_dict(rows, width: int) -> dict[tuple, tuple]:
 
 def stored(session: Session) -> dict[str, dict[tuple, tuple]]:
     """Both tables as ``{key: sums}`` (for checks)."""
-    per_customer = select(*(_CUSTOMER_DAY.c[n] for n in ("customer_id", *_KEY, *_SUMS)))
+    per_customer = select(*(_CUSTOMER_DAY.c[n] for n in ("customer_id", *_VIEWER, *_KEY, *_SUMS)))
     totals = select(*(_DAY.c[n] for n in (*_KEY, *_SUMS)))
     return {
-        "customer_day": _as_dict(session.execute(per_customer), 3),
+        "customer_day": _as_dict(session.execute(per_customer), 5),
         "day": _as_dict(session.execute(totals), 2),
     }
 
 
 def recomputed(session: Session) -> dict[str, dict[tuple, tuple]]:
     """What :func:`stored` should hold, from the invoices (for checks)."""
-    per_customer = _as_dict(session.execute(_rows(true())), 3)
+    per_customer = _as_dict(session.execute(_rows(true())), 5)
     company: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(_SUMS))
-    for (_customer, day, status_id), sums in per_customer.items():
+    for (_customer, _owner, _manager, day, status_id), sums in per_customer.items():
         row = company[(day, status_id)]
         for index, value in enumerate(sums):
             row[index] += value

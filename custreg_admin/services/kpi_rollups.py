@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, case, delete, false, func, insert, select, true, tuple_
+from sqlalchemy import case, delete, false, func, insert, select, true, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -29,9 +29,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
-from ..models import Customer, KpiCustomerMonth, KpiMonth, KpiTotal, Project
+from ..models import Customer, KpiCustomerMonth, KpiMonth, KpiTotal, KpiViewerMonth, Project
 from ..rules.billing import cost_counts_for_margin
 from ..rules.visibility import sees_all_invoices, visible_through
+from . import kpi_viewers
 
 if TYPE_CHECKING:
     from .customer_filter import CustomerFilter
@@ -50,30 +51,37 @@ __all__ = [
 
 _SUMS = ("billed_cents", "billed_count", "invoice_count", "cost_cents", "cost_count")
 _MONTH_KEY = ("month", "status_id", "is_internal")
+_VIEWER = ("owner_id", "manager_id")
 _CUSTOMER_MONTH = KpiCustomerMonth.__table__
 _MONTH = KpiMonth.__table__
 
 
 def _customer_month_rows(customers: ColumnElement[bool]):
     """``KpiCustomerMonth`` rows of the customers matching ``customers`` (a condition on
-    ``KpiTotal``), from their ``KpiTotal`` rows and their projects' flags now."""
+    ``KpiTotal``), from their ``KpiTotal`` rows, their projects' flags and managers and their
+    account owners now."""
     status = func.coalesce(KpiTotal.status_id, 0)
     internal = case(
         (KpiTotal.status_id.is_(None), func.coalesce(Project.is_internal, false())),
         else_=false(),
     )
+    owner = func.coalesce(Customer.owner_id, 0)
+    manager = func.coalesce(Project.manager_id, 0)
     return (
         select(
             KpiTotal.customer_id,
             KpiTotal.month,
             status,
             internal,
+            owner,
+            manager,
             *(func.sum(getattr(KpiTotal, name)) for name in _SUMS),
         )
         .select_from(KpiTotal)
-        .outerjoin(Project, and_(Project.id == KpiTotal.project_id, KpiTotal.status_id.is_(None)))
+        .outerjoin(Project, Project.id == KpiTotal.project_id)
+        .outerjoin(Customer, Customer.id == KpiTotal.customer_id)
         .where(customers)
-        .group_by(KpiTotal.customer_id, KpiTotal.month, status, internal)
+        .group_by(KpiTotal.customer_id, KpiTotal.month, status, internal, owner, manager)
     )
 
 
@@ -106,7 +114,7 @@ def subtract(connection: Connection, batch: list[int], delta: MonthDelta) -> Non
 
 def add(connection: Connection, batch: list[int], delta: MonthDelta) -> None:
     """Write these customers' rows from their new ``KpiTotal`` rows and add them to ``delta``."""
-    columns = ["customer_id", *_MONTH_KEY, *_SUMS]
+    columns = ["customer_id", *_MONTH_KEY, *_VIEWER, *_SUMS]
     rows = _customer_month_rows(KpiTotal.customer_id.in_(batch))
     connection.execute(insert(_CUSTOMER_MONTH).from_select(columns, rows))
     _month_sums(connection, batch, 1, delta)
@@ -145,7 +153,7 @@ def rebuild(connection: Connection) -> None:
     """Both tables from ``KpiTotal`` as it is (after it was rebuilt)."""
     connection.execute(delete(_CUSTOMER_MONTH))
     connection.execute(delete(_MONTH))
-    columns = ["customer_id", *_MONTH_KEY, *_SUMS]
+    columns = ["customer_id", *_MONTH_KEY, *_VIEWER, *_SUMS]
     connection.execute(insert(_CUSTOMER_MONTH).from_select(columns, _customer_month_rows(true())))
     key = [_CUSTOMER_MONTH.c[name] for name in _MONTH_KEY]
     totals = select(*key, *(func.sum(_CUSTOMER_MONTH.c[n]) for n in _SUMS)).group_by(*key)
@@ -161,27 +169,33 @@ def _as_dict(rows, width: int) -> dict[tuple, tuple]:
 
 def stored(session: Session) -> dict[str, dict[tuple, tuple]]:
     """Both tables as ``{key: sums}`` (for checks)."""
-    per_customer = select(*(_CUSTOMER_MONTH.c[n] for n in ("customer_id", *_MONTH_KEY, *_SUMS)))
+    per_customer = select(
+        *(_CUSTOMER_MONTH.c[n] for n in ("customer_id", *_MONTH_KEY, *_VIEWER, *_SUMS))
+    )
     totals = select(*(_MONTH.c[n] for n in (*_MONTH_KEY, *_SUMS)))
     return {
-        "customer_month": _as_dict(session.execute(per_customer), 4),
+        "customer_month": _as_dict(session.execute(per_customer), 6),
         "month": _as_dict(session.execute(totals), 3),
     }
 
 
 def recomputed(session: Session, totals: dict[tuple, tuple]) -> dict[str, dict[tuple, tuple]]:
     """What :func:`stored` should hold, summed in Python from ``totals`` (the rows of
-    ``KpiTotal`` recomputed from the invoices and costs) and the projects' flags now."""
+    ``KpiTotal`` recomputed from the invoices and costs), the projects' flags and managers and
+    the customers' owners now."""
     internal = dict(session.execute(select(Project.id, Project.is_internal)).all())
+    managers = dict(session.execute(select(Project.id, Project.manager_id)).all())
+    owners = dict(session.execute(select(Customer.id, Customer.owner_id)).all())
     per_customer: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(_SUMS))
     for (customer_id, project_id, status_id, month), sums in totals.items():
         flag = bool(internal.get(project_id)) if status_id is None else False
-        row = per_customer[(customer_id, month, status_id or 0, int(flag))]
+        viewers = (owners.get(customer_id) or 0, managers.get(project_id) or 0)
+        row = per_customer[(customer_id, month, status_id or 0, int(flag), *viewers)]
         for index, value in enumerate(sums):
             row[index] += value
     company: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(_SUMS))
     for key, sums in per_customer.items():
-        row = company[key[1:]]
+        row = company[key[1:4]]
         for index, value in enumerate(sums):
             row[index] += value
     return {
@@ -229,10 +243,8 @@ def money_rows(user: Any, filters: CustomerFilter | None, months: tuple[int, int
 
     A viewer who sees everything reads the company's totals (:class:`KpiMonth`) without a
     filter and the rows per customer and month (:class:`KpiCustomerMonth`) with one. Any other
-    viewer reads the rows per project (:class:`KpiTotal`), which the project manager's
-    visibility needs. (Measured at 1M customers: for an account owner the rows per customer
-    and month, plus the managed projects' rows, were no faster than this: the demo's customers
-    have about one invoice a month, so dropping the project key barely aggregates.)
+    viewer reads the totals per viewer (:class:`KpiViewerMonth`: the rows they own or manage)
+    without a filter, and the rows per project (:class:`KpiTotal`) with one.
     """
 
     def counted(table, cost_counts):
@@ -247,6 +259,10 @@ def money_rows(user: Any, filters: CustomerFilter | None, months: tuple[int, int
     if sees_all_invoices(user) and filtered is None:
         totals = select(*counted(KpiMonth, cost_counts_for_margin(KpiMonth.is_internal)))
         return totals.where(KpiMonth.month.between(*months)).subquery("kpi_rows")
+    if filtered is None:  # the viewer's own rows of the totals per viewer
+        viewer = KpiViewerMonth
+        totals = select(*counted(viewer, cost_counts_for_margin(viewer.is_internal)))
+        return totals.where(kpi_viewers.totals_of(user, months)).subquery("kpi_rows")
     if sees_all_invoices(user):
         table = KpiCustomerMonth
         cost_counts = cost_counts_for_margin(KpiCustomerMonth.is_internal)

@@ -18,8 +18,12 @@ An invoice status's ``counts_as_sent`` flag is not part of a row (the KPI query 
 it reads), so changing it changes no row; it does rewrite the prospect flags of the customers
 billed in that status. A project's ``is_internal`` flag is part of the coarser rows of
 :mod:`.kpi_rollups` (kept by :func:`refresh` too): changing it refreshes the project's customer.
-A customer's own fields (owner, industry, active) are not in the rows either: mass updates
-change no row.
+The customer's account owner and a project's manager are part of the per-customer rows and of
+the totals per viewer (:mod:`.kpi_viewers`): a project's manager changing refreshes its customer
+like its flag does; an owner changed through the ORM refreshes the customer, and a set-based
+``UPDATE`` of customers setting ``owner_id`` (mass updates and their undo) moves the customers'
+rows to the new owner (:func:`.kpi_viewers.move_owners`); imports, which write through the
+connection, call it themselves. The customer's other fields (industry, active) are in no row.
 
 :func:`refresh` also rewrites the customers' KPI flags (``Customer.kpi_open_work``,
 ``kpi_prospect``; :data:`custreg_admin.rules.open_work.KPI_FLAGS` defines them) where they
@@ -60,7 +64,7 @@ from ..models import Cost, Customer, Invoice, InvoiceStatus, KpiTotal, Project
 from ..rules.billing import has_number
 from ..rules.money import cents
 from ..rules.open_work import KPI_FLAGS
-from . import kpi_days, kpi_rollups
+from . import kpi_days, kpi_rollups, kpi_viewers
 
 __all__ = [
     "flags",
@@ -141,8 +145,10 @@ def refresh(session: Session, customer_ids: Iterable[int | None]) -> None:
     connection = session.connection()
     delta: kpi_rollups.MonthDelta = {}
     day_delta: kpi_days.DayDelta = {}
+    viewer_deltas = kpi_viewers.new_deltas()
     for start in range(0, len(ids), _BATCH):
         batch = ids[start : start + _BATCH]
+        kpi_viewers.collect(connection, batch, -1, viewer_deltas)
         kpi_rollups.subtract(connection, batch, delta)
         kpi_days.subtract(connection, batch, day_delta)
         connection.execute(delete(_TABLE).where(_TABLE.c.customer_id.in_(batch)))
@@ -150,10 +156,13 @@ def refresh(session: Session, customer_ids: Iterable[int | None]) -> None:
         connection.execute(insert(_TABLE).from_select(list(_COLUMNS), rows))
         kpi_rollups.add(connection, batch, delta)
         kpi_days.add(connection, batch, day_delta)
+        kpi_viewers.collect(connection, batch, 1, viewer_deltas)
         _write_flags(connection, Customer.id.in_(batch))
-    # the company's totals: once per write, months then days, each in key order
+    # the totals: once per write, the company's months then days, then the viewers' months
+    # then days, each in key order
     kpi_rollups.apply(connection, delta)
     kpi_days.apply(connection, day_delta)
+    kpi_viewers.apply(connection, viewer_deltas)
 
 
 _CUSTOMER = Customer.__table__
@@ -190,6 +199,7 @@ def rebuild(session: Session) -> int:
         connection.exec_driver_sql(f"ANALYZE {_TABLE.name}")
     kpi_rollups.rebuild(connection)
     kpi_days.rebuild(connection)
+    kpi_viewers.rebuild(connection)
     _write_flags(connection, true())
     return session.scalar(select(func.count()).select_from(_TABLE)) or 0
 
@@ -232,7 +242,7 @@ _INFO_SEEN = "custreg_kpi_totals_seen"
 _LINKS = {Invoice: "customer_id", Cost: "project_id", Project: "customer_id"}
 #: A project's columns that the rows or the flags depend on (its costs' customer, their internal
 #: flag, open work).
-_PROJECT_KEYS = ("customer_id", "is_internal", "is_closed", "sales_status", "kind")
+_PROJECT_KEYS = ("customer_id", "is_internal", "is_closed", "sales_status", "kind", "manager_id")
 
 
 def _links(obj: Any, *, before: bool) -> Any:
@@ -261,7 +271,9 @@ def _collect(session: Session, objs: Any, *, before: bool) -> None:
             seen["customers"].update(_links(obj, before=before))
         elif isinstance(obj, Cost):
             seen["projects"].update(_links(obj, before=before))
-        elif isinstance(obj, Customer) and obj in session.deleted:
+        elif isinstance(obj, Customer) and (
+            obj in session.deleted or inspect(obj).attrs.owner_id.history.has_changes()
+        ):  # a deleted customer's rows go; an owner change moves them (the rows per viewer)
             seen["customers"].add(obj.id)
 
 
@@ -319,6 +331,28 @@ def _column_key(key: Any) -> str | None:
     return key if isinstance(key, str) else getattr(key, "key", None)
 
 
+def _sets(statement: Any, rows: list[dict], names: Iterable[str]) -> bool:
+    """Whether the statement sets one of the columns ``names`` (to whatever value, NULL too)."""
+    keys = {_column_key(k) for k in (getattr(statement, "_values", None) or {})}
+    return any(name in keys or any(name in row for row in rows) for name in names)
+
+
+def _owner_update(state, rows: list[dict]) -> Any:
+    """A set-based UPDATE of customers setting their account owner: the rows per viewer of the
+    customers it matches (read before it runs) move to their owner now."""
+    session, statement = state.session, state.statement
+    by_key = [row["id"] for row in rows if "id" in row]
+    customers: set[int] = set()
+    if by_key:  # ORM bulk UPDATE by primary key
+        customers.update(by_key)
+    if statement.whereclause is not None or not by_key:
+        where = statement.whereclause if statement.whereclause is not None else true()
+        customers |= set(session.connection().execute(select(Customer.id).where(where)).scalars())
+    result = state.invoke_statement()
+    kpi_viewers.move_owners(session, customers)
+    return result
+
+
 def _set_value(statement: Any, name: str) -> Any:
     values = {_column_key(k): v for k, v in (getattr(statement, "_values", None) or {}).items()}
     value = values.get(name)
@@ -348,17 +382,15 @@ def _on_execute(state) -> Any:
         result = state.invoke_statement()
         refresh_status_flags(state.session, None)
         return result
+    parameters = state.parameters
+    rows = parameters if isinstance(parameters, list) else [parameters or {}]
+    if name == Customer.__tablename__ and state.is_update and _sets(statement, rows, ["owner_id"]):
+        return _owner_update(state, rows)
     model = {m.__tablename__: m for m in (Invoice, Cost, Project)}.get(name)
     if model is None:
         return None
-    parameters = state.parameters
-    rows = parameters if isinstance(parameters, list) else [parameters or {}]
     link = "project_id" if model is Cost else "customer_id"
-    if model is Project and (
-        state.is_update
-        and all(_set_value(statement, name) is None for name in _PROJECT_KEYS)
-        and not any(name in row for row in rows for name in _PROJECT_KEYS)
-    ):
+    if model is Project and state.is_update and not _sets(statement, rows, _PROJECT_KEYS):
         return None  # a project's other fields: no row or flag changes
     session = state.session
     customers: set[int] = set()

@@ -16,8 +16,16 @@ from sqlalchemy import event, insert, select, text, update
 
 from custreg_admin.errors import DomainError
 from custreg_admin.extensions import db
-from custreg_admin.models import Cost, Customer, Invoice, InvoiceStatus, KpiTotal, Project
-from custreg_admin.services import kpi_days, kpi_rollups, kpi_totals
+from custreg_admin.models import (
+    Cost,
+    Customer,
+    Invoice,
+    InvoiceStatus,
+    KpiTotal,
+    Project,
+    User,
+)
+from custreg_admin.services import kpi_days, kpi_rollups, kpi_totals, kpi_viewers
 from custreg_admin.services import mass_update as mu
 from custreg_admin.services.customer_filter import CustomerFilter
 from custreg_admin.services.customers import merge_customers, move_projects
@@ -49,6 +57,10 @@ OPERATIONS = (
     "edit_project",
     "bulk_update_projects",
     "flip_active",
+    "change_owner",
+    "change_manager",
+    "bulk_change_managers",
+    "bulk_change_owners",
 )
 SALES_STATUSES = ("in_progress", "won", "lost")
 
@@ -60,6 +72,8 @@ def _in_step() -> None:
     assert kpi_rollups.stored(db.session) == kpi_rollups.recomputed(db.session, recomputed)
     # the day rows (per customer, and the company's)
     assert kpi_days.stored(db.session) == kpi_days.recomputed(db.session)
+    # the totals per viewer (account owner, project manager)
+    assert kpi_viewers.stored(db.session) == kpi_viewers.recomputed(db.session)
     # and the customers' open-work and prospect flags
     assert kpi_totals.flags(db.session) == kpi_totals.recomputed_flags(db.session)
 
@@ -160,8 +174,9 @@ def _apply(data, operation: str, admin) -> None:  # noqa: C901 - one branch per 
             db.session.rollback()
     elif operation == "mass_update_owner":
         ids = data.draw(st.lists(st.sampled_from([c.id for c in customers]), min_size=1))
+        new_owner = _pick(data, _all(User))
         try:
-            mu.apply(admin, sorted(set(ids)), "owner", admin.id)
+            mu.apply(admin, sorted(set(ids)), "owner", new_owner.id)
         except mu.NothingToApply:  # all of them were the admin's already
             db.session.rollback()
     elif operation == "bulk_insert_invoices":
@@ -209,6 +224,28 @@ def _apply(data, operation: str, admin) -> None:  # noqa: C901 - one branch per 
     elif operation == "flip_active":
         row = _pick(data, customers)
         row.is_active = not row.is_active
+    elif operation == "change_owner":
+        row = _pick(data, customers)
+        row.owner_id = data.draw(st.sampled_from([None, *sorted(u.id for u in _all(User))]))
+    elif operation == "change_manager" and projects:
+        row = _pick(data, projects)
+        row.manager_id = data.draw(st.sampled_from([None, *sorted(u.id for u in _all(User))]))
+    elif operation == "bulk_change_managers" and projects:
+        owner = _pick(data, customers)
+        db.session.execute(
+            update(Project)
+            .where(Project.customer_id == owner.id)
+            .values(manager_id=data.draw(st.sampled_from([None, *(u.id for u in _all(User))])))
+            .execution_options(synchronize_session=False)
+        )
+    elif operation == "bulk_change_owners":  # a set-based UPDATE, not through mass update
+        ids = data.draw(st.lists(st.sampled_from([c.id for c in customers]), min_size=1))
+        db.session.execute(
+            update(Customer)
+            .where(Customer.id.in_(sorted(set(ids))))
+            .values(owner_id=data.draw(st.sampled_from([None, *(u.id for u in _all(User))])))
+            .execution_options(synchronize_session=False)
+        )
     db.session.commit()
 
 
@@ -225,10 +262,11 @@ def _fresh(make_user):
         db.create_all()
     seed_defaults()
     admin = make_user("admin")
-    make_user("user")
+    plain = make_user("user")
     for n in range(4):
-        owner = customer(f"Base {n}")
+        owner = customer(f"Base {n}", owner=plain if n % 2 else None)
         work = project(owner)
+        work.manager_id = plain.id if n == 2 else None
         invoice(owner, "100.00", date(2024, 3, 1), project=work)
         cost(work, "40.00", date(2024, 3, 2))
     db.session.commit()
@@ -248,10 +286,13 @@ def test_aggregates_equal_a_full_recomputation_after_any_writes(ctx, make_user, 
     for operation in data.draw(st.lists(st.sampled_from(OPERATIONS), min_size=1, max_size=8)):
         _apply(data, operation, admin)
         _in_step()
-    # the company's months and the per-customer rows give the same figures
+    # the company's months and the per-customer rows give the same figures; for a plain user
+    # the totals per viewer and the rows per project likewise
+    users = [admin, *db.session.scalars(select(User).where(User.role == "user"))]
     for today in (date(2024, 6, 30), date(2024, 6, 15), date(2025, 3, 14)):
-        everyone = compute_kpis(admin, today, CustomerFilter(active_state="all"))
-        assert compute_kpis(admin, today) == everyone
+        for viewer in users:
+            everyone = compute_kpis(viewer, today, CustomerFilter(active_state="all"))
+            assert compute_kpis(viewer, today) == everyone
     # the counts read from the flags equal the rules' definitions
     figures = compute_kpis(admin, date(2024, 6, 30))
     active = db.session.scalars(select(Customer).where(Customer.is_active.is_(True))).all()

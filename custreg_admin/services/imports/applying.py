@@ -27,7 +27,7 @@ from ...models import (
     customer_segment,
 )
 from ...rules import access
-from .. import history
+from .. import history, kpi_viewers
 from ..transactions import all_or_nothing
 from .validation import Plan, Review, has_work
 
@@ -135,6 +135,8 @@ def _update_customers(session, plans: list[Plan], created: dict) -> None:
             for p in members
         ]
         session.connection().execute(statement, params)
+        if "owner_id" in columns:  # the KPI rows per viewer follow the owner
+            kpi_viewers.move_owners(session, [p.existing_id for p in members])
 
 
 def _insert_parts(session, plans: list[Plan], created: dict) -> dict[int, dict[str, list[int]]]:
