@@ -25,10 +25,11 @@ from custreg_admin.models import (
     Project,
     User,
 )
-from custreg_admin.services import kpi_days, kpi_rollups, kpi_totals, kpi_viewers
+from custreg_admin.services import imports, kpi_days, kpi_rollups, kpi_totals, kpi_viewers
 from custreg_admin.services import mass_update as mu
 from custreg_admin.services.customer_filter import CustomerFilter
 from custreg_admin.services.customers import merge_customers, move_projects
+from custreg_admin.services.imports import Options
 from custreg_admin.services.kpi import compute_kpis
 from custreg_admin.services.setup import seed_defaults
 
@@ -410,3 +411,22 @@ def test_writers_moving_invoices_across_the_same_months_both_succeed(app):
         totals = kpi_rollups.stored(db.session)["month"]
         billed = {key[0]: sums[0] for key, sums in totals.items()}
         assert billed == {2024 * 12 + 2: 2000, 2024 * 12 + 3: 1000}
+
+
+def test_an_import_changing_the_account_owner_moves_the_owners_figures(ctx, make_user):
+    admin = make_user("admin")
+    seller = make_user("user", email="seller@example.com")
+    row = customer("Moving Oy", number=9301)
+    invoice(row, "250.00", date(2024, 5, 2), project=project(row))
+    db.session.commit()
+    today = date(2024, 5, 20)
+    assert compute_kpis(seller, today).billing_this_month == Decimal("0.00")
+    data = b"Customer number;Account owner's e-mail\r\n9301;seller@example.com\r\n"
+    review = imports.review_file(data, "file.csv", Options(update_existing=True))[1]
+    imports.apply(admin, review, file_name="owners.csv")
+    db.session.commit()
+    assert compute_kpis(seller, today).billing_this_month == Decimal("250.00")
+    assert kpi_viewers.stored(db.session) == kpi_viewers.recomputed(db.session)
+    recomputed = kpi_totals.recomputed(db.session)
+    assert kpi_rollups.stored(db.session) == kpi_rollups.recomputed(db.session, recomputed)
+    assert kpi_days.stored(db.session) == kpi_days.recomputed(db.session)
