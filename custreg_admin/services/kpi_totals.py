@@ -60,7 +60,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
-from ..models import Cost, Customer, Invoice, InvoiceStatus, KpiTotal, Project
+from ..models import Cost, Customer, Invoice, InvoiceStatus, KpiTotal, Project, User
 from ..rules.billing import has_number
 from ..rules.money import cents
 from ..rules.open_work import KPI_FLAGS
@@ -272,7 +272,8 @@ def _collect(session: Session, objs: Any, *, before: bool) -> None:
         elif isinstance(obj, Cost):
             seen["projects"].update(_links(obj, before=before))
         elif isinstance(obj, Customer) and (
-            obj in session.deleted or inspect(obj).attrs.owner_id.history.has_changes()
+            obj in session.deleted
+            or (obj in session.dirty and inspect(obj).attrs.owner_id.history.has_changes())
         ):  # a deleted customer's rows go; an owner change moves them (the rows per viewer)
             seen["customers"].add(obj.id)
 
@@ -282,6 +283,7 @@ def _before_flush(session: Session, flush_context, instances) -> None:
     A link not loaded (expired after a commit) is read from the database."""
     objs = [o for o in (*session.dirty, *session.deleted) if type(o) in _LINKS]
     _collect(session, objs, before=True)
+    _users_leaving(session)
     unloaded: dict[type, list[int]] = {}
     for obj in objs:
         state = inspect(obj)
@@ -292,6 +294,21 @@ def _before_flush(session: Session, flush_context, instances) -> None:
         column = getattr(model, _LINKS[model])
         found = session.connection().execute(select(column).where(model.id.in_(ids))).scalars()
         seen["projects" if model is Cost else "customers"].update(found)
+
+
+def _users_leaving(session: Session) -> None:
+    """A deleted user's customers and managed projects lose their owner or manager (``ON
+    DELETE SET NULL``): their customers are refreshed, so that no row per viewer keeps the
+    user's id."""
+    gone = sorted(obj.id for obj in session.deleted if isinstance(obj, User) and obj.id)
+    if not gone:
+        return
+    connection = session.connection()
+    customers = _seen(session)["customers"]
+    owned = select(Customer.id).where(Customer.owner_id.in_(gone))
+    managed = select(Project.customer_id).where(Project.manager_id.in_(gone))
+    customers.update(connection.execute(owned).scalars())
+    customers.update(connection.execute(managed).scalars())
 
 
 def _customers_of_projects(session: Session, project_ids: Iterable[int]) -> set[int]:

@@ -430,3 +430,22 @@ def test_an_import_changing_the_account_owner_moves_the_owners_figures(ctx, make
     recomputed = kpi_totals.recomputed(db.session)
     assert kpi_rollups.stored(db.session) == kpi_rollups.recomputed(db.session, recomputed)
     assert kpi_days.stored(db.session) == kpi_days.recomputed(db.session)
+
+
+def test_deleting_a_user_leaves_no_rows_under_their_id(ctx, make_user):
+    seller = make_user("user")
+    row = customer("Owned Oy", owner=seller)
+    invoice(row, "250.00", date(2024, 5, 2))
+    other = customer("Managed Oy")
+    invoice(other, "100.00", date(2024, 5, 3), project=project(other, manager=seller))
+    db.session.commit()
+    seller_id = seller.id
+    stored = kpi_viewers.stored(db.session)["viewer_month"]
+    assert {key[0] for key in stored} | {key[1] for key in stored} >= {seller_id}
+    db.session.delete(db.session.get(User, seller_id))
+    db.session.commit()
+    assert kpi_viewers.stored(db.session) == kpi_viewers.recomputed(db.session)
+    recomputed = kpi_totals.recomputed(db.session)
+    assert kpi_rollups.stored(db.session) == kpi_rollups.recomputed(db.session, recomputed)
+    stored = kpi_viewers.stored(db.session)["viewer_month"]
+    assert seller_id not in {key[0] for key in stored} | {key[1] for key in stored}
