@@ -60,7 +60,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
-from ..models import Cost, Customer, Invoice, InvoiceStatus, KpiTotal, Project, User
+from ..models import Cost, Customer, Invoice, InvoiceStatus, KpiTotal, Project
 from ..rules.billing import has_number
 from ..rules.money import cents
 from ..rules.open_work import KPI_FLAGS
@@ -283,7 +283,7 @@ def _before_flush(session: Session, flush_context, instances) -> None:
     A link not loaded (expired after a commit) is read from the database."""
     objs = [o for o in (*session.dirty, *session.deleted) if type(o) in _LINKS]
     _collect(session, objs, before=True)
-    _users_leaving(session)
+    _seen(session)["customers"].update(kpi_viewers.customers_of_users_leaving(session))
     unloaded: dict[type, list[int]] = {}
     for obj in objs:
         state = inspect(obj)
@@ -294,21 +294,6 @@ def _before_flush(session: Session, flush_context, instances) -> None:
         column = getattr(model, _LINKS[model])
         found = session.connection().execute(select(column).where(model.id.in_(ids))).scalars()
         seen["projects" if model is Cost else "customers"].update(found)
-
-
-def _users_leaving(session: Session) -> None:
-    """A deleted user's customers and managed projects lose their owner or manager (``ON
-    DELETE SET NULL``): their customers are refreshed, so that no row per viewer keeps the
-    user's id."""
-    gone = sorted(obj.id for obj in session.deleted if isinstance(obj, User) and obj.id)
-    if not gone:
-        return
-    connection = session.connection()
-    customers = _seen(session)["customers"]
-    owned = select(Customer.id).where(Customer.owner_id.in_(gone))
-    managed = select(Project.customer_id).where(Project.manager_id.in_(gone))
-    customers.update(connection.execute(owned).scalars())
-    customers.update(connection.execute(managed).scalars())
 
 
 def _customers_of_projects(session: Session, project_ids: Iterable[int]) -> set[int]:
@@ -354,22 +339,6 @@ def _sets(statement: Any, rows: list[dict], names: Iterable[str]) -> bool:
     return any(name in keys or any(name in row for row in rows) for name in names)
 
 
-def _owner_update(state, rows: list[dict]) -> Any:
-    """A set-based UPDATE of customers setting their account owner: the rows per viewer of the
-    customers it matches (read before it runs) move to their owner now."""
-    session, statement = state.session, state.statement
-    by_key = [row["id"] for row in rows if "id" in row]
-    customers: set[int] = set()
-    if by_key:  # ORM bulk UPDATE by primary key
-        customers.update(by_key)
-    if statement.whereclause is not None or not by_key:
-        where = statement.whereclause if statement.whereclause is not None else true()
-        customers |= set(session.connection().execute(select(Customer.id).where(where)).scalars())
-    result = state.invoke_statement()
-    kpi_viewers.move_owners(session, customers)
-    return result
-
-
 def _set_value(statement: Any, name: str) -> Any:
     values = {_column_key(k): v for k, v in (getattr(statement, "_values", None) or {}).items()}
     value = values.get(name)
@@ -402,7 +371,7 @@ def _on_execute(state) -> Any:
     parameters = state.parameters
     rows = parameters if isinstance(parameters, list) else [parameters or {}]
     if name == Customer.__tablename__ and state.is_update and _sets(statement, rows, ["owner_id"]):
-        return _owner_update(state, rows)
+        return kpi_viewers.on_owner_update(state, rows)
     model = {m.__tablename__: m for m in (Invoice, Cost, Project)}.get(name)
     if model is None:
         return None

@@ -20,13 +20,21 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, tuple_, update
+from sqlalchemy import and_, delete, func, insert, select, true, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from ..models import Customer, KpiCustomerDay, KpiCustomerMonth, KpiViewerDay, KpiViewerMonth
+from ..models import (
+    Customer,
+    KpiCustomerDay,
+    KpiCustomerMonth,
+    KpiViewerDay,
+    KpiViewerMonth,
+    Project,
+    User,
+)
 from ..rules.billing import in_period
 from ..rules.visibility import visible_to_viewer
 
@@ -217,6 +225,33 @@ def move_owners(session: Session, customer_ids: Iterable[int | None]) -> None:
         for rollup, delta in zip(ROLLUPS, deltas, strict=True):
             rollup.move_owners(connection, batch, delta)
     apply(connection, deltas)
+
+
+def on_owner_update(state: Any, rows: list[dict]) -> Any:
+    """Run a set-based ``UPDATE`` of customers setting their account owner (the session's
+    ``do_orm_execute`` ``state``; ``rows`` its parameter sets): the rows per viewer of the
+    customers it matches (read before it runs) move to their owner now."""
+    session, statement = state.session, state.statement
+    customers = {row["id"] for row in rows if "id" in row}  # ORM bulk UPDATE by primary key
+    if statement.whereclause is not None or not customers:
+        where = statement.whereclause if statement.whereclause is not None else true()
+        customers |= set(session.connection().execute(select(Customer.id).where(where)).scalars())
+    result = state.invoke_statement()
+    move_owners(session, customers)
+    return result
+
+
+def customers_of_users_leaving(session: Session) -> set[int]:
+    """The customers of the users the session deletes (owned, or with a project they manage):
+    the database sets their owner or manager to NULL (``ON DELETE SET NULL``), so they are
+    refreshed and no row keeps the user's id."""
+    gone = sorted(obj.id for obj in session.deleted if isinstance(obj, User) and obj.id)
+    if not gone:
+        return set()
+    connection = session.connection()
+    owned = select(Customer.id).where(Customer.owner_id.in_(gone))
+    managed = select(Project.customer_id).where(Project.manager_id.in_(gone))
+    return {*connection.execute(owned).scalars(), *connection.execute(managed).scalars()}
 
 
 def rebuild(connection: Connection) -> None:
