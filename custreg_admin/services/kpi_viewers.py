@@ -25,6 +25,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import ColumnClause
 
 from ..models import (
     Customer,
@@ -92,13 +94,13 @@ class Rollup:
             for index, value in enumerate(row[width:]):
                 sums[index] += sign * int(value or 0)
 
-    def move_owners(self, connection: Connection, batch: list[int], delta: Delta) -> None:
-        """The source rows of ``batch`` whose stored owner is not the customer's owner now:
-        their sums go from the old key to the new one (into ``delta``) and the rows take the
-        owner now."""
+    def move_owners(self, connection: Connection, customers: Any, delta: Delta) -> bool:
+        """The source rows of the customers ``customers`` (ids, or a subquery of them) whose
+        stored owner is not the customer's owner now: their sums go from the old key to the
+        new one (into ``delta``) and the rows take the owner now. Whether any moved."""
         source = self.source
         owner_now = func.coalesce(Customer.owner_id, 0)
-        differs = and_(source.c.customer_id.in_(batch), source.c.owner_id != owner_now)
+        differs = and_(source.c.customer_id.in_(customers), source.c.owner_id != owner_now)
         key = [source.c[name] for name in self.key]
         rows = connection.execute(
             select(owner_now, *key, *(func.sum(source.c[n]) for n in self.sums))
@@ -125,9 +127,10 @@ class Rollup:
             )
             connection.execute(
                 update(source)
-                .where(source.c.customer_id.in_(batch), source.c.owner_id != now)
+                .where(source.c.customer_id.in_(customers), source.c.owner_id != now)
                 .values(owner_id=now)
             )
+        return moved
 
     def apply(self, connection: Connection, delta: Delta) -> None:
         """Change the totals by ``delta`` in one upsert, keys in sorted order."""
@@ -212,19 +215,33 @@ def apply(connection: Connection, deltas: tuple[Delta, ...]) -> None:
         rollup.apply(connection, delta)
 
 
-def move_owners(session: Session, customer_ids: Iterable[int | None]) -> None:
+def _move(connection: Connection, customers: Any, deltas: tuple[Delta, ...]) -> None:
+    # the day rows are written with the month rows and carry the same owner: when no month
+    # row of these customers moved, no day row did either
+    if MONTH.move_owners(connection, customers, deltas[0]):
+        DAY.move_owners(connection, customers, deltas[1])
+
+
+def move_owners(session: Session, customer_ids: Iterable[int | None] = (), *, where=None) -> None:
     """These customers' account owner may have changed by a set-based statement: their rows
-    move to the owner now, in the session's transaction."""
-    ids = sorted({int(i) for i in customer_ids if i is not None})
-    if not ids:
-        return
+    move to the owner now, in the session's transaction. ``where``: a condition on
+    ``Customer`` picking them instead (read as the database holds it now)."""
     connection = session.connection()
     deltas = new_deltas()
+    if where is not None:
+        _move(connection, select(Customer.id).where(where), deltas)
+    ids = sorted({int(i) for i in customer_ids if i is not None})
     for start in range(0, len(ids), _BATCH):
-        batch = ids[start : start + _BATCH]
-        for rollup, delta in zip(ROLLUPS, deltas, strict=True):
-            rollup.move_owners(connection, batch, delta)
+        _move(connection, ids[start : start + _BATCH], deltas)
     apply(connection, deltas)
+
+
+def _reads_owner(where: Any) -> bool:
+    return any(
+        getattr(element, "table", None) is Customer.__table__ and element.key == "owner_id"
+        for element in visitors.iterate(where)
+        if isinstance(element, ColumnClause)
+    )
 
 
 def on_owner_update(state: Any, rows: list[dict]) -> Any:
@@ -233,11 +250,14 @@ def on_owner_update(state: Any, rows: list[dict]) -> Any:
     customers it matches (read before it runs) move to their owner now."""
     session, statement = state.session, state.statement
     customers = {row["id"] for row in rows if "id" in row}  # ORM bulk UPDATE by primary key
-    if statement.whereclause is not None or not customers:
-        where = statement.whereclause if statement.whereclause is not None else true()
+    where = statement.whereclause
+    if where is None and not customers:
+        where = true()
+    if where is not None and _reads_owner(where):  # it may match others once it ran
         customers |= set(session.connection().execute(select(Customer.id).where(where)).scalars())
+        where = None
     result = state.invoke_statement()
-    move_owners(session, customers)
+    move_owners(session, customers, where=where)
     return result
 
 

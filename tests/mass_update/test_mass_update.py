@@ -589,11 +589,13 @@ def test_apply_issues_the_same_statements_for_10_as_for_200_customers(ctx, make_
         "remove_segments": [seg.id],
         "industry": other.id,
     }[action]
+    # an owner change also moves the KPI rows per viewer (one statement that finds none here)
+    kpi = 1 if action == "owner" else 0
     counts = []
     for chosen in (ids[:10], ids[10:]):
         db.session.remove()
         counts.append(_statements(lambda chosen=chosen: mu.apply(admin, chosen, action, value)))
-    assert counts[0] == counts[1] and counts[0] <= 10, counts
+    assert counts[0] == counts[1] and counts[0] <= 10 + kpi, counts
     db.session.remove()
     batches = db.session.execute(
         select(MassUpdateBatch.id, MassUpdateBatch.selected_count).order_by(MassUpdateBatch.id)
@@ -603,7 +605,7 @@ def test_apply_issues_the_same_statements_for_10_as_for_200_customers(ctx, make_
     for batch_id, _ in batches:
         db.session.remove()
         undo_counts.append(_statements(lambda batch_id=batch_id: mu.undo(admin, batch_id)))
-    assert undo_counts[0] == undo_counts[1] and undo_counts[0] <= 12, undo_counts
+    assert undo_counts[0] == undo_counts[1] and undo_counts[0] <= 12 + kpi, undo_counts
 
 
 # --------------------------------------------------------------------------- concurrency
