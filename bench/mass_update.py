@@ -35,7 +35,7 @@ from custreg_admin.models import (
     MassUpdateChange,
     User,
 )
-from custreg_admin.services import mass_update
+from custreg_admin.services import kpi_viewers, mass_update
 from custreg_admin.services.customer_filter import CustomerFilter, CustomerSet
 
 from .common import BenchEnv, CaseResult, paired, write_heavy
@@ -154,6 +154,9 @@ def _restore() -> None:
         ),
         {"e": _EVENTS_BEFORE[0]},
     )
+    # and the KPI rows per viewer of those customers follow their owner back (raw SQL above)
+    changed = select(CustomerEvent.customer_id).where(CustomerEvent.id > _EVENTS_BEFORE[0])
+    kpi_viewers.move_owners(db.session, where=Customer.id.in_(changed))
     db.session.execute(delete(CustomerEvent).where(CustomerEvent.id > _EVENTS_BEFORE[0]))
     db.session.execute(delete(MassUpdateChange))
     db.session.execute(delete(MassUpdateBatch))

@@ -53,6 +53,8 @@ __all__ = [
 
 #: Customers per statement (the IN list).
 _BATCH = 500
+#: Keys per upsert (10 parameters each; PostgreSQL takes at most 65,535; SQLite 32,766).
+_KEYS = 1000
 
 Delta = dict[tuple, list[int]]
 
@@ -133,10 +135,13 @@ class Rollup:
         return moved
 
     def apply(self, connection: Connection, delta: Delta) -> None:
-        """Change the totals by ``delta`` in one upsert, keys in sorted order."""
+        """Change the totals by ``delta`` in upserts of at most :data:`_KEYS` rows, keys in
+        sorted order (a mass update of owners can change thousands of keys)."""
         changed = sorted((key, sums) for key, sums in delta.items() if any(sums))
-        if not changed:
-            return
+        for start in range(0, len(changed), _KEYS):
+            self._upsert(connection, changed[start : start + _KEYS])
+
+    def _upsert(self, connection: Connection, changed: list) -> None:
         target = self.target
         rows = [
             dict(zip(self.key, key, strict=True)) | dict(zip(self.sums, sums, strict=True))

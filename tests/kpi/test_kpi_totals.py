@@ -449,3 +449,10 @@ def test_deleting_a_user_leaves_no_rows_under_their_id(ctx, make_user):
     assert kpi_rollups.stored(db.session) == kpi_rollups.recomputed(db.session, recomputed)
     stored = kpi_viewers.stored(db.session)["viewer_month"]
     assert seller_id not in {key[0] for key in stored} | {key[1] for key in stored}
+
+
+def test_thousands_of_keys_per_viewer_change_in_one_write(ctx):
+    """A mass update of owners moves thousands of keys: more than one statement's parameters."""
+    delta = {(1, 2, month, 3, False): [100, 1, 1, 0, 0] for month in range(7_000)}
+    kpi_viewers.MONTH.apply(db.session.connection(), delta)
+    assert len(kpi_viewers.stored(db.session)["viewer_month"]) == 7_000
