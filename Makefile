@@ -6,8 +6,10 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 DEMO_CUSTOMERS ?= 300
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
-# across the machine's cores (pytest-xdist; each worker its own PostgreSQL database)
-PYTEST_ARGS ?= -n auto
+# pytest-xdist workers, each with its own PostgreSQL database: one more than the machine's cores,
+# since a worker often waits (for PostgreSQL, Chromium, pip). Here (2 cores): PostgreSQL 3:10 with
+# 3 workers, 3:27 with 4, 3:34 with 2 (under some load); SQLite 2:22 with 3.
+PYTEST_ARGS ?= -n $(shell echo $$(( $$(nproc) + 1 )))
 
 PROJECT_FILES := pyproject.toml plugins/registry_ytj/pyproject.toml plugins/registry_bizweb/pyproject.toml
 
