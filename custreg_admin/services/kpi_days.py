@@ -16,9 +16,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, true, tuple_
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import delete, func, insert, select, true
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -26,6 +24,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from ..models import Customer, Invoice, KpiCustomerDay, KpiDay, Project
 from ..rules.billing import has_number, in_period
 from ..rules.money import cents
+from .kpi_upsert import add_to_totals
 
 __all__ = ["DayDelta", "add", "apply", "billed_between", "rebuild", "recomputed", "stored"]
 
@@ -94,26 +93,9 @@ def add(connection: Connection, batch: list[int], delta: DayDelta) -> None:
 
 
 def apply(connection: Connection, delta: DayDelta) -> None:
-    """Change the company's day totals by ``delta`` in one upsert, keys in sorted order; rows
-    left with no numbered invoice are removed."""
-    changed = sorted((key, sums) for key, sums in delta.items() if any(sums))
-    if not changed:
-        return
-    rows = [
-        dict(zip(_KEY, key, strict=True)) | dict(zip(_SUMS, sums, strict=True))
-        for key, sums in changed
-    ]
-    dialect_insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    statement = dialect_insert(_DAY).values(rows)
-    statement = statement.on_conflict_do_update(
-        index_elements=list(_KEY),
-        set_={name: _DAY.c[name] + statement.excluded[name] for name in _SUMS},
-    )
-    connection.execute(statement)
-    keys = tuple_(_DAY.c.day, _DAY.c.status_id)
-    connection.execute(
-        delete(_DAY).where(keys.in_([key for key, _sums in changed]), _DAY.c.billed_count == 0)
-    )
+    """Change the company's day totals by ``delta`` (keys in sorted order:
+    :func:`kpi_upsert.add_to_totals`); rows left with no numbered invoice are removed."""
+    add_to_totals(connection, _DAY, _KEY, _SUMS, delta, empty_when=("billed_count",))
 
 
 def rebuild(connection: Connection) -> None:

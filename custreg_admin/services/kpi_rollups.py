@@ -20,9 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import case, delete, false, func, insert, select, true, tuple_
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import case, delete, false, func, insert, select, true
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -33,6 +31,7 @@ from ..models import Customer, KpiCustomerMonth, KpiMonth, KpiTotal, KpiViewerMo
 from ..rules.billing import cost_counts_for_margin
 from ..rules.visibility import sees_all_invoices, visible_through
 from . import kpi_viewers
+from .kpi_upsert import add_to_totals
 
 if TYPE_CHECKING:
     from .customer_filter import CustomerFilter
@@ -121,31 +120,11 @@ def add(connection: Connection, batch: list[int], delta: MonthDelta) -> None:
 
 
 def apply(connection: Connection, delta: MonthDelta) -> None:
-    """Change the company's totals by ``delta``, the whole write's change, in one statement
-    with its keys in sorted order: every writer locks the rows it changes in the same order, so
-    two writers touching the same months (in whatever order their invoices move) wait for each
-    other instead of deadlocking. Totals left with no invoice and no cost are removed."""
-    changed = sorted((key, sums) for key, sums in delta.items() if any(sums))
-    if not changed:
-        return
-    rows = [
-        dict(zip(_MONTH_KEY, key, strict=True)) | dict(zip(_SUMS, sums, strict=True))
-        for key, sums in changed
-    ]
-    dialect_insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    statement = dialect_insert(_MONTH).values(rows)
-    statement = statement.on_conflict_do_update(
-        index_elements=list(_MONTH_KEY),
-        set_={name: _MONTH.c[name] + statement.excluded[name] for name in _SUMS},
-    )
-    connection.execute(statement)
-    keys = tuple_(*(_MONTH.c[name] for name in _MONTH_KEY))
-    connection.execute(
-        delete(_MONTH).where(
-            keys.in_([key for key, _sums in changed]),
-            _MONTH.c.invoice_count == 0,
-            _MONTH.c.cost_count == 0,
-        )
+    """Change the company's totals by ``delta``, the whole write's change (keys in sorted
+    order: :func:`kpi_upsert.add_to_totals`). Totals left with no invoice and no cost are
+    removed."""
+    add_to_totals(
+        connection, _MONTH, _MONTH_KEY, _SUMS, delta, empty_when=("invoice_count", "cost_count")
     )
 
 

@@ -20,9 +20,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, true, tuple_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import and_, delete, func, insert, select, true, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import visitors
@@ -39,6 +37,7 @@ from ..models import (
 )
 from ..rules.billing import in_period
 from ..rules.visibility import visible_to_viewer
+from .kpi_upsert import add_to_totals
 
 __all__ = [
     "DAY",
@@ -53,8 +52,6 @@ __all__ = [
 
 #: Customers per statement (the IN list).
 _BATCH = 500
-#: Keys per upsert (10 parameters each; PostgreSQL takes at most 65,535; SQLite 32,766).
-_KEYS = 1000
 
 Delta = dict[tuple, list[int]]
 
@@ -135,32 +132,9 @@ class Rollup:
         return moved
 
     def apply(self, connection: Connection, delta: Delta) -> None:
-        """Change the totals by ``delta`` in upserts of at most :data:`_KEYS` rows, keys in
-        sorted order (a mass update of owners can change thousands of keys)."""
-        changed = sorted((key, sums) for key, sums in delta.items() if any(sums))
-        for start in range(0, len(changed), _KEYS):
-            self._upsert(connection, changed[start : start + _KEYS])
-
-    def _upsert(self, connection: Connection, changed: list) -> None:
-        target = self.target
-        rows = [
-            dict(zip(self.key, key, strict=True)) | dict(zip(self.sums, sums, strict=True))
-            for key, sums in changed
-        ]
-        dialect_insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-        statement = dialect_insert(target).values(rows)
-        statement = statement.on_conflict_do_update(
-            index_elements=list(self.key),
-            set_={name: target.c[name] + statement.excluded[name] for name in self.sums},
-        )
-        connection.execute(statement)
-        keys = tuple_(*(target.c[name] for name in self.key))
-        connection.execute(
-            delete(target).where(
-                keys.in_([key for key, _sums in changed]),
-                *(target.c[name] == 0 for name in self.counts),
-            )
-        )
+        """Change the totals by ``delta`` (keys in sorted order, in chunks:
+        :func:`kpi_upsert.add_to_totals`); rows left with nothing counted are removed."""
+        add_to_totals(connection, self.target, self.key, self.sums, delta, empty_when=self.counts)
 
     def _totals(self):
         key = [self.source.c[name] for name in self.key]
