@@ -197,4 +197,6 @@
   });
   input.addEventListener("input", close);
   input.addEventListener("blur", function () { window.setTimeout(close, 150); });
+  // from here Enter searches in place (before, it would post the form: the no-script path)
+  box.setAttribute("data-ready", "");
 }());

@@ -13,7 +13,7 @@ from custreg_admin.extensions import db
 from custreg_admin.models import Customer, Project
 
 from .. import builders as b
-from .ui import menu
+from .ui import menu, registry_box_ready
 
 
 def test_add_a_customer_through_the_registry_magnifier(page, live_server, make_user, log_in):
@@ -23,6 +23,7 @@ def test_add_a_customer_through_the_registry_magnifier(page, live_server, make_u
     expect(page.get_by_test_id("registry-box")).to_contain_text("Fake Finnish registry")
 
     search = page.get_by_role("combobox", name="Find the company in a public registry")
+    registry_box_ready(page)
     search.fill("acme")
     search.press("Enter")
     results = page.locator("#registry-results li")

@@ -14,6 +14,7 @@ from custreg_admin.extensions import db
 from custreg_admin.models import Customer
 
 from .. import builders as b
+from .ui import registry_box_ready
 
 NOTES = "Met at the Tampere fair; wants a quote in May."
 
@@ -77,6 +78,7 @@ def test_a_registry_pick_keeps_the_typed_notes_and_owner(page, live_server, make
     page.locator("#email").fill("orders@acme.example")
 
     search = page.locator("#registry-q")
+    registry_box_ready(page)
     search.fill("acme")
     search.press("Enter")
     results = page.locator("#registry-results li")
@@ -128,6 +130,7 @@ def test_add_a_customer_from_the_registry_with_the_keyboard_only(
     log_in(page, make_user("manager").email)
     page.goto("/admin/customers/new/")
     keys = Keys(page)
+    registry_box_ready(page)
     assert_focus(page, "#registry-q")  # 0 key presses to the magnifier
     keys.type("acme")
     keys.press("Enter")  # search
