@@ -40,19 +40,27 @@ def managed_projects(user_id: int):
     return select(Project.id).where(Project.manager_id == user_id).correlate(None)
 
 
-def visible_through(user: Any, customer_id, project_id) -> ColumnElement[bool]:
-    """Condition on a row of money linked to a customer and (perhaps) a project by the columns
-    ``customer_id`` and ``project_id``: ``user`` may see it (the rule above). Invoices, and the
-    KPI aggregates (:class:`~custreg_admin.models.KpiTotal`, whose cost rows carry the
-    project's customer) ask it."""
+def _owner_or_manager(user: Any, owns, manages) -> ColumnElement[bool]:
+    """The rule above, once: everything for a viewer who sees all invoices, nothing without a
+    user, else ``owns(user_id) OR manages(user_id)`` (conditions the callers build on their
+    own columns)."""
     if sees_all_invoices(user):
         return true()
     user_id = _viewer_id(user)
     if user_id is None:
         return false()
-    return or_(
-        customer_id.in_(owned_customers(user_id)),
-        project_id.in_(managed_projects(user_id)),
+    return or_(owns(user_id), manages(user_id))
+
+
+def visible_through(user: Any, customer_id, project_id) -> ColumnElement[bool]:
+    """Condition on a row of money linked to a customer and (perhaps) a project by the columns
+    ``customer_id`` and ``project_id``: ``user`` may see it (the rule above). Invoices, and the
+    KPI aggregates (:class:`~custreg_admin.models.KpiTotal`, whose cost rows carry the
+    project's customer) ask it."""
+    return _owner_or_manager(
+        user,
+        lambda user_id: customer_id.in_(owned_customers(user_id)),
+        lambda user_id: project_id.in_(managed_projects(user_id)),
     )
 
 
@@ -61,12 +69,9 @@ def visible_to_viewer(user: Any, owner_id, manager_id) -> ColumnElement[bool]:
     manager as columns (``owner_id``, ``manager_id``; 0 or NULL: none), as the KPI aggregates
     per viewer (:class:`~custreg_admin.models.KpiViewerMonth`) keep them: ``user`` owns the
     customer or manages the project."""
-    if sees_all_invoices(user):
-        return true()
-    user_id = _viewer_id(user)
-    if user_id is None:
-        return false()
-    return or_(owner_id == user_id, manager_id == user_id)
+    return _owner_or_manager(
+        user, lambda user_id: owner_id == user_id, lambda user_id: manager_id == user_id
+    )
 
 
 def visible_invoices(user: Any) -> ColumnElement[bool]:
